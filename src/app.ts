@@ -1,0 +1,67 @@
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { registerErrorHandling } from './http/error-handler.js';
+import { healthRoutes } from './http/health.routes.js';
+import { Problem } from './http/schemas.js';
+import { catalogRoutes } from './modules/catalog/catalog.routes.js';
+import { paymentRoutes } from './modules/payment/payment.routes.js';
+import { queueRoutes } from './modules/queue/queue.routes.js';
+import { reservationRoutes } from './modules/reservation/reservation.routes.js';
+import { userRoutes } from './modules/users/users.routes.js';
+import { walletRoutes } from './modules/wallet/wallet.routes.js';
+import type { Services } from './services.js';
+
+const publicDir = fileURLToPath(new URL('../public/', import.meta.url));
+
+export interface AppOptions {
+  /** A pino logger to share with the rest of the process; silent when omitted. */
+  logger?: FastifyBaseLogger;
+}
+
+/** The HTTP application, without listening: tests drive it with inject() or a real port. */
+export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: 16 * 1024,
+    requestIdHeader: 'x-request-id',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  registerErrorHandling(app);
+  app.addSchema(Problem);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'Ticketing API',
+        version: '1.0.0',
+        description: 'Waiting room, seat holds, wallet and payments. Every error is RFC 9457 problem+json with a stable `code`.',
+      },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer' },
+          queueToken: { type: 'apiKey', in: 'header', name: 'X-Queue-Token' },
+          adminKey: { type: 'apiKey', in: 'header', name: 'X-Admin-Key' },
+        },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, index) => String(json.$id ?? `def-${index}`) },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  await app.register(healthRoutes, { services });
+  await app.register(
+    async (api) => {
+      for (const routes of [userRoutes, queueRoutes, catalogRoutes, reservationRoutes, walletRoutes, paymentRoutes]) {
+        await api.register(routes, { services });
+      }
+    },
+    { prefix: '/api/v1' },
+  );
+  await app.register(fastifyStatic, { root: publicDir, wildcard: false });
+  return app;
+}

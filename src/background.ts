@@ -1,0 +1,48 @@
+import type { Logger } from 'pino';
+import type { Database } from './shared/db.js';
+import type { Clock } from './shared/clock.js';
+import { purgeExpiredKeys } from './shared/idempotency.js';
+import type { Services } from './services.js';
+
+export interface BackgroundJobs {
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `task` every `intervalMs`, never overlapping itself; a failing run is logged and retried next tick.
+ * Every instance runs every job: each is safe to run concurrently (Lua admission, SKIP LOCKED sweeps).
+ */
+function every(intervalMs: number, name: string, log: Logger, task: () => Promise<unknown>) {
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = task()
+      .then(() => undefined)
+      .catch((error: unknown) => log.warn({ err: error, job: name }, 'background job failed'))
+      .finally(() => {
+        running = undefined;
+      });
+  }, intervalMs);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}
+
+export function startBackgroundJobs(services: Services, db: Database, clock: Clock, log: Logger): BackgroundJobs {
+  const { config, queue, reservations } = services;
+  const stops = [
+    every(config.QUEUE_ADMIT_INTERVAL_MS, 'admission', log, () => queue.admitAll()),
+    every(config.HOLD_SWEEP_INTERVAL_MS, 'hold-sweeper', log, async () => {
+      const released = await reservations.sweepLapsedHolds();
+      if (released > 0) log.info({ released }, 'released lapsed holds');
+      await db.query(purgeExpiredKeys, [clock.now(), 1_000]);
+    }),
+  ];
+  return {
+    async stop() {
+      await Promise.all(stops.map((stop) => stop()));
+    },
+  };
+}

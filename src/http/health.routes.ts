@@ -1,0 +1,43 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { Services } from '../services.js';
+
+const Readiness = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
+  checks: Type.Record(Type.String(), Type.Union([Type.Literal('ok'), Type.String()])),
+});
+
+const CHECK_TIMEOUT_MS = 1_000;
+
+const withTimeout = (check: () => Promise<void>) =>
+  Promise.race([
+    check(),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS).unref()),
+  ]);
+
+export const healthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  app.get(
+    '/health',
+    { schema: { tags: ['ops'], summary: 'Liveness: the process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/ready',
+    { schema: { tags: ['ops'], summary: 'Readiness: the database and the queue store answer', response: { 200: Readiness, 503: Readiness } } },
+    async (_request, reply) => {
+      const entries = await Promise.all(
+        Object.entries(services.checks).map(async ([name, check]) => {
+          try {
+            await withTimeout(check);
+            return [name, 'ok'] as const;
+          } catch (error) {
+            return [name, error instanceof Error ? error.message : String(error)] as const;
+          }
+        }),
+      );
+      const ready = entries.every(([, result]) => result === 'ok');
+      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks: Object.fromEntries(entries) });
+    },
+  );
+};

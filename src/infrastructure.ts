@@ -1,0 +1,58 @@
+import type { Config } from './config.js';
+import { systemClock, type Clock } from './shared/clock.js';
+import { createPostgresDatabase } from './shared/db.js';
+import { migrate } from './shared/migrate.js';
+import { createPgliteDatabase } from './shared/pglite.js';
+import { createRedis } from './shared/redis.js';
+import { MemoryWaitingRoom } from './modules/queue/waiting-room.memory.js';
+import { RedisWaitingRoom } from './modules/queue/waiting-room.redis.js';
+import { MemorySeatLocks } from './modules/reservation/seat-locks.js';
+import { RedisSeatLocks } from './modules/reservation/seat-locks.redis.js';
+import type { Infrastructure } from './services.js';
+
+export interface OpenInfrastructure extends Infrastructure {
+  close(): Promise<void>;
+}
+
+/**
+ * Production adapters when DATABASE_URL / REDIS_URL are set, embedded ones (PGlite, in-process) when not.
+ * Either way the schema is migrated before anything else touches it.
+ */
+export async function openInfrastructure(config: Config, clock: Clock = systemClock): Promise<OpenInfrastructure> {
+  const db = config.DATABASE_URL
+    ? createPostgresDatabase({
+        connectionString: config.DATABASE_URL,
+        maxConnections: config.DATABASE_POOL_SIZE,
+        statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+      })
+    : await createPgliteDatabase(config.PGLITE_DATA_DIR);
+  await migrate(db);
+
+  const checks: Infrastructure['checks'] = {
+    database: async () => {
+      await db.query('SELECT 1');
+    },
+  };
+  const redis = config.REDIS_URL ? createRedis(config.REDIS_URL, config.REDIS_KEY_PREFIX) : undefined;
+  if (redis) {
+    checks.redis = async () => {
+      await redis.ping();
+    };
+  }
+  const waitingRoom = redis ? new RedisWaitingRoom(redis) : new MemoryWaitingRoom();
+  const seatLocks = redis ? new RedisSeatLocks(redis) : new MemorySeatLocks();
+
+  return {
+    config,
+    db,
+    clock,
+    waitingRoom,
+    seatLocks,
+    checks,
+    async close() {
+      await waitingRoom.close();
+      redis?.disconnect();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,21 @@
+export const SEATS_PER_SCHEDULE = 50;
+
+export const seatTypes = ['STANDARD', 'VIP', 'STANDING'] as const;
+export type SeatType = (typeof seatTypes)[number];
+export type SeatStatus = 'AVAILABLE' | 'HELD' | 'SOLD';
+export type SeatPrices = Record<SeatType, number>;
+
+/** The house layout: the front ten seats are VIP, the back ten are standing room, the rest standard. */
+export function seatTypeOf(seatNumber: number): SeatType {
+  if (seatNumber <= 10) return 'VIP';
+  if (seatNumber > 40) return 'STANDING';
+  return 'STANDARD';
+}
+
+export function seatPlan(prices: SeatPrices): { seatNumber: number; seatType: SeatType; price: number }[] {
+  return Array.from({ length: SEATS_PER_SCHEDULE }, (_, index) => {
+    const seatNumber = index + 1;
+    const seatType = seatTypeOf(seatNumber);
+    return { seatNumber, seatType, price: prices[seatType] };
+  });
+}

@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../shared/clock.js';
+import type { Database, Queryable } from '../../shared/db.js';
+import { findStoredOutcome, runIdempotent, unwrap, type Outcome } from '../../shared/idempotency.js';
+import type { QueueAccess, QueueService } from '../queue/queue.service.js';
+import { payability, type ReservationStatus } from '../reservation/reservation.rules.js';
+import type { ReservationRow, ReservationService } from '../reservation/reservation.service.js';
+import * as reservationSql from '../reservation/reservation.sql.js';
+import type { WalletService } from '../wallet/wallet.service.js';
+import * as sql from './payment.sql.js';
+
+export type PaymentStatus = 'SUCCEEDED' | 'FAILED';
+
+export interface PaymentView {
+  id: string;
+  reservationId: string;
+  amount: number;
+  status: PaymentStatus;
+  failureCode: string | null;
+  paidAt: string | null;
+  createdAt: string;
+}
+
+interface PaymentRow {
+  id: string;
+  reservation_id: string;
+  amount: number;
+  status: PaymentStatus;
+  failure_code: string | null;
+  paid_at: Date | null;
+  created_at: Date;
+}
+
+const toView = (row: PaymentRow): PaymentView => ({
+  id: row.id,
+  reservationId: row.reservation_id,
+  amount: row.amount,
+  status: row.status,
+  failureCode: row.failure_code,
+  paidAt: row.paid_at?.toISOString() ?? null,
+  createdAt: row.created_at.toISOString(),
+});
+
+const HISTORY_LIMIT = 200;
+
+export class PaymentService {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly reservations: ReservationService,
+    private readonly wallet: WalletService,
+    private readonly queue: QueueService,
+  ) {}
+
+  /**
+   * Pays a hold from the wallet. One transaction debits, records the payment, confirms the reservation
+   * and sells the seat, or does none of it. Outcomes that must stick even though the purchase failed
+   * (a FAILED payment and a released hold; an expired hold marked EXPIRED) commit, then surface as errors.
+   */
+  async pay(
+    access: QueueAccess,
+    reservationId: string,
+    idempotencyKey?: string,
+  ): Promise<{ payment: PaymentView; replayed: boolean }> {
+    const userId = access.userId;
+    const now = this.clock.now();
+    const scope = idempotencyKey
+      ? { userId, scope: 'payment' as const, key: idempotencyKey, request: { reservationId }, now }
+      : undefined;
+    let released: ReservationRow | undefined;
+    const { outcome, replayed } = await this.db.withTx(async (tx) => {
+      const reservation = await this.reservations.findOwned(tx, userId, reservationId);
+      this.queue.assertSameEvent(access, reservation.event_id);
+      return runIdempotent(tx, scope, async (): Promise<Outcome<PaymentView>> => {
+        await tx.query(reservationSql.lockSeat, [reservation.seat_id]);
+        const { rows } = await tx.query<{ status: ReservationStatus; expires_at: Date }>(reservationSql.lockReservation, [
+          reservation.id,
+        ]);
+        const verdict = payability(rows[0]!.status, rows[0]!.expires_at, now);
+        if (verdict === 'NOT_PAYABLE') {
+          return { ok: false, code: 'RESERVATION_NOT_PAYABLE', detail: `The reservation is ${rows[0]!.status.toLowerCase()}.` };
+        }
+        if (verdict === 'EXPIRED') {
+          if (rows[0]!.status === 'PENDING') {
+            await this.reservations.releaseHold(tx, reservation, 'EXPIRED', now);
+            released = reservation;
+          }
+          return { ok: false, code: 'RESERVATION_EXPIRED', detail: 'The hold expired before payment.' };
+        }
+        const paymentId = randomUUID();
+        if (!(await this.wallet.debit(tx, userId, reservation.price, paymentId))) {
+          await this.#record(tx, paymentId, reservation, 'FAILED', 'INSUFFICIENT_BALANCE', null);
+          await this.reservations.releaseHold(tx, reservation, 'CANCELED', now);
+          released = reservation;
+          return { ok: false, code: 'INSUFFICIENT_BALANCE', detail: `The balance does not cover ${reservation.price}; the hold was released.` };
+        }
+        const payment = await this.#record(tx, paymentId, reservation, 'SUCCEEDED', null, now);
+        const confirmed = await tx.query(reservationSql.confirmReservation, [reservation.id, now]);
+        const sold = await tx.query(reservationSql.sellSeat, [reservation.seat_id, userId, now]);
+        if (confirmed.rowCount !== 1 || sold.rowCount !== 1) {
+          // Unreachable while the row locks above hold; if it ever happens, roll everything back.
+          throw new Error(`reservation ${reservation.id} and its seat disagree; payment rolled back`);
+        }
+        return { ok: true, value: payment };
+      });
+    });
+    if (released) await this.reservations.afterRelease(released);
+    const payment = unwrap(outcome);
+    if (!replayed) await this.queue.complete(access);
+    return { payment, replayed };
+  }
+
+  /** The first result of an already-completed payment with this key, if any. */
+  async replay(userId: string, reservationId: string, idempotencyKey: string | undefined): Promise<PaymentView | undefined> {
+    if (!idempotencyKey) return undefined;
+    const scope = { userId, scope: 'payment' as const, key: idempotencyKey, request: { reservationId }, now: this.clock.now() };
+    const stored = await findStoredOutcome<PaymentView>(this.db, scope);
+    return stored && unwrap(stored);
+  }
+
+  async history(userId: string): Promise<PaymentView[]> {
+    const { rows } = await this.db.query<PaymentRow>(sql.listUserPayments, [userId, HISTORY_LIMIT]);
+    return rows.map(toView);
+  }
+
+  async #record(
+    tx: Queryable,
+    paymentId: string,
+    reservation: ReservationRow,
+    status: PaymentStatus,
+    failureCode: string | null,
+    paidAt: Date | null,
+  ): Promise<PaymentView> {
+    const { rows } = await tx.query<PaymentRow>(sql.insertPayment, [
+      paymentId,
+      reservation.user_id,
+      reservation.id,
+      reservation.price,
+      status,
+      failureCode,
+      paidAt,
+    ]);
+    return toView(rows[0]!);
+  }
+}

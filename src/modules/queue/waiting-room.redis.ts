@@ -1,0 +1,194 @@
+import { LuaScript, type Redis } from '../../shared/redis.js';
+import {
+  ADMISSION_LOG_LIMIT,
+  type AdmissionPolicy,
+  type QueueState,
+  type QueueTicket,
+  type WaitingRoom,
+} from './waiting-room.js';
+
+/**
+ * Keys of one event share the `{eventId}` hash tag, so on Redis Cluster every script touches one slot.
+ * tickets: hash userId → "tokenId|seq|issuedAt|expiresAt" (the user's one live ticket)
+ * waiting: zset userId by seq · seen: zset userId by last poll · active: zset userId by idle deadline
+ * rate: hash {window, used} · admitted: list of seqs in admission order · seq: join counter
+ */
+const keysOf = (eventId: string) => {
+  const base = `q:{${eventId}}`;
+  return {
+    tickets: `${base}:tickets`,
+    waiting: `${base}:waiting`,
+    seen: `${base}:seen`,
+    active: `${base}:active`,
+    rate: `${base}:rate`,
+    admitted: `${base}:admitted`,
+    seq: `${base}:seq`,
+  };
+};
+const EVENTS_KEY = 'q:events';
+
+const joinScript = new LuaScript<[number, string]>(
+  `
+local tickets, active, waiting, seen, seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local user, now = ARGV[1], tonumber(ARGV[5])
+local current = redis.call('HGET', tickets, user)
+if current then
+  local deadline = redis.call('ZSCORE', active, user)
+  local live = (deadline and tonumber(deadline) > now) or redis.call('ZSCORE', waiting, user)
+  if live and tonumber(string.match(current, '|(%d+)$')) > now then
+    return {0, current}
+  end
+  redis.call('ZREM', active, user)
+  redis.call('ZREM', waiting, user)
+  redis.call('ZREM', seen, user)
+end
+local n = redis.call('INCR', seq)
+local ticket = ARGV[2] .. '|' .. n .. '|' .. ARGV[3] .. '|' .. ARGV[4]
+redis.call('HSET', tickets, user, ticket)
+redis.call('ZADD', waiting, n, user)
+redis.call('ZADD', seen, now, user)
+return {1, ticket}
+`,
+  5,
+);
+
+const touchScript = new LuaScript<[string, number?]>(
+  `
+local tickets, active, waiting, seen = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local user, token, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local current = redis.call('HGET', tickets, user)
+if not current or string.match(current, '^([^|]+)') ~= token then return {'EXPIRED'} end
+local deadline = redis.call('ZSCORE', active, user)
+if deadline then
+  if tonumber(deadline) <= now then return {'EXPIRED'} end
+  redis.call('ZADD', active, 'GT', now + tonumber(ARGV[4]), user)
+  return {'ACTIVE'}
+end
+local rank = redis.call('ZRANK', waiting, user)
+if not rank then return {'EXPIRED'} end
+redis.call('ZADD', seen, 'XX', 'GT', now, user)
+return {'WAITING', rank + 1}
+`,
+  4,
+);
+
+const admitScript = new LuaScript<string[]>(
+  `
+local active, waiting, seen, tickets, rate, admitted = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local now, max_active, per_second = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local active_ttl, grace, log_limit = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+for _, user in ipairs(redis.call('ZRANGEBYSCORE', active, '-inf', now, 'LIMIT', 0, 1000)) do
+  redis.call('ZREM', active, user)
+  redis.call('HDEL', tickets, user)
+end
+for _, user in ipairs(redis.call('ZRANGEBYSCORE', seen, '-inf', now - grace, 'LIMIT', 0, 1000)) do
+  redis.call('ZREM', waiting, user)
+  redis.call('ZREM', seen, user)
+  redis.call('HDEL', tickets, user)
+end
+local window = math.floor(now / 1000)
+local state = redis.call('HMGET', rate, 'window', 'used')
+local used = 0
+if tonumber(state[1]) == window then used = tonumber(state[2]) end
+local n = math.min(max_active - redis.call('ZCARD', active), per_second - used)
+if n <= 0 then return {} end
+local head = redis.call('ZRANGE', waiting, 0, n - 1, 'WITHSCORES')
+local result = {}
+for i = 1, #head, 2 do
+  local user = head[i]
+  redis.call('ZREM', waiting, user)
+  redis.call('ZREM', seen, user)
+  redis.call('ZADD', active, now + active_ttl, user)
+  redis.call('RPUSH', admitted, head[i + 1])
+  result[#result + 1] = user
+end
+if #result > 0 then
+  redis.call('HSET', rate, 'window', window, 'used', used + #result)
+  redis.call('LTRIM', admitted, -log_limit, -1)
+end
+return result
+`,
+  6,
+);
+
+const completeScript = new LuaScript<number>(
+  `
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if not current or string.match(current, '^([^|]+)') ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
+return 1
+`,
+  4,
+);
+
+function parseTicket(eventId: string, userId: string, encoded: string): QueueTicket {
+  const [tokenId, seq, issuedAt, expiresAt] = encoded.split('|');
+  return { tokenId: tokenId!, userId, eventId, seq: Number(seq), issuedAt: Number(issuedAt), expiresAt: Number(expiresAt) };
+}
+
+export class RedisWaitingRoom implements WaitingRoom {
+  readonly #knownEvents = new Set<string>();
+
+  constructor(private readonly redis: Redis) {}
+
+  async join(candidate: Omit<QueueTicket, 'seq'>, now: number) {
+    const k = keysOf(candidate.eventId);
+    const [created, encoded] = await joinScript.run(
+      this.redis,
+      [k.tickets, k.active, k.waiting, k.seen, k.seq],
+      [candidate.userId, candidate.tokenId, candidate.issuedAt, candidate.expiresAt, now],
+    );
+    if (!this.#knownEvents.has(candidate.eventId)) {
+      await this.redis.sadd(EVENTS_KEY, candidate.eventId);
+      this.#knownEvents.add(candidate.eventId);
+    }
+    return { ticket: parseTicket(candidate.eventId, candidate.userId, encoded), created: created === 1 };
+  }
+
+  async touch(eventId: string, userId: string, tokenId: string, now: number, policy: AdmissionPolicy): Promise<QueueState> {
+    const k = keysOf(eventId);
+    const [status, position] = await touchScript.run(
+      this.redis,
+      [k.tickets, k.active, k.waiting, k.seen],
+      [userId, tokenId, now, policy.activeTtlMs],
+    );
+    if (status === 'ACTIVE') return { status };
+    if (status === 'WAITING') return { status, position: Number(position) };
+    return { status: 'EXPIRED' };
+  }
+
+  async admit(eventId: string, now: number, policy: AdmissionPolicy): Promise<string[]> {
+    const k = keysOf(eventId);
+    return admitScript.run(
+      this.redis,
+      [k.active, k.waiting, k.seen, k.tickets, k.rate, k.admitted],
+      [now, policy.maxActive, policy.admitPerSecond, policy.activeTtlMs, policy.waitingGraceMs, ADMISSION_LOG_LIMIT],
+    );
+  }
+
+  async complete(eventId: string, userId: string, tokenId: string): Promise<void> {
+    const k = keysOf(eventId);
+    await completeScript.run(this.redis, [k.tickets, k.active, k.waiting, k.seen], [userId, tokenId]);
+  }
+
+  async events(): Promise<string[]> {
+    return this.redis.smembers(EVENTS_KEY);
+  }
+
+  async stats(eventId: string) {
+    const k = keysOf(eventId);
+    const [waiting, active] = await Promise.all([this.redis.zcard(k.waiting), this.redis.zcard(k.active)]);
+    return { waiting, active };
+  }
+
+  async admissionLog(eventId: string): Promise<number[]> {
+    return (await this.redis.lrange(keysOf(eventId).admitted, 0, -1)).map(Number);
+  }
+
+  async close(): Promise<void> {
+    // The Redis client is shared and closed by its owner.
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The waiting room port. One entry per (event, user); its ticket is what the signed queue token carries.
+ * Adapters: Redis (production; every step one Lua script, so instances never disagree) and in-process
+ * (embedded default). test/contract/waiting-room.contract.ts runs the same checks against both.
+ */
+export interface QueueTicket {
+  tokenId: string;
+  userId: string;
+  eventId: string;
+  /** Join order within the event: 1, 2, 3, … */
+  seq: number;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+export type QueueState =
+  | { status: 'ACTIVE' }
+  | { status: 'WAITING'; position: number }
+  | { status: 'EXPIRED' };
+
+export interface AdmissionPolicy {
+  maxActive: number;
+  admitPerSecond: number;
+  activeTtlMs: number;
+  waitingGraceMs: number;
+}
+
+export interface QueueStats {
+  waiting: number;
+  active: number;
+}
+
+export interface WaitingRoom {
+  /** Enqueues the user, or returns their live ticket when they already hold one for this event. */
+  join(candidate: Omit<QueueTicket, 'seq'>, now: number): Promise<{ ticket: QueueTicket; created: boolean }>;
+  /**
+   * The entry's state for a token, counting the call as activity: an active entry's idle deadline moves
+   * to now + activeTtl, a waiting entry's last-seen becomes now. A token that is no longer the user's
+   * live ticket is EXPIRED.
+   */
+  touch(eventId: string, userId: string, tokenId: string, now: number, policy: AdmissionPolicy): Promise<QueueState>;
+  /**
+   * One atomic admission step: drops idle actives and abandoned waiters, then admits the head of the line
+   * within capacity and the per-second rate. Returns the admitted user ids in queue order.
+   */
+  admit(eventId: string, now: number, policy: AdmissionPolicy): Promise<string[]>;
+  /** Ends the user's entry (after a purchase): the token expires and the slot frees. */
+  complete(eventId: string, userId: string, tokenId: string): Promise<void>;
+  /** Events that have had a line since start-up, for the admission scheduler. */
+  events(): Promise<string[]>;
+  stats(eventId: string): Promise<QueueStats>;
+  /** Join sequence numbers in the order they were admitted (most recent 100,000), for FIFO checks. */
+  admissionLog(eventId: string): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+export const ADMISSION_LOG_LIMIT = 100_000;

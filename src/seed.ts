@@ -1,0 +1,26 @@
+import type { CatalogService } from './modules/catalog/catalog.service.js';
+import type { Database } from './shared/db.js';
+
+const DEMO_EVENT_CODE = 'DEMO-CONCERT';
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** A demo event with three dates, so a newcomer can walk the whole flow at once. Runs once per database. */
+export async function seedDemoData(db: Database, catalog: CatalogService, now = new Date()): Promise<boolean> {
+  const { rowCount } = await db.query('SELECT 1 FROM events WHERE code = $1', [DEMO_EVENT_CODE]);
+  if (rowCount > 0) return false;
+  const event = await catalog.createEvent({
+    code: DEMO_EVENT_CODE,
+    name: 'The Flash Sale Orchestra',
+    description: 'One night only, three dates. Fifty seats each.',
+    category: 'Concert',
+  });
+  for (const days of [7, 8, 9]) {
+    const startAt = new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS + days * DAY_MS + 19 * 60 * 60 * 1000);
+    await catalog.createSchedule(event.id, {
+      startAt: startAt.toISOString(),
+      endAt: new Date(startAt.getTime() + 3 * 60 * 60 * 1000).toISOString(),
+      prices: { VIP: 15_000, STANDARD: 8_000, STANDING: 4_500 },
+    });
+  }
+  return true;
+}

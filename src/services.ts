@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { Clock } from './shared/clock.js';
+import type { Database } from './shared/db.js';
+import { TokenSigner } from './shared/signed-token.js';
+import { CatalogService } from './modules/catalog/catalog.service.js';
+import { PaymentService } from './modules/payment/payment.service.js';
+import { QueueService } from './modules/queue/queue.service.js';
+import type { WaitingRoom } from './modules/queue/waiting-room.js';
+import { ReservationService } from './modules/reservation/reservation.service.js';
+import type { SeatLocks } from './modules/reservation/seat-locks.js';
+import { UserService } from './modules/users/users.service.js';
+import { WalletService } from './modules/wallet/wallet.service.js';
+
+/** The adapters a running service is built from; main.ts picks production or embedded ones. */
+export interface Infrastructure {
+  config: Config;
+  db: Database;
+  waitingRoom: WaitingRoom;
+  seatLocks: SeatLocks;
+  clock: Clock;
+  /** Reports whether each external dependency answers, for /ready. */
+  checks: Record<string, () => Promise<void>>;
+}
+
+export interface Services {
+  config: Config;
+  users: UserService;
+  catalog: CatalogService;
+  queue: QueueService;
+  reservations: ReservationService;
+  wallet: WalletService;
+  payments: PaymentService;
+  checks: Infrastructure['checks'];
+}
+
+export function createServices(infra: Infrastructure, log: Logger): Services {
+  const { config, db, clock } = infra;
+  const signer = new TokenSigner(config.TOKEN_SECRET);
+  const wallet = new WalletService(db, clock);
+  const users = new UserService(db, wallet, signer, clock, config.ACCESS_TOKEN_TTL_SECONDS * 1000);
+  const catalog = new CatalogService(db, clock);
+  const queue = new QueueService(
+    infra.waitingRoom,
+    signer,
+    clock,
+    {
+      policy: {
+        maxActive: config.QUEUE_MAX_ACTIVE,
+        admitPerSecond: config.QUEUE_ADMIT_PER_SECOND,
+        activeTtlMs: config.QUEUE_ACTIVE_TTL_SECONDS * 1000,
+        waitingGraceMs: config.QUEUE_WAITING_GRACE_SECONDS * 1000,
+      },
+      tokenTtlMs: config.QUEUE_TOKEN_TTL_SECONDS * 1000,
+    },
+    (eventId) => catalog.ensureEventOpen(eventId),
+    log,
+  );
+  const reservations = new ReservationService(
+    db,
+    infra.seatLocks,
+    clock,
+    { holdTtlMs: config.HOLD_TTL_SECONDS * 1000, maxHoldsPerUser: config.HOLD_MAX_PER_USER },
+    log,
+  );
+  const payments = new PaymentService(db, clock, reservations, wallet, queue);
+  return { config, users, catalog, queue, reservations, wallet, payments, checks: infra.checks };
+}

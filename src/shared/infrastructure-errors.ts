@@ -1,0 +1,51 @@
+import { AppError } from './errors.js';
+
+/**
+ * The one place where database and Redis failures become domain errors. Constraint names come from
+ * migrations/; a constraint firing here means a race was settled by the database, as designed.
+ */
+const constraintErrors: Record<string, () => AppError> = {
+  reservations_one_live_per_seat: () => new AppError('SEAT_UNAVAILABLE', 'The seat was taken a moment ago.'),
+  payments_one_success_per_reservation: () =>
+    new AppError('RESERVATION_NOT_PAYABLE', 'The reservation has already been paid.'),
+  wallets_balance_non_negative: () => new AppError('INSUFFICIENT_BALANCE', 'The balance is too low.'),
+  wallets_balance_ceiling: () => new AppError('VALIDATION_FAILED', 'The balance would exceed its maximum.'),
+};
+
+/** SQLSTATE classes that mean "the database is unreachable or restarting", not "the request is wrong". */
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08003', '08006', '08001', '08004']);
+const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND']);
+const UNAVAILABLE_MESSAGES = [/Connection terminated/i, /timeout exceeded when trying to connect/i, /Client has encountered a connection error/i];
+
+interface DatabaseErrorLike {
+  code?: string;
+  constraint?: string;
+  message?: string;
+}
+
+export function mapDatabaseError(error: unknown): AppError | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, constraint, message = '' } = error as DatabaseErrorLike;
+  if (constraint && constraintErrors[constraint]) return constraintErrors[constraint]();
+  if (code === '57014') return new AppError('SERVICE_UNAVAILABLE', 'The database took too long to answer.', { cause: error });
+  if ((code && (UNAVAILABLE_STATES.has(code) || UNAVAILABLE_NODE_CODES.has(code))) || UNAVAILABLE_MESSAGES.some((re) => re.test(message))) {
+    return new AppError('SERVICE_UNAVAILABLE', 'The database is unavailable; try again shortly.', { cause: error });
+  }
+  // Input the schemas let through but PostgreSQL rejects (e.g. a value out of a column's range).
+  if (code === '22P02' || code === '22003' || code === '22007' || code === '22008') {
+    return new AppError('VALIDATION_FAILED', 'A value is out of range.', { cause: error });
+  }
+  return undefined;
+}
+
+/** ioredis gives up on a command after its retries while Redis is down or restarting. */
+export function mapRedisError(error: unknown): AppError | undefined {
+  if (!(error instanceof Error)) return undefined;
+  if (
+    error.name === 'MaxRetriesPerRequestError' ||
+    /Connection is closed|Stream isn't writeable|ECONNREFUSED|LOADING|READONLY/.test(error.message)
+  ) {
+    return new AppError('SERVICE_UNAVAILABLE', 'The queue store is unavailable; try again shortly.', { cause: error });
+  }
+  return undefined;
+}

@@ -1,0 +1,35 @@
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { numberParsers, type Database, type Queryable, type QueryResult } from './db.js';
+
+/**
+ * The embedded adapter. PGlite is a single connection: its own `transaction()` runs one transaction at a
+ * time and makes plain queries wait for it, which is exactly the serialization the port promises.
+ * `dataDir` unset keeps everything in memory.
+ */
+export async function createPgliteDatabase(dataDir?: string): Promise<Database> {
+  const db = await PGlite.create({ dataDir, parsers: numberParsers });
+
+  const run = async <Row>(target: PGlite | Transaction, sql: string, params: readonly unknown[]) => {
+    const result = await target.query<Row>(sql, params as unknown[]);
+    return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length } satisfies QueryResult<Row>;
+  };
+
+  return {
+    kind: 'pglite',
+    query: (sql, params = []) => run(db, sql, params),
+    exec: async (script) => {
+      await db.exec(script);
+    },
+    withTx: (fn) =>
+      db.transaction((transaction) => {
+        const tx: Queryable = {
+          query: (sql, params = []) => run(transaction, sql, params),
+          exec: async (script) => {
+            await transaction.exec(script);
+          },
+        };
+        return fn(tx);
+      }),
+    close: () => db.close(),
+  };
+}
