@@ -1,0 +1,57 @@
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { inject } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { openInfrastructure, type OpenInfrastructure } from '../../src/infrastructure.js';
+import { createServices, type Services } from '../../src/services.js';
+import { ManualClock } from '../../src/shared/clock.js';
+
+export type Backend = 'postgres+redis' | 'embedded';
+export const backends: Backend[] = ['postgres+redis', 'embedded'];
+
+export const ADMIN_KEY = 'test-admin-key';
+const silentLogger = pino({ level: 'silent' });
+
+export interface TestApp {
+  app: FastifyInstance;
+  services: Services;
+  infra: OpenInfrastructure;
+  clock: ManualClock;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole service on the chosen backend, with a manual clock so expiry is tested by moving time,
+ * not by sleeping. No background jobs run: tests call the sweeper and admission explicitly.
+ */
+export async function startTestApp(backend: Backend, env: Record<string, string> = {}): Promise<TestApp> {
+  const config = loadConfig({
+    TOKEN_SECRET: 'test-secret-test-secret-test-secret-0123',
+    ADMIN_API_KEY: ADMIN_KEY,
+    LOG_LEVEL: 'silent',
+    SEED_DEMO: 'false',
+    QUEUE_MAX_ACTIVE: '1000',
+    QUEUE_ADMIT_PER_SECOND: '1000',
+    DATABASE_POOL_SIZE: '20',
+    ...(backend === 'postgres+redis'
+      ? { DATABASE_URL: inject('databaseUrl'), REDIS_URL: inject('redisUrl'), REDIS_KEY_PREFIX: inject('redisPrefix') }
+      : {}),
+    ...env,
+  });
+  const clock = new ManualClock();
+  const infra = await openInfrastructure(config, clock);
+  const services = createServices(infra, silentLogger);
+  const app = await buildApp(services);
+  await app.ready();
+  return {
+    app,
+    services,
+    infra,
+    clock,
+    async close() {
+      await app.close();
+      await infra.close();
+    },
+  };
+}
