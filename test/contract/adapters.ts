@@ -1,0 +1,34 @@
+import { inject } from 'vitest';
+import { MemoryWaitingRoom } from '../../src/modules/queue/waiting-room.memory.js';
+import { RedisWaitingRoom } from '../../src/modules/queue/waiting-room.redis.js';
+import type { WaitingRoom } from '../../src/modules/queue/waiting-room.js';
+import { MemorySeatLocks, type SeatLocks } from '../../src/modules/reservation/seat-locks.js';
+import { RedisSeatLocks } from '../../src/modules/reservation/seat-locks.redis.js';
+import { createRedis, type Redis } from '../../src/shared/redis.js';
+
+export interface AdapterPair {
+  name: string;
+  open(): { room: WaitingRoom; locks: SeatLocks; close(): Promise<void> };
+}
+
+/** Both implementations of each port; a contract test runs the same checks against each. */
+export const adapters: AdapterPair[] = [
+  {
+    name: 'redis',
+    open() {
+      const redis: Redis = createRedis(inject('redisUrl'), `${inject('redisPrefix')}contract:`);
+      return {
+        room: new RedisWaitingRoom(redis),
+        locks: new RedisSeatLocks(redis),
+        close: async () => redis.disconnect(),
+      };
+    },
+  },
+  {
+    name: 'in-process',
+    open() {
+      const room = new MemoryWaitingRoom();
+      return { room, locks: new MemorySeatLocks(), close: () => room.close() };
+    },
+  },
+];

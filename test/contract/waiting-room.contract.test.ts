@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AdmissionPolicy, WaitingRoom } from '../../src/modules/queue/waiting-room.js';
+import { adapters } from './adapters.js';
+
+const policy: AdmissionPolicy = { maxActive: 2, admitPerSecond: 100, activeTtlMs: 60_000, waitingGraceMs: 30_000 };
+const T0 = 1_800_000_000_000;
+
+describe.each(adapters)('waiting room contract: $name', (adapter) => {
+  let room: WaitingRoom;
+  let close: () => Promise<void>;
+  beforeAll(() => {
+    ({ room, close } = adapter.open());
+  });
+  afterAll(() => close());
+
+  const join = (eventId: string, userId: string, now = T0) =>
+    room.join({ tokenId: randomUUID(), userId, eventId, issuedAt: now, expiresAt: now + 3_600_000 }, now);
+
+  it('gives one live ticket per user and event, numbered in join order', async () => {
+    const eventId = randomUUID();
+    const first = await join(eventId, 'u1');
+    const again = await join(eventId, 'u1');
+    const second = await join(eventId, 'u2');
+    expect(first.created).toBe(true);
+    expect(again).toEqual({ ticket: first.ticket, created: false });
+    expect([first.ticket.seq, second.ticket.seq]).toEqual([1, 2]);
+  });
+
+  it('admits the head of the line up to capacity, then keeps exact positions', async () => {
+    const eventId = randomUUID();
+    const tickets = [];
+    for (const user of ['a', 'b', 'c', 'd']) tickets.push((await join(eventId, user)).ticket);
+    expect(await room.admit(eventId, T0, policy)).toEqual(['a', 'b']);
+    expect(await room.admit(eventId, T0, policy)).toEqual([]);
+    expect(await room.touch(eventId, 'a', tickets[0]!.tokenId, T0, policy)).toEqual({ status: 'ACTIVE' });
+    expect(await room.touch(eventId, 'c', tickets[2]!.tokenId, T0, policy)).toEqual({ status: 'WAITING', position: 1 });
+    expect(await room.touch(eventId, 'd', tickets[3]!.tokenId, T0, policy)).toEqual({ status: 'WAITING', position: 2 });
+    expect(await room.stats(eventId)).toEqual({ waiting: 2, active: 2 });
+  });
+
+  it('frees a slot on completion and admits the next in line', async () => {
+    const eventId = randomUUID();
+    const a = (await join(eventId, 'a')).ticket;
+    await join(eventId, 'b');
+    await join(eventId, 'c');
+    await room.admit(eventId, T0, policy);
+    await room.complete(eventId, 'a', a.tokenId);
+    expect(await room.touch(eventId, 'a', a.tokenId, T0, policy)).toEqual({ status: 'EXPIRED' });
+    expect(await room.admit(eventId, T0, policy)).toEqual(['c']);
+    expect(await room.admissionLog(eventId)).toEqual([1, 2, 3]);
+  });
+
+  it('expires an active user idle past the active TTL, and a touch keeps one alive', async () => {
+    const eventId = randomUUID();
+    const a = (await join(eventId, 'a')).ticket;
+    const b = (await join(eventId, 'b')).ticket;
+    await room.admit(eventId, T0, policy);
+    expect(await room.touch(eventId, 'b', b.tokenId, T0 + 50_000, policy)).toEqual({ status: 'ACTIVE' });
+    const later = T0 + 60_000;
+    expect(await room.touch(eventId, 'a', a.tokenId, later, policy)).toEqual({ status: 'EXPIRED' });
+    expect(await room.touch(eventId, 'b', b.tokenId, later, policy)).toEqual({ status: 'ACTIVE' });
+  });
+
+  it('drops waiters who stop polling, so the people behind them move up', async () => {
+    const eventId = randomUUID();
+    const full = { ...policy, maxActive: 0 };
+    await join(eventId, 'gone');
+    const stays = (await join(eventId, 'stays')).ticket;
+    expect(await room.touch(eventId, 'stays', stays.tokenId, T0 + 20_000, full)).toEqual({ status: 'WAITING', position: 2 });
+    await room.admit(eventId, T0 + 31_000, full);
+    expect(await room.touch(eventId, 'stays', stays.tokenId, T0 + 31_000, full)).toEqual({ status: 'WAITING', position: 1 });
+  });
+
+  it('never admits more than the per-second rate', async () => {
+    const eventId = randomUUID();
+    const slow = { ...policy, maxActive: 100, admitPerSecond: 3 };
+    for (let i = 0; i < 10; i++) await join(eventId, `u${i}`);
+    expect(await room.admit(eventId, T0, slow)).toHaveLength(3);
+    expect(await room.admit(eventId, T0 + 500, slow)).toHaveLength(0);
+    expect(await room.admit(eventId, T0 + 1_000, slow)).toHaveLength(3);
+  });
+
+  it('treats an old token of a user who rejoined as expired', async () => {
+    const eventId = randomUUID();
+    const first = (await join(eventId, 'a')).ticket;
+    await room.admit(eventId, T0, policy);
+    await room.complete(eventId, 'a', first.tokenId);
+    const second = (await join(eventId, 'a')).ticket;
+    expect(second.tokenId).not.toBe(first.tokenId);
+    expect(await room.touch(eventId, 'a', first.tokenId, T0, policy)).toEqual({ status: 'EXPIRED' });
+  });
+
+  it('keeps FIFO and capacity when many admission steps run at once', async () => {
+    const eventId = randomUUID();
+    const wide = { ...policy, maxActive: 37, admitPerSecond: 1_000 };
+    await Promise.all(Array.from({ length: 200 }, (_, i) => join(eventId, `u${i}`)));
+    const batches = await Promise.all(Array.from({ length: 20 }, () => room.admit(eventId, T0, wide)));
+    expect(batches.flat()).toHaveLength(37);
+    const log = await room.admissionLog(eventId);
+    expect(log).toEqual([...log].sort((x, y) => x - y));
+    expect(log).toEqual(Array.from({ length: 37 }, (_, i) => i + 1));
+    expect((await room.stats(eventId)).active).toBe(37);
+  });
+});
+
+describe.each(adapters)('seat lock contract: $name', (adapter) => {
+  let locks: ReturnType<typeof adapter.open>['locks'];
+  let close: () => Promise<void>;
+  beforeAll(() => {
+    ({ locks, close } = adapter.open());
+  });
+  afterAll(() => close());
+
+  it('lets one owner in until its deadline on the service clock', async () => {
+    const key = `seat:{${randomUUID()}}:1`;
+    expect(await locks.acquire(key, 'r1', T0, 5_000)).toBe(true);
+    expect(await locks.acquire(key, 'r2', T0 + 4_999, 5_000)).toBe(false);
+    expect(await locks.acquire(key, 'r2', T0 + 5_000, 5_000)).toBe(true);
+  });
+
+  it('releases only for its owner', async () => {
+    const key = `seat:{${randomUUID()}}:2`;
+    await locks.acquire(key, 'r1', T0, 5_000);
+    await locks.release(key, 'someone-else');
+    expect(await locks.acquire(key, 'r2', T0, 5_000)).toBe(false);
+    await locks.release(key, 'r1');
+    expect(await locks.acquire(key, 'r2', T0, 5_000)).toBe(true);
+  });
+
+  it('grants exactly one of many simultaneous attempts', async () => {
+    const key = `seat:{${randomUUID()}}:3`;
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => locks.acquire(key, `r${i}`, T0, 5_000)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,27 @@
+import type { AddressInfo } from 'node:net';
+import { ApiClient, type TestUser } from '../support/client.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+/** The service on real PostgreSQL and Redis, listening on loopback, driven over real HTTP. */
+export async function startRaceApp(env: Record<string, string> = {}): Promise<{ t: TestApp; api: ApiClient }> {
+  const t = await startTestApp('postgres+redis', env);
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = t.app.server.address() as AddressInfo;
+  return { t, api: ApiClient.http(`http://127.0.0.1:${port}`) };
+}
+
+export async function admittedUsers(api: ApiClient, eventId: string, count: number) {
+  return Promise.all(
+    Array.from({ length: count }, async (_, i): Promise<TestUser & { queueToken: string }> => {
+      const user = await api.createUser(`racer-${i}`);
+      return { ...user, queueToken: await api.admittedToken(user, eventId) };
+    }),
+  );
+}
+
+export const countBy = <T>(items: T[], key: (item: T) => string | number) =>
+  items.reduce<Record<string, number>>((counts, item) => {
+    const k = String(key(item));
+    counts[k] = (counts[k] ?? 0) + 1;
+    return counts;
+  }, {});

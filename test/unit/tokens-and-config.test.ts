@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { TokenSigner } from '../../src/shared/signed-token.js';
+
+describe('signed tokens', () => {
+  const signer = new TokenSigner('a-secret-that-is-long-enough-0123456789');
+  const claims = { typ: 'queue', tid: 't', iat: 1, exp: 2 };
+
+  it('round-trips genuine claims', () => {
+    expect(signer.verify(signer.sign(claims), 'queue')).toEqual(claims);
+  });
+
+  it('refuses a token of another purpose, another secret, or with any byte changed', () => {
+    const token = signer.sign(claims);
+    expect(signer.verify(token, 'access')).toBeUndefined();
+    expect(new TokenSigner('another-secret-that-is-long-enough-0000').verify(token, 'queue')).toBeUndefined();
+    const [body, mac] = token.split('.') as [string, string];
+    const forged = Buffer.from(JSON.stringify({ ...claims, tid: 'other' })).toString('base64url');
+    expect(signer.verify(`${forged}.${mac}`, 'queue')).toBeUndefined();
+    expect(signer.verify(`${body}.${mac.slice(0, -2)}AA`, 'queue')).toBeUndefined();
+    expect(signer.verify('garbage', 'queue')).toBeUndefined();
+    expect(signer.verify('.', 'queue')).toBeUndefined();
+  });
+});
+
+describe('configuration', () => {
+  it('applies defaults and picks the embedded backends when no URLs are set', () => {
+    const config = loadConfig({});
+    expect(config.PORT).toBe(3000);
+    expect(config.HOLD_TTL_SECONDS).toBe(300);
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.SEED_DEMO).toBe(true);
+    expect(config.generated).toEqual(['TOKEN_SECRET', 'ADMIN_API_KEY']);
+  });
+
+  it('converts numbers and fails listing every bad setting', () => {
+    expect(loadConfig({ HOLD_TTL_SECONDS: '5' }).HOLD_TTL_SECONDS).toBe(5);
+    expect(() => loadConfig({ HOLD_TTL_SECONDS: 'soon', PORT: '-1', DATABASE_URL: 'mysql://x' })).toThrowError(ConfigError);
+    try {
+      loadConfig({ HOLD_TTL_SECONDS: 'soon', PORT: '-1' });
+    } catch (error) {
+      expect((error as Error).message).toMatch(/HOLD_TTL_SECONDS/);
+      expect((error as Error).message).toMatch(/PORT/);
+    }
+  });
+});
