@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerErrorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health.routes.js';
+import { registerMetrics } from './http/metrics.js';
 import { Problem } from './http/schemas.js';
 import { catalogRoutes } from './modules/catalog/catalog.routes.js';
 import { paymentRoutes } from './modules/payment/payment.routes.js';
@@ -32,6 +33,9 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerErrorHandling(app);
+  app.addHook('onReady', () => services.queueStreams.start());
+  // Open event streams would otherwise keep close() waiting for them forever.
+  app.addHook('preClose', () => services.queueStreams.stop());
   app.addSchema(Problem);
 
   await app.register(fastifySwagger, {
@@ -53,6 +57,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
+  registerMetrics(app, services);
   await app.register(healthRoutes, { services });
   await app.register(
     async (api) => {

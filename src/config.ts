@@ -23,6 +23,7 @@ const ConfigSchema = Type.Object({
   QUEUE_WAITING_GRACE_SECONDS: IntFrom(5, 86_400, 120),
   QUEUE_TOKEN_TTL_SECONDS: IntFrom(60, 7 * 86_400, 3 * 3_600),
   QUEUE_ADMIT_INTERVAL_MS: IntFrom(20, 60_000, 250),
+  QUEUE_STREAM_HEARTBEAT_MS: IntFrom(100, 60_000, 15_000),
   ACCESS_TOKEN_TTL_SECONDS: IntFrom(60, 30 * 86_400, 86_400),
   TOKEN_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   ADMIN_API_KEY: Type.Optional(Type.String({ minLength: 8 })),

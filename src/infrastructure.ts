@@ -4,6 +4,7 @@ import { createPostgresDatabase } from './shared/db.js';
 import { migrate } from './shared/migrate.js';
 import { createPgliteDatabase } from './shared/pglite.js';
 import { createRedis } from './shared/redis.js';
+import { MemoryQueueEvents, RedisQueueEvents } from './modules/queue/queue-events.js';
 import { MemoryWaitingRoom } from './modules/queue/waiting-room.memory.js';
 import { RedisWaitingRoom } from './modules/queue/waiting-room.redis.js';
 import { MemorySeatLocks } from './modules/reservation/seat-locks.js';
@@ -41,15 +42,18 @@ export async function openInfrastructure(config: Config, clock: Clock = systemCl
   }
   const waitingRoom = redis ? new RedisWaitingRoom(redis) : new MemoryWaitingRoom();
   const seatLocks = redis ? new RedisSeatLocks(redis) : new MemorySeatLocks();
+  const queueEvents = redis ? new RedisQueueEvents(redis, config.REDIS_KEY_PREFIX) : new MemoryQueueEvents();
 
   return {
     config,
     db,
     clock,
     waitingRoom,
+    queueEvents,
     seatLocks,
     checks,
     async close() {
+      await queueEvents.close();
       await waitingRoom.close();
       redis?.disconnect();
       await db.close();

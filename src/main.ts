@@ -18,7 +18,17 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const log = pino({ level: config.LOG_LEVEL });
+  const log = pino({
+    level: config.LOG_LEVEL,
+    serializers: {
+      // Event streams carry the queue token in the query string; it must not reach the logs.
+      req: (request: { method: string; url: string; ip?: string }) => ({
+        method: request.method,
+        url: request.url.replace(/([?&]token=)[^&]*/, '$1[redacted]'),
+        remoteAddress: request.ip,
+      }),
+    },
+  });
   for (const name of config.generated) {
     log.warn(`${name} is not set; using a random value for this process only (set it when running several instances)`);
   }

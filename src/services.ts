@@ -5,7 +5,9 @@ import type { Database } from './shared/db.js';
 import { TokenSigner } from './shared/signed-token.js';
 import { CatalogService } from './modules/catalog/catalog.service.js';
 import { PaymentService } from './modules/payment/payment.service.js';
+import { QueueStreamHub } from './modules/queue/queue-stream.js';
 import { QueueService } from './modules/queue/queue.service.js';
+import type { QueueEvents } from './modules/queue/queue-events.js';
 import type { WaitingRoom } from './modules/queue/waiting-room.js';
 import { ReservationService } from './modules/reservation/reservation.service.js';
 import type { SeatLocks } from './modules/reservation/seat-locks.js';
@@ -17,6 +19,7 @@ export interface Infrastructure {
   config: Config;
   db: Database;
   waitingRoom: WaitingRoom;
+  queueEvents: QueueEvents;
   seatLocks: SeatLocks;
   clock: Clock;
   /** Reports whether each external dependency answers, for /ready. */
@@ -31,6 +34,7 @@ export interface Services {
   reservations: ReservationService;
   wallet: WalletService;
   payments: PaymentService;
+  queueStreams: QueueStreamHub;
   checks: Infrastructure['checks'];
 }
 
@@ -40,22 +44,21 @@ export function createServices(infra: Infrastructure, log: Logger): Services {
   const wallet = new WalletService(db, clock);
   const users = new UserService(db, wallet, signer, clock, config.ACCESS_TOKEN_TTL_SECONDS * 1000);
   const catalog = new CatalogService(db, clock);
-  const queue = new QueueService(
-    infra.waitingRoom,
+  const queue = new QueueService({
+    room: infra.waitingRoom,
+    events: infra.queueEvents,
     signer,
     clock,
-    {
-      policy: {
-        maxActive: config.QUEUE_MAX_ACTIVE,
-        admitPerSecond: config.QUEUE_ADMIT_PER_SECOND,
-        activeTtlMs: config.QUEUE_ACTIVE_TTL_SECONDS * 1000,
-        waitingGraceMs: config.QUEUE_WAITING_GRACE_SECONDS * 1000,
-      },
-      tokenTtlMs: config.QUEUE_TOKEN_TTL_SECONDS * 1000,
+    policy: {
+      maxActive: config.QUEUE_MAX_ACTIVE,
+      admitPerSecond: config.QUEUE_ADMIT_PER_SECOND,
+      activeTtlMs: config.QUEUE_ACTIVE_TTL_SECONDS * 1000,
+      waitingGraceMs: config.QUEUE_WAITING_GRACE_SECONDS * 1000,
     },
-    (eventId) => catalog.ensureEventOpen(eventId),
+    tokenTtlMs: config.QUEUE_TOKEN_TTL_SECONDS * 1000,
+    ensureEventOpen: (eventId) => catalog.ensureEventOpen(eventId),
     log,
-  );
+  });
   const reservations = new ReservationService(
     db,
     infra.seatLocks,
@@ -64,5 +67,6 @@ export function createServices(infra: Infrastructure, log: Logger): Services {
     log,
   );
   const payments = new PaymentService(db, clock, reservations, wallet, queue);
-  return { config, users, catalog, queue, reservations, wallet, payments, checks: infra.checks };
+  const queueStreams = new QueueStreamHub(queue, infra.queueEvents, config.QUEUE_STREAM_HEARTBEAT_MS, log);
+  return { config, users, catalog, queue, reservations, wallet, payments, queueStreams, checks: infra.checks };
 }

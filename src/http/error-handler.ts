@@ -27,6 +27,7 @@ export function toAppError(error: FastifyError | Error): AppError | undefined {
 }
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply {
+  request.problemCode = error.code;
   return reply
     .status(error.status)
     .type('application/problem+json')

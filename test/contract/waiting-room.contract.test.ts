@@ -31,12 +31,12 @@ describe.each(adapters)('waiting room contract: $name', (adapter) => {
     const eventId = randomUUID();
     const tickets = [];
     for (const user of ['a', 'b', 'c', 'd']) tickets.push((await join(eventId, user)).ticket);
-    expect(await room.admit(eventId, T0, policy)).toEqual(['a', 'b']);
-    expect(await room.admit(eventId, T0, policy)).toEqual([]);
+    expect(await room.admit(eventId, T0, policy)).toEqual({ admitted: ['a', 'b'], dropped: 0 });
+    expect(await room.admit(eventId, T0, policy)).toEqual({ admitted: [], dropped: 0 });
     expect(await room.touch(eventId, 'a', tickets[0]!.tokenId, T0, policy)).toEqual({ status: 'ACTIVE' });
     expect(await room.touch(eventId, 'c', tickets[2]!.tokenId, T0, policy)).toEqual({ status: 'WAITING', position: 1 });
     expect(await room.touch(eventId, 'd', tickets[3]!.tokenId, T0, policy)).toEqual({ status: 'WAITING', position: 2 });
-    expect(await room.stats(eventId)).toEqual({ waiting: 2, active: 2 });
+    expect(await room.stats(eventId)).toEqual({ waiting: 2, active: 2, admittedTotal: 2 });
   });
 
   it('frees a slot on completion and admits the next in line', async () => {
@@ -47,7 +47,7 @@ describe.each(adapters)('waiting room contract: $name', (adapter) => {
     await room.admit(eventId, T0, policy);
     await room.complete(eventId, 'a', a.tokenId);
     expect(await room.touch(eventId, 'a', a.tokenId, T0, policy)).toEqual({ status: 'EXPIRED' });
-    expect(await room.admit(eventId, T0, policy)).toEqual(['c']);
+    expect(await room.admit(eventId, T0, policy)).toEqual({ admitted: ['c'], dropped: 0 });
     expect(await room.admissionLog(eventId)).toEqual([1, 2, 3]);
   });
 
@@ -68,7 +68,7 @@ describe.each(adapters)('waiting room contract: $name', (adapter) => {
     await join(eventId, 'gone');
     const stays = (await join(eventId, 'stays')).ticket;
     expect(await room.touch(eventId, 'stays', stays.tokenId, T0 + 20_000, full)).toEqual({ status: 'WAITING', position: 2 });
-    await room.admit(eventId, T0 + 31_000, full);
+    expect(await room.admit(eventId, T0 + 31_000, full)).toEqual({ admitted: [], dropped: 1 });
     expect(await room.touch(eventId, 'stays', stays.tokenId, T0 + 31_000, full)).toEqual({ status: 'WAITING', position: 1 });
   });
 
@@ -76,9 +76,10 @@ describe.each(adapters)('waiting room contract: $name', (adapter) => {
     const eventId = randomUUID();
     const slow = { ...policy, maxActive: 100, admitPerSecond: 3 };
     for (let i = 0; i < 10; i++) await join(eventId, `u${i}`);
-    expect(await room.admit(eventId, T0, slow)).toHaveLength(3);
-    expect(await room.admit(eventId, T0 + 500, slow)).toHaveLength(0);
-    expect(await room.admit(eventId, T0 + 1_000, slow)).toHaveLength(3);
+    expect((await room.admit(eventId, T0, slow)).admitted).toHaveLength(3);
+    expect((await room.admit(eventId, T0 + 500, slow)).admitted).toHaveLength(0);
+    expect((await room.admit(eventId, T0 + 1_000, slow)).admitted).toHaveLength(3);
+    expect((await room.stats(eventId)).admittedTotal).toBe(6);
   });
 
   it('treats an old token of a user who rejoined as expired', async () => {
@@ -96,7 +97,7 @@ describe.each(adapters)('waiting room contract: $name', (adapter) => {
     const wide = { ...policy, maxActive: 37, admitPerSecond: 1_000 };
     await Promise.all(Array.from({ length: 200 }, (_, i) => join(eventId, `u${i}`)));
     const batches = await Promise.all(Array.from({ length: 20 }, () => room.admit(eventId, T0, wide)));
-    expect(batches.flat()).toHaveLength(37);
+    expect(batches.flatMap((step) => step.admitted)).toHaveLength(37);
     const log = await room.admissionLog(eventId);
     expect(log).toEqual([...log].sort((x, y) => x - y));
     expect(log).toEqual(Array.from({ length: 37 }, (_, i) => i + 1));

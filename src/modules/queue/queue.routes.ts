@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { queueTokenOf } from '../../http/auth.js';
 import { bearer, problems, QueueTokenHeader, Timestamp, Uuid } from '../../http/schemas.js';
 import type { Services } from '../../services.js';
+import type { StreamClient } from './queue-stream.js';
 
 export const QueueTokenView = Type.Object({
   token: Type.String(),
@@ -44,5 +45,49 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       },
     },
     async (request) => services.queue.current(queueTokenOf(request)),
+  );
+
+  app.get(
+    '/queue/tokens/current/stream',
+    {
+      schema: {
+        tags: ['queue'],
+        summary: 'Server-Sent Events: the same object as /current, pushed whenever it changes',
+        description:
+          'Each `data:` line is a queue token view; `{"status":"EXPIRED"}` ends the stream. EventSource cannot set headers, so the token may come as `?token=`. Comment lines are heartbeats. An open stream counts as polling.',
+        querystring: Type.Object({ token: Type.Optional(Type.String()) }),
+        headers: QueueTokenHeader,
+        response: { 200: { content: { 'text/event-stream': { schema: Type.String() } } }, ...problems(401) },
+      },
+    },
+    async (request, reply) => {
+      const token = queueTokenOf(request)!;
+      const first = await services.queue.current(token);
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      raw.write('retry: 2000\n\n');
+      const client: StreamClient = {
+        eventId: first.eventId,
+        token,
+        send(message, final = false) {
+          raw.write(`data: ${JSON.stringify(message)}\n\n`);
+          if (final) raw.end();
+        },
+        heartbeat() {
+          raw.write(': heartbeat\n\n');
+        },
+        end() {
+          raw.end();
+        },
+      };
+      request.raw.on('close', () => services.queueStreams.remove(client));
+      services.queueStreams.add(client, first);
+    },
   );
 };

@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
 import type { TokenClaims, TokenSigner } from '../../shared/signed-token.js';
-import type { AdmissionPolicy, QueueTicket, WaitingRoom } from './waiting-room.js';
+import { AdmissionRateMeter, estimateWaitSeconds } from './admission-rate.js';
+import type { QueueEvents } from './queue-events.js';
+import type { AdmissionPolicy, AdmissionStep, QueueStats, QueueTicket, WaitingRoom } from './waiting-room.js';
 
 interface QueueTokenClaims extends TokenClaims {
   typ: 'queue';
@@ -31,40 +33,45 @@ export interface QueueView {
   etaSeconds: number;
 }
 
-export interface QueueSettings {
+export interface QueueDeps {
+  room: WaitingRoom;
+  events: QueueEvents;
+  signer: TokenSigner;
+  clock: Clock;
   policy: AdmissionPolicy;
   tokenTtlMs: number;
+  /** Throws NOT_FOUND unless the event exists and is on sale. */
+  ensureEventOpen: (eventId: string) => Promise<void>;
+  log: Logger;
 }
 
+const expired = () => new AppError('QUEUE_TOKEN_EXPIRED', 'The queue token has expired; join the queue again.');
+
 export class QueueService {
-  constructor(
-    private readonly room: WaitingRoom,
-    private readonly signer: TokenSigner,
-    private readonly clock: Clock,
-    private readonly settings: QueueSettings,
-    private readonly ensureEventOpen: (eventId: string) => Promise<void>,
-    private readonly log: Logger,
-  ) {}
+  readonly #rate = new AdmissionRateMeter();
+
+  constructor(private readonly deps: QueueDeps) {}
 
   /** Puts the user in line for the event, or hands back their live token: one per (user, event). */
   async join(userId: string, eventId: string): Promise<QueueView> {
-    await this.ensureEventOpen(eventId);
-    const now = this.clock.now().getTime();
-    const { ticket, created } = await this.room.join(
-      { tokenId: randomUUID(), userId, eventId, issuedAt: now, expiresAt: now + this.settings.tokenTtlMs },
+    const { room, clock, policy, tokenTtlMs } = this.deps;
+    await this.deps.ensureEventOpen(eventId);
+    const now = clock.now().getTime();
+    const { ticket, created } = await room.join(
+      { tokenId: randomUUID(), userId, eventId, issuedAt: now, expiresAt: now + tokenTtlMs },
       now,
     );
     // With room to spare, the newcomer need not wait for the scheduler's next tick.
-    if (created) await this.room.admit(eventId, now, this.settings.policy);
+    if (created) await this.#announce(eventId, await room.admit(eventId, now, policy));
     return this.#view(ticket, now);
   }
 
+  /** Position, status and ETA for a token; QUEUE_TOKEN_EXPIRED once it no longer holds a place. */
   async current(token: string | undefined): Promise<QueueView> {
     const claims = this.#verify(token);
-    const now = this.clock.now().getTime();
     return this.#view(
       { tokenId: claims.tid, userId: claims.uid, eventId: claims.eid, seq: 0, issuedAt: claims.iat, expiresAt: claims.exp },
-      now,
+      this.deps.clock.now().getTime(),
     );
   }
 
@@ -80,29 +87,9 @@ export class QueueService {
     return this.#admitted(claims);
   }
 
-  /** The guard for reads that need no user identity beyond the token itself (the seat map). */
+  /** The guard for reads that need no identity beyond the token itself (the seat map). */
   async authorizeToken(token: string | undefined): Promise<QueueAccess> {
     return this.#admitted(this.#verify(token));
-  }
-
-  /**
-   * Ends the user's turn after a purchase: the token expires and the slot goes to the next in line.
-   * Best effort: the purchase has already committed, and an entry left behind lapses after inactivity.
-   */
-  async complete(access: QueueAccess): Promise<void> {
-    await this.room.complete(access.eventId, access.userId, access.tokenId).catch((error: unknown) => {
-      this.log.warn({ err: error, eventId: access.eventId }, 'could not end the queue entry; it will lapse when idle');
-    });
-  }
-
-  /** One admission step for every event with a line; safe to run on every instance at once. */
-  async admitAll(): Promise<number> {
-    const now = this.clock.now().getTime();
-    let admitted = 0;
-    for (const eventId of await this.room.events()) {
-      admitted += (await this.room.admit(eventId, now, this.settings.policy)).length;
-    }
-    return admitted;
   }
 
   assertSameEvent(access: QueueAccess, eventId: string): void {
@@ -111,9 +98,52 @@ export class QueueService {
     }
   }
 
+  /**
+   * Ends the user's turn after a purchase: the token expires and the slot goes to the next in line.
+   * Best effort: the purchase has already committed, and an entry left behind lapses after inactivity.
+   */
+  async complete(access: QueueAccess): Promise<void> {
+    await this.deps.room.complete(access.eventId, access.userId, access.tokenId).catch((error: unknown) => {
+      this.deps.log.warn({ err: error, eventId: access.eventId }, 'could not end the queue entry; it will lapse when idle');
+    });
+  }
+
+  /**
+   * One admission step for every event with a line, and a sample of each line's admission counter for
+   * the ETA. Safe to run on every instance at once: each step is one atomic script.
+   */
+  async admitAll(): Promise<number> {
+    const { room, clock, policy } = this.deps;
+    let admitted = 0;
+    for (const eventId of await room.events()) {
+      const now = clock.now().getTime();
+      const step = await room.admit(eventId, now, policy);
+      admitted += step.admitted.length;
+      await this.#announce(eventId, step);
+      this.#rate.record(eventId, (await room.stats(eventId)).admittedTotal, now);
+    }
+    return admitted;
+  }
+
+  async stats(eventId: string): Promise<QueueStats & { admissionsPerSecond: number }> {
+    return { ...(await this.deps.room.stats(eventId)), admissionsPerSecond: this.#rate.perSecond(eventId) ?? 0 };
+  }
+
+  events(): Promise<string[]> {
+    return this.deps.room.events();
+  }
+
+  async #announce(eventId: string, step: AdmissionStep): Promise<void> {
+    if (step.admitted.length === 0 && step.dropped === 0) return;
+    await this.deps.events.publish(eventId).catch((error: unknown) => {
+      this.deps.log.warn({ err: error, eventId }, 'could not announce a queue change; streams catch up on their heartbeat');
+    });
+  }
+
   async #admitted(claims: QueueTokenClaims): Promise<QueueAccess> {
-    const state = await this.room.touch(claims.eid, claims.uid, claims.tid, this.clock.now().getTime(), this.settings.policy);
-    if (state.status === 'EXPIRED') throw new AppError('QUEUE_TOKEN_EXPIRED', 'The queue token has expired; join the queue again.');
+    const { room, clock, policy } = this.deps;
+    const state = await room.touch(claims.eid, claims.uid, claims.tid, clock.now().getTime(), policy);
+    if (state.status === 'EXPIRED') throw expired();
     if (state.status === 'WAITING') {
       throw new AppError('QUEUE_NOT_ADMITTED', `Still waiting in the queue at position ${state.position}.`);
     }
@@ -122,17 +152,16 @@ export class QueueService {
 
   #verify(token: string | undefined): QueueTokenClaims {
     if (!token) throw new AppError('QUEUE_TOKEN_INVALID', 'The X-Queue-Token header is required.');
-    const claims = this.signer.verify<QueueTokenClaims>(token, 'queue');
+    const claims = this.deps.signer.verify<QueueTokenClaims>(token, 'queue');
     if (!claims) throw new AppError('QUEUE_TOKEN_INVALID', 'The queue token is not valid.');
-    if (claims.exp <= this.clock.now().getTime()) {
-      throw new AppError('QUEUE_TOKEN_EXPIRED', 'The queue token has expired; join the queue again.');
-    }
+    if (claims.exp <= this.deps.clock.now().getTime()) throw expired();
     return claims;
   }
 
   async #view(ticket: QueueTicket, now: number): Promise<QueueView> {
-    const state = await this.room.touch(ticket.eventId, ticket.userId, ticket.tokenId, now, this.settings.policy);
-    if (state.status === 'EXPIRED') throw new AppError('QUEUE_TOKEN_EXPIRED', 'The queue token has expired; join the queue again.');
+    const { room, signer, policy } = this.deps;
+    const state = await room.touch(ticket.eventId, ticket.userId, ticket.tokenId, now, policy);
+    if (state.status === 'EXPIRED') throw expired();
     const claims: QueueTokenClaims = {
       typ: 'queue',
       tid: ticket.tokenId,
@@ -143,14 +172,14 @@ export class QueueService {
     };
     const position = state.status === 'WAITING' ? state.position : 0;
     return {
-      token: this.signer.sign(claims),
+      token: signer.sign(claims),
       userId: ticket.userId,
       eventId: ticket.eventId,
       status: state.status,
       position,
       issuedAt: new Date(ticket.issuedAt).toISOString(),
       expiresAt: new Date(ticket.expiresAt).toISOString(),
-      etaSeconds: Math.ceil(position / this.settings.policy.admitPerSecond),
+      etaSeconds: estimateWaitSeconds(position, this.#rate.perSecond(ticket.eventId), policy),
     };
   }
 }

@@ -1,6 +1,7 @@
 import {
   ADMISSION_LOG_LIMIT,
   type AdmissionPolicy,
+  type AdmissionStep,
   type QueueState,
   type QueueTicket,
   type WaitingRoom,
@@ -15,6 +16,7 @@ interface EventLine {
   active: Map<string, number>;
   rate: { window: number; used: number };
   admitted: number[];
+  admittedTotal: number;
 }
 
 /**
@@ -28,7 +30,7 @@ export class MemoryWaitingRoom implements WaitingRoom {
   #line(eventId: string): EventLine {
     let line = this.#lines.get(eventId);
     if (!line) {
-      line = { seq: 0, tickets: new Map(), waiting: new Map(), active: new Map(), rate: { window: 0, used: 0 }, admitted: [] };
+      line = { seq: 0, tickets: new Map(), waiting: new Map(), active: new Map(), rate: { window: 0, used: 0 }, admitted: [], admittedTotal: 0 };
       this.#lines.set(eventId, line);
     }
     return line;
@@ -69,10 +71,15 @@ export class MemoryWaitingRoom implements WaitingRoom {
     return { status: 'WAITING', position };
   }
 
-  async admit(eventId: string, now: number, policy: AdmissionPolicy): Promise<string[]> {
+  async admit(eventId: string, now: number, policy: AdmissionPolicy): Promise<AdmissionStep> {
     const line = this.#line(eventId);
-    for (const [userId, deadline] of line.active) if (deadline <= now) this.#forget(line, userId);
-    for (const [userId, seen] of line.waiting) if (seen <= now - policy.waitingGraceMs) this.#forget(line, userId);
+    let dropped = 0;
+    for (const [userId, deadline] of line.active) {
+      if (deadline <= now) dropped += this.#forget(line, userId);
+    }
+    for (const [userId, seen] of line.waiting) {
+      if (seen <= now - policy.waitingGraceMs) dropped += this.#forget(line, userId);
+    }
 
     const window = Math.floor(now / 1000);
     const used = line.rate.window === window ? line.rate.used : 0;
@@ -89,9 +96,10 @@ export class MemoryWaitingRoom implements WaitingRoom {
     }
     if (admitted.length > 0) {
       line.rate = { window, used: used + admitted.length };
+      line.admittedTotal += admitted.length;
       if (line.admitted.length > ADMISSION_LOG_LIMIT) line.admitted.splice(0, line.admitted.length - ADMISSION_LOG_LIMIT);
     }
-    return admitted;
+    return { admitted, dropped };
   }
 
   async complete(eventId: string, userId: string, tokenId: string): Promise<void> {
@@ -105,7 +113,7 @@ export class MemoryWaitingRoom implements WaitingRoom {
 
   async stats(eventId: string) {
     const line = this.#line(eventId);
-    return { waiting: line.waiting.size, active: line.active.size };
+    return { waiting: line.waiting.size, active: line.active.size, admittedTotal: line.admittedTotal };
   }
 
   async admissionLog(eventId: string): Promise<number[]> {
@@ -116,9 +124,11 @@ export class MemoryWaitingRoom implements WaitingRoom {
     this.#lines.clear();
   }
 
-  #forget(line: EventLine, userId: string): void {
+  /** Removes the user's entry; returns 1 so callers can count drops. */
+  #forget(line: EventLine, userId: string): 1 {
     line.tickets.delete(userId);
     line.waiting.delete(userId);
     line.active.delete(userId);
+    return 1;
   }
 }

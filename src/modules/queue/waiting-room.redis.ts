@@ -2,6 +2,7 @@ import { LuaScript, type Redis } from '../../shared/redis.js';
 import {
   ADMISSION_LOG_LIMIT,
   type AdmissionPolicy,
+  type AdmissionStep,
   type QueueState,
   type QueueTicket,
   type WaitingRoom,
@@ -11,7 +12,8 @@ import {
  * Keys of one event share the `{eventId}` hash tag, so on Redis Cluster every script touches one slot.
  * tickets: hash userId → "tokenId|seq|issuedAt|expiresAt" (the user's one live ticket)
  * waiting: zset userId by seq · seen: zset userId by last poll · active: zset userId by idle deadline
- * rate: hash {window, used} · admitted: list of seqs in admission order · seq: join counter
+ * rate: hash {window, used} · admitted: list of seqs in admission order (capped) · admitted-total: counter
+ * seq: join counter
  */
 const keysOf = (eventId: string) => {
   const base = `q:{${eventId}}`;
@@ -22,6 +24,7 @@ const keysOf = (eventId: string) => {
     active: `${base}:active`,
     rate: `${base}:rate`,
     admitted: `${base}:admitted`,
+    admittedTotal: `${base}:admitted-total`,
     seq: `${base}:seq`,
   };
 };
@@ -72,26 +75,29 @@ return {'WAITING', rank + 1}
   4,
 );
 
-const admitScript = new LuaScript<string[]>(
+const admitScript = new LuaScript<[string[], number]>(
   `
-local active, waiting, seen, tickets, rate, admitted = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local active, waiting, seen, tickets, rate, admitted, total = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local now, max_active, per_second = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local active_ttl, grace, log_limit = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local dropped = 0
 for _, user in ipairs(redis.call('ZRANGEBYSCORE', active, '-inf', now, 'LIMIT', 0, 1000)) do
   redis.call('ZREM', active, user)
   redis.call('HDEL', tickets, user)
+  dropped = dropped + 1
 end
 for _, user in ipairs(redis.call('ZRANGEBYSCORE', seen, '-inf', now - grace, 'LIMIT', 0, 1000)) do
   redis.call('ZREM', waiting, user)
   redis.call('ZREM', seen, user)
   redis.call('HDEL', tickets, user)
+  dropped = dropped + 1
 end
 local window = math.floor(now / 1000)
 local state = redis.call('HMGET', rate, 'window', 'used')
 local used = 0
 if tonumber(state[1]) == window then used = tonumber(state[2]) end
 local n = math.min(max_active - redis.call('ZCARD', active), per_second - used)
-if n <= 0 then return {} end
+if n <= 0 then return {{}, dropped} end
 local head = redis.call('ZRANGE', waiting, 0, n - 1, 'WITHSCORES')
 local result = {}
 for i = 1, #head, 2 do
@@ -105,10 +111,11 @@ end
 if #result > 0 then
   redis.call('HSET', rate, 'window', window, 'used', used + #result)
   redis.call('LTRIM', admitted, -log_limit, -1)
+  redis.call('INCRBY', total, #result)
 end
-return result
+return {result, dropped}
 `,
-  6,
+  7,
 );
 
 const completeScript = new LuaScript<number>(
@@ -160,13 +167,14 @@ export class RedisWaitingRoom implements WaitingRoom {
     return { status: 'EXPIRED' };
   }
 
-  async admit(eventId: string, now: number, policy: AdmissionPolicy): Promise<string[]> {
+  async admit(eventId: string, now: number, policy: AdmissionPolicy): Promise<AdmissionStep> {
     const k = keysOf(eventId);
-    return admitScript.run(
+    const [admitted, dropped] = await admitScript.run(
       this.redis,
-      [k.active, k.waiting, k.seen, k.tickets, k.rate, k.admitted],
+      [k.active, k.waiting, k.seen, k.tickets, k.rate, k.admitted, k.admittedTotal],
       [now, policy.maxActive, policy.admitPerSecond, policy.activeTtlMs, policy.waitingGraceMs, ADMISSION_LOG_LIMIT],
     );
+    return { admitted, dropped };
   }
 
   async complete(eventId: string, userId: string, tokenId: string): Promise<void> {
@@ -180,8 +188,12 @@ export class RedisWaitingRoom implements WaitingRoom {
 
   async stats(eventId: string) {
     const k = keysOf(eventId);
-    const [waiting, active] = await Promise.all([this.redis.zcard(k.waiting), this.redis.zcard(k.active)]);
-    return { waiting, active };
+    const [waiting, active, admittedTotal] = await Promise.all([
+      this.redis.zcard(k.waiting),
+      this.redis.zcard(k.active),
+      this.redis.get(k.admittedTotal),
+    ]);
+    return { waiting, active, admittedTotal: Number(admittedTotal ?? 0) };
   }
 
   async admissionLog(eventId: string): Promise<number[]> {

@@ -28,6 +28,15 @@ export interface AdmissionPolicy {
 export interface QueueStats {
   waiting: number;
   active: number;
+  /** Everyone ever admitted to this event's line; its growth over time is the admission rate. */
+  admittedTotal: number;
+}
+
+export interface AdmissionStep {
+  /** User ids admitted, in queue order. */
+  admitted: string[];
+  /** Entries dropped: actives idle past their TTL and waiters who stopped polling. */
+  dropped: number;
 }
 
 export interface WaitingRoom {
@@ -41,9 +50,9 @@ export interface WaitingRoom {
   touch(eventId: string, userId: string, tokenId: string, now: number, policy: AdmissionPolicy): Promise<QueueState>;
   /**
    * One atomic admission step: drops idle actives and abandoned waiters, then admits the head of the line
-   * within capacity and the per-second rate. Returns the admitted user ids in queue order.
+   * within capacity and the per-second rate.
    */
-  admit(eventId: string, now: number, policy: AdmissionPolicy): Promise<string[]>;
+  admit(eventId: string, now: number, policy: AdmissionPolicy): Promise<AdmissionStep>;
   /** Ends the user's entry (after a purchase): the token expires and the slot frees. */
   complete(eventId: string, userId: string, tokenId: string): Promise<void>;
   /** Events that have had a line since start-up, for the admission scheduler. */

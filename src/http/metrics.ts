@@ -1,0 +1,69 @@
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Services } from '../services.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The problem code the error handler answered with, for outcome metrics. */
+    problemCode?: string;
+  }
+}
+
+/**
+ * Prometheus metrics at /metrics. HTTP latency for every route; outcomes of holds and payments by
+ * result; queue gauges read from the shared queue store at scrape time, so every instance reports
+ * the same global line (label by event).
+ */
+export function registerMetrics(app: FastifyInstance, services: Services): void {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const latency = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const holds = new Counter({ name: 'ticketing_holds_total', help: 'Hold attempts by result', labelNames: ['result'], registers: [registry] });
+  const payments = new Counter({ name: 'ticketing_payments_total', help: 'Payment attempts by result', labelNames: ['result'], registers: [registry] });
+  const outcomes: Record<string, { counter: Counter<'result'>; success: string }> = {
+    'POST /api/v1/reservations': { counter: holds, success: 'HELD' },
+    'POST /api/v1/payments': { counter: payments, success: 'SUCCEEDED' },
+  };
+
+  const queueGauge = (name: string, help: string, read: (stats: Awaited<ReturnType<Services['queue']['stats']>>) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['event_id'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const eventId of await services.queue.events()) this.set({ event_id: eventId }, read(await services.queue.stats(eventId)));
+      },
+    });
+  queueGauge('ticketing_queue_waiting', 'Users waiting in line', (stats) => stats.waiting);
+  queueGauge('ticketing_queue_active', 'Users admitted and shopping', (stats) => stats.active);
+  queueGauge('ticketing_queue_admitted', 'Users ever admitted (use rate() for admissions/s)', (stats) => stats.admittedTotal);
+  queueGauge('ticketing_queue_admissions_per_second', 'Measured admission rate, 30 s window', (stats) => stats.admissionsPerSecond);
+  new Gauge({
+    name: 'ticketing_queue_streams',
+    help: 'Open queue event streams on this instance',
+    registers: [registry],
+    collect() {
+      this.set(services.queueStreams.size);
+    },
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    latency.observe({ method: request.method, route, status: reply.statusCode }, reply.elapsedTime / 1000);
+    const outcome = outcomes[`${request.method} ${route}`];
+    if (outcome) outcome.counter.inc({ result: reply.statusCode < 400 ? outcome.success : (request.problemCode ?? String(reply.statusCode)) });
+  });
+
+  app.get('/metrics', { schema: { tags: ['ops'], summary: 'Prometheus metrics', hide: false } }, async (_request, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
+}

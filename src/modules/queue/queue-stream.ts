@@ -1,0 +1,112 @@
+import type { Logger } from 'pino';
+import { isAppError } from '../../shared/errors.js';
+import type { QueueEvents } from './queue-events.js';
+import type { QueueService, QueueView } from './queue.service.js';
+
+export type StreamMessage = QueueView | { status: 'EXPIRED' };
+
+export interface StreamClient {
+  eventId: string;
+  token: string;
+  /** Sends one message; `final` ends the stream after it. */
+  send(message: StreamMessage, final?: boolean): void;
+  heartbeat(): void;
+  /** Ends the stream without a message (shutdown); the browser reconnects to another instance. */
+  end(): void;
+}
+
+/** How many clients are refreshed at once; bounds the burst of queue-store calls after a move. */
+const REFRESH_CONCURRENCY = 200;
+
+/**
+ * The stream clients of this instance, by event. When an event's line moves (a pub/sub message from any
+ * instance) its clients are re-read and sent what changed; a heartbeat re-reads everyone, which also
+ * counts as their poll, so an open stream keeps a waiter in line.
+ */
+export class QueueStreamHub {
+  readonly #clients = new Map<string, Map<StreamClient, string>>();
+  readonly #dirty = new Set<string>();
+  #flushing: Promise<void> | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly queue: QueueService,
+    private readonly events: QueueEvents,
+    private readonly heartbeatMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.events.subscribe((eventId) => this.#markDirty(eventId));
+    this.#heartbeat = setInterval(() => {
+      for (const eventId of this.#clients.keys()) this.#markDirty(eventId);
+      for (const clients of this.#clients.values()) for (const client of clients.keys()) client.heartbeat();
+    }, this.heartbeatMs);
+    this.#heartbeat.unref();
+  }
+
+  /** Stops refreshing and ends every open stream, so a shutting-down server is not held open by them. */
+  async stop(): Promise<void> {
+    clearInterval(this.#heartbeat);
+    await this.#flushing;
+    for (const clients of this.#clients.values()) for (const client of clients.keys()) client.end();
+    this.#clients.clear();
+  }
+
+  get size(): number {
+    let total = 0;
+    for (const clients of this.#clients.values()) total += clients.size;
+    return total;
+  }
+
+  add(client: StreamClient, first: QueueView): void {
+    const clients = this.#clients.get(client.eventId) ?? new Map<StreamClient, string>();
+    clients.set(client, JSON.stringify(first));
+    this.#clients.set(client.eventId, clients);
+    client.send(first);
+  }
+
+  remove(client: StreamClient): void {
+    const clients = this.#clients.get(client.eventId);
+    clients?.delete(client);
+    if (clients?.size === 0) this.#clients.delete(client.eventId);
+  }
+
+  #markDirty(eventId: string): void {
+    if (!this.#clients.has(eventId)) return;
+    this.#dirty.add(eventId);
+    this.#flushing ??= this.#flush().finally(() => {
+      this.#flushing = undefined;
+    });
+  }
+
+  /** Refreshes dirty events until none are left; moves that arrive meanwhile coalesce into one pass. */
+  async #flush(): Promise<void> {
+    while (this.#dirty.size > 0) {
+      const [eventId] = this.#dirty;
+      this.#dirty.delete(eventId!);
+      const clients = [...(this.#clients.get(eventId!)?.keys() ?? [])];
+      for (let i = 0; i < clients.length; i += REFRESH_CONCURRENCY) {
+        await Promise.all(clients.slice(i, i + REFRESH_CONCURRENCY).map((client) => this.#refresh(client)));
+      }
+    }
+  }
+
+  async #refresh(client: StreamClient): Promise<void> {
+    try {
+      const view = await this.queue.current(client.token);
+      const encoded = JSON.stringify(view);
+      const clients = this.#clients.get(client.eventId);
+      if (!clients?.has(client) || clients.get(client) === encoded) return;
+      clients.set(client, encoded);
+      client.send(view);
+    } catch (error) {
+      if (isAppError(error) && error.code === 'QUEUE_TOKEN_EXPIRED') {
+        this.remove(client);
+        client.send({ status: 'EXPIRED' }, true);
+        return;
+      }
+      this.log.warn({ err: error }, 'queue stream refresh failed; retrying on the next heartbeat');
+    }
+  }
+}
