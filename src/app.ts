@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerErrorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health.routes.js';
 import { registerMetrics } from './http/metrics.js';
+import { registerSecurity } from './http/security.js';
 import { Problem } from './http/schemas.js';
 import { catalogRoutes } from './modules/catalog/catalog.routes.js';
 import { paymentRoutes } from './modules/payment/payment.routes.js';
@@ -15,12 +16,15 @@ import { reservationRoutes } from './modules/reservation/reservation.routes.js';
 import { userRoutes } from './modules/users/users.routes.js';
 import { walletRoutes } from './modules/wallet/wallet.routes.js';
 import type { Services } from './services.js';
+import type { Redis } from './shared/redis.js';
 
 const publicDir = fileURLToPath(new URL('../public/', import.meta.url));
 
 export interface AppOptions {
   /** A pino logger to share with the rest of the process; silent when omitted. */
   logger?: FastifyBaseLogger;
+  /** Shared store for rate-limit counters; in-process counters when omitted. */
+  redis?: Redis;
 }
 
 /** The HTTP application, without listening: tests drive it with inject() or a real port. */
@@ -37,6 +41,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   // Open event streams would otherwise keep close() waiting for them forever.
   app.addHook('preClose', () => services.queueStreams.stop());
   app.addSchema(Problem);
+  await registerSecurity(app, services, options.redis);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -55,7 +60,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, index) => String(json.$id ?? `def-${index}`) },
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   registerMetrics(app, services);
   await app.register(healthRoutes, { services });

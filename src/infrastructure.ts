@@ -3,7 +3,7 @@ import { systemClock, type Clock } from './shared/clock.js';
 import { createPostgresDatabase } from './shared/db.js';
 import { migrate } from './shared/migrate.js';
 import { createPgliteDatabase } from './shared/pglite.js';
-import { createRedis } from './shared/redis.js';
+import { createRedis, type Redis } from './shared/redis.js';
 import { MemoryQueueEvents, RedisQueueEvents } from './modules/queue/queue-events.js';
 import { MemoryWaitingRoom } from './modules/queue/waiting-room.memory.js';
 import { RedisWaitingRoom } from './modules/queue/waiting-room.redis.js';
@@ -12,6 +12,8 @@ import { RedisSeatLocks } from './modules/reservation/seat-locks.redis.js';
 import type { Infrastructure } from './services.js';
 
 export interface OpenInfrastructure extends Infrastructure {
+  /** The Redis client when REDIS_URL is set, for stores outside the domain ports (rate limits). */
+  redis: Redis | undefined;
   close(): Promise<void>;
 }
 
@@ -52,6 +54,7 @@ export async function openInfrastructure(config: Config, clock: Clock = systemCl
     queueEvents,
     seatLocks,
     checks,
+    redis,
     async close() {
       await queueEvents.close();
       await waitingRoom.close();

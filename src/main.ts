@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   if (config.SEED_DEMO && (await seedDemoData(infra.db, services.catalog))) log.info('seeded the demo event');
   if (config.generated.includes('ADMIN_API_KEY')) log.warn({ adminApiKey: config.ADMIN_API_KEY }, 'generated admin key');
 
-  const app = await buildApp(services, { logger: log });
+  const app = await buildApp(services, { logger: log, redis: infra.redis });
   const jobs = startBackgroundJobs(services, infra.db, infra.clock, log);
   await app.listen({ port: config.PORT, host: config.HOST });
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { queueTokenOf } from '../../http/auth.js';
+import { limitPerMinute } from '../../http/security.js';
 import { bearer, problems, QueueTokenHeader, Timestamp, Uuid } from '../../http/schemas.js';
 import type { Services } from '../../services.js';
 import type { StreamClient } from './queue-stream.js';
@@ -20,12 +21,13 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
   app.post(
     '/queue/tokens',
     {
+      config: limitPerMinute(services.config.RATE_LIMIT_QUEUE_JOINS_PER_MINUTE),
       schema: {
         tags: ['queue'],
         summary: 'Join the waiting room for an event (or get your live token back)',
         security: bearer,
         body: Type.Object({ eventId: Uuid }, { additionalProperties: false }),
-        response: { 201: QueueTokenView, ...problems(400, 401, 404) },
+        response: { 201: QueueTokenView, ...problems(400, 401, 404, 429) },
       },
     },
     async (request, reply) => {

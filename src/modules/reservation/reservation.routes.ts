@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { queueTokenOf } from '../../http/auth.js';
+import { limitPerMinute } from '../../http/security.js';
 import { bearer, bearerAndQueue, IdParams, Money, Nullable, problems, QueueTokenHeader, Timestamp, Uuid } from '../../http/schemas.js';
 import type { Services } from '../../services.js';
 
@@ -23,6 +24,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ services: Services }
   app.post(
     '/reservations',
     {
+      config: limitPerMinute(services.config.RATE_LIMIT_HOLDS_PER_MINUTE),
       schema: {
         tags: ['reservations'],
         summary: 'Hold a seat (for HOLD_TTL_SECONDS) until it is paid',
@@ -32,7 +34,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ services: Services }
           { scheduleId: Uuid, seatNumber: Type.Integer({ minimum: 1, maximum: 50 }) },
           { additionalProperties: false },
         ),
-        response: { 201: Reservation, ...problems(400, 401, 403, 404, 409) },
+        response: { 201: Reservation, ...problems(400, 401, 403, 404, 409, 429) },
       },
     },
     async (request, reply) => {

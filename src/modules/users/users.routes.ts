@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { limitPerMinute } from '../../http/security.js';
 import { bearer, problems, Timestamp, Uuid } from '../../http/schemas.js';
 import type { Services } from '../../services.js';
 
@@ -9,11 +10,12 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
   app.post(
     '/users',
     {
+      config: limitPerMinute(services.config.RATE_LIMIT_SIGNUPS_PER_MINUTE),
       schema: {
         tags: ['users'],
         summary: 'Register a user; returns a bearer access token',
         body: Type.Object({ userName: Type.String({ minLength: 1, maxLength: 64, pattern: '\\S' }) }, { additionalProperties: false }),
-        response: { 201: Type.Composite([User, Type.Object({ accessToken: Type.String() })]), ...problems(400) },
+        response: { 201: Type.Composite([User, Type.Object({ accessToken: Type.String() })]), ...problems(400, 429) },
       },
     },
     async (request, reply) => reply.status(201).send(await services.users.register(request.body.userName.trim())),
