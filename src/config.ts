@@ -27,7 +27,7 @@ const ConfigSchema = Type.Object({
   ACCESS_TOKEN_TTL_SECONDS: IntFrom(60, 30 * 86_400, 86_400),
   RATE_LIMIT_QUEUE_JOINS_PER_MINUTE: IntFrom(1, 1_000_000, 30),
   RATE_LIMIT_HOLDS_PER_MINUTE: IntFrom(1, 1_000_000, 60),
-  RATE_LIMIT_SIGNUPS_PER_MINUTE: IntFrom(1, 1_000_000, 10_000),
+  RATE_LIMIT_SIGNUPS_PER_MINUTE: IntFrom(1, 1_000_000, 600),
   TOKEN_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   ADMIN_API_KEY: Type.Optional(Type.String({ minLength: 8 })),
   SEED_DEMO: Type.Optional(Type.Boolean()),
