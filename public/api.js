@@ -1,0 +1,150 @@
+// HTTP client for /api/v1. Every failure becomes an ApiError carrying the RFC 9457 problem
+// ({type, title, status, code, detail, instance}); describeError() turns it into a sentence a person can act on.
+
+let accessToken = null;
+
+export function setAccessToken(token) {
+  accessToken = token ?? null;
+}
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    const p = problem && typeof problem === 'object' ? problem : {};
+    super(p.detail || p.title || `Request failed (${status})`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = p.code || (status === 0 ? 'NETWORK' : `HTTP_${status}`);
+    this.title = p.title || '';
+    this.detail = p.detail || '';
+    this.problem = p;
+  }
+}
+
+/** A random key per user action, so a retried charge or payment is applied once. */
+export function newIdempotencyKey() {
+  if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
+  // randomUUID needs a secure context; getRandomValues does not.
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * request('POST', '/api/v1/reservations', { body, queueToken, idempotencyKey, auth })
+ * auth defaults to true: sends the signed-in user's bearer token when there is one.
+ */
+export async function request(method, path, options = {}) {
+  const { body, queueToken, idempotencyKey, auth = true, signal } = options;
+  const headers = { Accept: 'application/json, application/problem+json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (auth && accessToken) headers.Authorization = `Bearer ${accessToken}`;
+  if (queueToken) headers['X-Queue-Token'] = queueToken;
+  if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
+
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+      cache: 'no-store',
+    });
+  } catch (error) {
+    if (error?.name === 'AbortError') throw error;
+    throw new ApiError(0, { code: 'NETWORK', title: 'Network error', detail: 'Cannot reach the server.' });
+  }
+
+  const text = await response.text().catch(() => '');
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!response.ok) {
+    throw new ApiError(response.status, data ?? { title: response.statusText || 'Request failed' });
+  }
+  return data;
+}
+
+export const api = {
+  createUser: (userName) => request('POST', '/api/v1/users', { body: { userName }, auth: false }),
+
+  events: () => request('GET', '/api/v1/events', { auth: false }),
+  schedules: (eventId) => request('GET', `/api/v1/events/${encodeURIComponent(eventId)}/schedules`, { auth: false }),
+
+  joinQueue: (eventId) => request('POST', '/api/v1/queue/tokens', { body: { eventId } }),
+  queueStatus: (queueToken) => request('GET', '/api/v1/queue/tokens/current', { queueToken }),
+  queueStreamUrl: (queueToken) => `/api/v1/queue/tokens/current/stream?token=${encodeURIComponent(queueToken)}`,
+
+  seats: (scheduleId, queueToken) =>
+    request('GET', `/api/v1/schedules/${encodeURIComponent(scheduleId)}/seats`, { queueToken }),
+
+  hold: (scheduleId, seatNumber, queueToken) =>
+    request('POST', '/api/v1/reservations', { body: { scheduleId, seatNumber }, queueToken }),
+  release: (reservationId) => request('DELETE', `/api/v1/reservations/${encodeURIComponent(reservationId)}`),
+  myReservations: () => request('GET', '/api/v1/users/me/reservations'),
+
+  balance: () => request('GET', '/api/v1/users/me/balance'),
+  charge: (amount) =>
+    request('POST', '/api/v1/users/me/balance/charges', { body: { amount }, idempotencyKey: newIdempotencyKey() }),
+  balanceHistory: () => request('GET', '/api/v1/users/me/balance/history'),
+
+  pay: (reservationId, queueToken, idempotencyKey) =>
+    request('POST', '/api/v1/payments', { body: { reservationId }, queueToken, idempotencyKey }),
+  myPayments: () => request('GET', '/api/v1/users/me/payments'),
+};
+
+/**
+ * A readable sentence for an error. `ctx` adds what the screen knows:
+ * { seatNumber, action } where action is e.g. 'hold', 'pay', 'charge', 'queue', 'seats'.
+ */
+export function describeError(error, ctx = {}) {
+  if (!(error instanceof ApiError)) {
+    return 'Something unexpected went wrong in this page. Reload it to continue.';
+  }
+  const seat = ctx.seatNumber ? `Seat ${ctx.seatNumber}` : 'That seat';
+  const yourSeat = ctx.seatNumber ? `seat ${ctx.seatNumber}` : 'your seat';
+  switch (error.code) {
+    case 'SEAT_UNAVAILABLE':
+      return `${seat} was just taken by someone else. Please pick another seat.`;
+    case 'RESERVATION_EXPIRED':
+      return `Your hold on ${yourSeat} expired before payment, so the seat was released. Pick a seat again.`;
+    case 'INSUFFICIENT_BALANCE':
+      return `Insufficient balance to pay for ${yourSeat}. Your hold was released; add funds to your wallet and pick a seat again.`;
+    case 'RESERVATION_NOT_PAYABLE':
+      return `This reservation can no longer be paid: it was already paid or canceled.`;
+    case 'IDEMPOTENCY_CONFLICT':
+      return 'This request was already sent with different details. Please try again.';
+    case 'QUEUE_TOKEN_EXPIRED':
+      return 'Your turn in the waiting room has ended. Join the line again to continue.';
+    case 'QUEUE_TOKEN_INVALID':
+      return 'Your place in the waiting room is no longer valid. Join the line again.';
+    case 'QUEUE_NOT_ADMITTED':
+      return 'You are still in the waiting room. Seats open up when it is your turn.';
+    case 'UNAUTHORIZED':
+      return 'Your session has ended. Please sign in again.';
+    case 'FORBIDDEN':
+      return 'That belongs to another account.';
+    case 'NOT_FOUND':
+      return error.detail || 'We could not find that. It may have been removed.';
+    case 'VALIDATION_FAILED':
+      if (ctx.action === 'charge') return 'That amount cannot be added. Enter a positive amount, like 50 or 12.50.';
+      return error.detail ? `Please check your input: ${error.detail}` : 'Please check your input.';
+    case 'RATE_LIMITED':
+      return 'Too many requests. Wait a moment and try again.';
+    case 'SERVICE_UNAVAILABLE':
+      return 'The service is busy right now. Please try again in a moment.';
+    case 'INTERNAL':
+      return 'Something went wrong on our side. Please try again.';
+    case 'NETWORK':
+      return 'Cannot reach the server. Check your connection; we will keep trying.';
+    default:
+      return error.detail || error.title || `The request failed (status ${error.status}).`;
+  }
+}
