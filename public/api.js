@@ -80,6 +80,7 @@ export const api = {
 
   joinQueue: (eventId) => request('POST', '/api/v1/queue/tokens', { body: { eventId } }),
   queueStatus: (queueToken) => request('GET', '/api/v1/queue/tokens/current', { queueToken }),
+  leaveQueue: (queueToken) => request('DELETE', '/api/v1/queue/tokens/current', { queueToken }),
   queueStreamUrl: (queueToken) => `/api/v1/queue/tokens/current/stream?token=${encodeURIComponent(queueToken)}`,
 
   seats: (scheduleId, queueToken) =>

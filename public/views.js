@@ -207,8 +207,11 @@ export async function queueView(view, ctx, eventId, scheduleId) {
 
   const leave = h('button', {
     class: 'btn ghost', type: 'button',
-    onClick: () => {
+    onClick: async () => {
+      const token = queueTokens.get(eventId);
       queueTokens.clear(eventId);
+      // Give the place back so the people behind move up; an already expired token has nothing to give.
+      if (token) await api.leaveQueue(token).catch(() => undefined);
       go(`#/event/${encodeURIComponent(eventId)}`);
     },
   }, 'Leave the line');

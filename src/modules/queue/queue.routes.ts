@@ -49,6 +49,22 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     async (request) => services.queue.current(queueTokenOf(request)),
   );
 
+  app.delete(
+    '/queue/tokens/current',
+    {
+      schema: {
+        tags: ['queue'],
+        summary: 'Leave the line: the token expires and everyone behind moves up',
+        headers: QueueTokenHeader,
+        response: { 204: Type.Null(), ...problems(401) },
+      },
+    },
+    async (request, reply) => {
+      await services.queue.leave(queueTokenOf(request));
+      return reply.status(204).send();
+    },
+  );
+
   app.get(
     '/queue/tokens/current/stream',
     {

@@ -98,6 +98,13 @@ export class QueueService {
     }
   }
 
+  /** The holder gives up their place (waiting or admitted); people behind move up at once. */
+  async leave(token: string | undefined): Promise<void> {
+    const claims = this.#verify(token);
+    await this.deps.room.complete(claims.eid, claims.uid, claims.tid);
+    await this.#announce(claims.eid, { admitted: [], dropped: 1 });
+  }
+
   /**
    * Ends the user's turn after a purchase: the token expires and the slot goes to the next in line.
    * Best effort: the purchase has already committed, and an entry left behind lapses after inactivity.
