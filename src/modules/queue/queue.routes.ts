@@ -61,7 +61,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     },
     async (request, reply) => {
       await services.queue.leave(queueTokenOf(request));
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 
