@@ -33,8 +33,11 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: 16 * 1024,
     requestIdHeader: 'x-request-id',
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // Strict types: "100" is not an amount and "3" is not a seat number.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // The API speaks JSON only; any other body is 415 rather than a confusing schema error.
+  app.removeContentTypeParser('text/plain');
 
   registerErrorHandling(app);
   app.addHook('onReady', () => services.queueStreams.start());

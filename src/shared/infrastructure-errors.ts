@@ -31,7 +31,8 @@ export function mapDatabaseError(error: unknown): AppError | undefined {
   if ((code && (UNAVAILABLE_STATES.has(code) || UNAVAILABLE_NODE_CODES.has(code))) || UNAVAILABLE_MESSAGES.some((re) => re.test(message))) {
     return new AppError('SERVICE_UNAVAILABLE', 'The database is unavailable; try again shortly.', { cause: error });
   }
-  // Input the schemas let through but PostgreSQL rejects (e.g. a value out of a column's range).
+  // Input the schemas let through but PostgreSQL rejects: a value out of a column's range, a NUL in text.
+  if (code === '22021') return new AppError('VALIDATION_FAILED', 'Text may not contain NUL characters.', { cause: error });
   if (code === '22P02' || code === '22003' || code === '22007' || code === '22008') {
     return new AppError('VALIDATION_FAILED', 'A value is out of range.', { cause: error });
   }

@@ -114,6 +114,9 @@ export class CatalogService {
   async createSchedule(eventId: string, input: { startAt: string; endAt: string; prices: SeatPrices }): Promise<ScheduleView> {
     const startAt = new Date(input.startAt);
     const endAt = new Date(input.endAt);
+    if (Number.isNaN(startAt.getTime()) || Number.isNaN(endAt.getTime())) {
+      throw new AppError('VALIDATION_FAILED', 'startAt and endAt must be real instants.');
+    }
     if (!(endAt > startAt)) throw new AppError('VALIDATION_FAILED', 'endAt must be after startAt.');
     const { rows: events } = await this.db.query(sql.findEvent, [eventId]);
     if (events.length === 0) throw new AppError('NOT_FOUND', `Event ${eventId} was not found.`);
