@@ -32,6 +32,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: 16 * 1024,
+    trustProxy: services.config.TRUST_PROXY,
     requestIdHeader: 'x-request-id',
     // Strict types: "100" is not an amount and "3" is not a seat number.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },

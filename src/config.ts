@@ -8,6 +8,8 @@ const IntFrom = (minimum: number, maximum: number, defaultValue: number) =>
 const ConfigSchema = Type.Object({
   PORT: IntFrom(0, 65_535, 3000),
   HOST: Type.String({ default: '0.0.0.0' }),
+  /** Behind a load balancer: trust X-Forwarded-For from it, so per-IP limits see the real client. */
+  TRUST_PROXY: Type.Boolean({ default: false }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATABASE_POOL_SIZE: IntFrom(1, 200, 20),
   DATABASE_STATEMENT_TIMEOUT_MS: IntFrom(100, 600_000, 5_000),

@@ -1,0 +1,99 @@
+/**
+ * Three service instances and a round-robin balancer on fixed ports, for poking at by hand:
+ *
+ *   npx tsx scripts/multi-instance/run.ts
+ *
+ * Uses its own PostgreSQL database (created if missing) and Redis key prefix, so it never touches the
+ * data of a normal run or of the tests. Ctrl-C stops everything. Override with MULTI_ADMIN_URL
+ * (PostgreSQL server, default postgres://postgres@127.0.0.1:5432/postgres), MULTI_DATABASE
+ * (ticketing_multi), REDIS_URL (redis://127.0.0.1:6379), MULTI_PORT (balancer port, 3100;
+ * instances on the next three) and any service setting (QUEUE_MAX_ACTIVE, ...) in the environment.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { startBalancer } from './balancer.js';
+import { startInstance, stopAll, type Instance } from './instances.js';
+
+const adminUrl = process.env.MULTI_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const databaseName = process.env.MULTI_DATABASE ?? 'ticketing_multi';
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const basePort = Number(process.env.MULTI_PORT ?? 3100);
+const INSTANCES = 3;
+
+if (!/^[a-z_][a-z0-9_]*$/.test(databaseName)) throw new Error(`MULTI_DATABASE must be a plain identifier, got ${databaseName}`);
+
+async function ensureDatabase(): Promise<string> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [databaseName]);
+  if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${databaseName}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${databaseName}`;
+  return url.toString();
+}
+
+const passThrough = Object.fromEntries(
+  Object.entries(process.env).filter(([name, value]) => /^(QUEUE_|HOLD_|DATABASE_POOL|LOG_LEVEL)/.test(name) && value),
+) as Record<string, string>;
+
+const env = {
+  DATABASE_URL: await ensureDatabase(),
+  DATABASE_POOL_SIZE: '10',
+  REDIS_URL: redisUrl,
+  REDIS_KEY_PREFIX: 'multi:',
+  TOKEN_SECRET: process.env.TOKEN_SECRET ?? randomBytes(32).toString('base64url'),
+  ADMIN_API_KEY: process.env.ADMIN_API_KEY ?? randomBytes(12).toString('base64url'),
+  LOG_LEVEL: 'warn',
+  QUEUE_MAX_ACTIVE: '5',
+  QUEUE_ADMIT_INTERVAL_MS: '250',
+  ...passThrough,
+};
+
+const instances: Instance[] = [];
+// The first instance migrates and seeds the demo event alone; the others start once it is up.
+instances.push(await startInstance('instance-0', basePort + 1, { ...env, SEED_DEMO: 'true' }));
+instances.push(
+  ...(await Promise.all(
+    Array.from({ length: INSTANCES - 1 }, (_, i) => startInstance(`instance-${i + 1}`, basePort + 2 + i, { ...env, SEED_DEMO: 'false' })),
+  )),
+);
+const balancer = await startBalancer(
+  instances.map((instance) => instance.url),
+  basePort,
+  '127.0.0.1',
+);
+for (const instance of instances) {
+  instance.child.stdout!.on('data', (chunk: Buffer) => process.stdout.write(`[${instance.name}] ${chunk}`));
+  instance.child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[${instance.name}] ${chunk}`));
+  instance.child.once('exit', (code, signal) => {
+    if (!stopping) console.error(`${instance.name} exited unexpectedly (${code ?? signal})`);
+  });
+}
+
+console.log(`
+Balancer      ${balancer.url}   (round robin; responses carry x-served-by: 0|1|2)
+Instances     ${instances.map((instance) => instance.url).join('  ')}
+Web UI        ${balancer.url}/        Swagger UI ${balancer.url}/docs
+Metrics       ${instances.map((instance) => `${instance.url}/metrics`).join('  ')}
+Database      ${env.DATABASE_URL}
+Redis         ${redisUrl}  key prefix ${env.REDIS_KEY_PREFIX}
+Admin key     ${env.ADMIN_API_KEY}
+Queue         QUEUE_MAX_ACTIVE=${env.QUEUE_MAX_ACTIVE}, admission every ${env.QUEUE_ADMIT_INTERVAL_MS} ms on every instance
+
+Try:  curl -s ${balancer.url}/api/v1/events
+      curl -N "${balancer.url}/api/v1/queue/tokens/current/stream?token=<queue token>"
+Ctrl-C stops all four processes.`);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  console.log('\nstopping…');
+  await balancer.close();
+  await stopAll(instances);
+  console.log('stopped');
+  process.exit(0);
+};
+process.once('SIGINT', () => void stop());
+process.once('SIGTERM', () => void stop());

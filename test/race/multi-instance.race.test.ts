@@ -1,0 +1,272 @@
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
+import { startBalancer, type Balancer } from '../../scripts/multi-instance/balancer.js';
+import { freePort, metric, scrape, startInstance, stopAll, type Instance } from '../../scripts/multi-instance/instances.js';
+import { ApiClient, type TestUser } from '../support/client.js';
+import { ADMIN_KEY } from '../support/test-app.js';
+
+/**
+ * Three real service processes on one PostgreSQL database and one Redis key prefix, behind a round-robin
+ * balancer. Everything goes through the balancer, so joins, streams, holds and payments of one buyer
+ * land on different instances, and the instances must agree through Redis and PostgreSQL alone.
+ */
+const INSTANCES = 3;
+const USERS = 40;
+const CAPACITY = 5;
+
+interface QueueMessage {
+  status: 'WAITING' | 'ACTIVE' | 'EXPIRED';
+  position?: number;
+}
+
+/** One buyer's event stream, read through the balancer until it ends or is closed. */
+class Stream {
+  readonly messages: QueueMessage[] = [];
+  servedBy = '';
+  readonly #controller = new AbortController();
+  readonly #waiters: { test: (m: QueueMessage) => boolean; resolve: () => void; reject: (error: Error) => void }[] = [];
+  /** Settles when the stream ends; rejects if it failed (a non-200 answer, a broken connection). */
+  readonly done: Promise<void>;
+
+  constructor(url: string) {
+    // Whoever still waits for a message when the stream ends will not get it.
+    const fail = (error: Error) => {
+      for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
+    };
+    this.done = this.#read(url).then(
+      () => fail(new Error(`stream ended after ${JSON.stringify(this.messages.map((m) => m.status))}`)),
+      (error: Error) => {
+        fail(error);
+        throw error;
+      },
+    );
+    this.done.catch(() => undefined); // reported through until() and awaits of done, not as unhandled
+  }
+
+  /** Resolves at the first message (already received or future) that `test` accepts; rejects if the stream ends first. */
+  until(test: (m: QueueMessage) => boolean): Promise<void> {
+    if (this.messages.some(test)) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#waiters.push({ test, resolve, reject }));
+  }
+
+  close() {
+    this.#controller.abort();
+  }
+
+  async #read(url: string) {
+    try {
+      const response = await fetch(url, { signal: this.#controller.signal });
+      if (response.status !== 200) throw new Error(`stream answered ${response.status}: ${await response.text()}`);
+      this.servedBy = response.headers.get('x-served-by') ?? '';
+      const decoder = new TextDecoder();
+      let buffer = '';
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const data = buffer
+            .slice(0, end)
+            .split('\n')
+            .find((line) => line.startsWith('data: '));
+          buffer = buffer.slice(end + 2);
+          if (!data) continue;
+          const message = JSON.parse(data.slice(6)) as QueueMessage;
+          this.messages.push(message);
+          for (const waiter of this.#waiters.filter((w) => w.test(message))) {
+            this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+            waiter.resolve();
+          }
+        }
+      }
+    } catch (error) {
+      if (!this.#controller.signal.aborted) throw error;
+    }
+  }
+}
+
+const within = <T>(promise: Promise<T>, ms: number, what: () => string) =>
+  Promise.race([
+    promise,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what()}`)), ms).unref()),
+  ]);
+
+describe(`${INSTANCES} service processes behind a round-robin balancer, one database, one Redis`, () => {
+  const prefix = `${inject('redisPrefix')}mi:`;
+  const instances: Instance[] = [];
+  let balancer: Balancer;
+  let api: ApiClient;
+  let redis: Redis;
+  let db: pg.Client;
+  const streams: Stream[] = [];
+  let selling = false;
+
+  beforeAll(async () => {
+    const env = {
+      DATABASE_URL: inject('databaseUrl'),
+      DATABASE_POOL_SIZE: '5',
+      REDIS_URL: inject('redisUrl'),
+      REDIS_KEY_PREFIX: prefix,
+      TOKEN_SECRET: 'multi-instance-secret-multi-instance-secret',
+      ADMIN_API_KEY: ADMIN_KEY,
+      LOG_LEVEL: 'warn',
+      SEED_DEMO: 'false',
+      QUEUE_MAX_ACTIVE: String(CAPACITY),
+      QUEUE_ADMIT_PER_SECOND: '50',
+      QUEUE_ADMIT_INTERVAL_MS: '100',
+      QUEUE_STREAM_HEARTBEAT_MS: '1000',
+      // Every buyer comes from 127.0.0.1 through the balancer; lift the per-caller limits like the other tests do.
+      RATE_LIMIT_SIGNUPS_PER_MINUTE: '1000000',
+      RATE_LIMIT_HOLDS_PER_MINUTE: '1000000',
+    };
+    const ports = await Promise.all(Array.from({ length: INSTANCES }, () => freePort()));
+    const started = await Promise.allSettled(ports.map((port, i) => startInstance(`instance-${i}`, port, env)));
+    for (const result of started) if (result.status === 'fulfilled') instances.push(result.value);
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    balancer = await startBalancer(instances.map((instance) => instance.url));
+    api = ApiClient.http(balancer.url);
+    redis = new Redis(inject('redisUrl'), { lazyConnect: true });
+    await redis.connect();
+    db = new pg.Client({ connectionString: inject('databaseUrl') });
+    await db.connect();
+  });
+
+  afterAll(async () => {
+    selling = false;
+    for (const stream of streams) stream.close();
+    await balancer?.close();
+    await stopAll(instances);
+    for (const instance of instances) expect(instance.child.exitCode ?? instance.child.signalCode).not.toBeNull();
+    redis?.disconnect();
+    await db?.end();
+  });
+
+  it(`${USERS} buyers: every stream sees ACTIVE, one winner per seat, capacity ${CAPACITY} held, admitted in join order`, async () => {
+    onTestFailed(() => {
+      for (const instance of instances) console.error(`--- ${instance.name} (${instance.url}) output ---\n${instance.output()}`);
+    });
+    const key = (eventId: string, name: string) => `${prefix}q:{${eventId}}:${name}`;
+    const { eventId, scheduleId } = await api.createEventWithSchedule();
+    const users: TestUser[] = await Promise.all(Array.from({ length: USERS }, (_, i) => api.createUser(`mi-${i}`)));
+    await Promise.all(users.map((user) => api.charge(user, 20_000)));
+
+    // (c) Capacity, sampled straight from Redis for the whole sale.
+    selling = true;
+    let maxActive = 0;
+    const samples: number[] = [];
+    const monitor = (async () => {
+      while (selling) {
+        const active = await redis.zcard(key(eventId, 'active')).catch(() => undefined);
+        if (active === undefined) break;
+        samples.push(active);
+        maxActive = Math.max(maxActive, active);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+
+    // (a) Everyone joins at once; every buyer then opens a stream through the balancer.
+    const joins = await Promise.all(users.map((user) => api.join(user, eventId)));
+    expect(joins.map((reply) => reply.status)).toEqual(users.map(() => 201));
+    const buyers = users.map((user, i) => {
+      const token = joins[i]!.body.token as string;
+      const stream = new Stream(`${balancer.url}/api/v1/queue/tokens/current/stream?token=${encodeURIComponent(token)}`);
+      streams.push(stream);
+      return { user, token, stream };
+    });
+    await within(Promise.all(buyers.map((b) => b.stream.until(() => true))), 10_000, () => 'first stream messages');
+
+    // Streams are spread over all instances, and each instance counts its own.
+    expect(new Set(buyers.map((b) => b.stream.servedBy)).size).toBe(INSTANCES);
+    const streamsPerInstance = await Promise.all(instances.map(async (instance) => metric(await scrape(instance.url), 'ticketing_queue_streams')));
+    expect(streamsPerInstance.every((n) => n > 0)).toBe(true);
+    expect(streamsPerInstance.reduce((a, b) => a + b, 0)).toBe(USERS);
+    // Nobody has bought yet, so the first messages show exactly the capacity admitted, the rest in line 1..35.
+    const first = buyers.map((b) => b.stream.messages[0]!);
+    expect(first.filter((m) => m.status === 'ACTIVE')).toHaveLength(CAPACITY);
+    expect(first.filter((m) => m.status === 'WAITING').map((m) => m.position).sort((a, b) => a! - b!)).toEqual(
+      Array.from({ length: USERS - CAPACITY }, (_, i) => i + 1),
+    );
+
+    // (b) The first admitted all go for seat 1 at the same moment: one hold wins, through any instance.
+    const firstBatch = buyers.filter((_, i) => first[i]!.status === 'ACTIVE');
+    const opening = await Promise.all(firstBatch.map((b) => api.hold(b.user, b.token, scheduleId, 1)));
+    expect(opening.map((reply) => reply.status).sort()).toEqual([201, ...Array<number>(CAPACITY - 1).fill(409)]);
+
+    // Then every buyer, once their stream says ACTIVE, takes the lowest seat they see free and pays;
+    // buyers admitted together chase the same seat, losers (409) look again.
+    let conflicts = CAPACITY - 1;
+    const purchases = await within(
+      Promise.all(
+        buyers.map(async (b, i) => {
+          await b.stream.until((m) => m.status === 'ACTIVE');
+          let reservation = opening[firstBatch.indexOf(b)]?.status === 201 ? opening[firstBatch.indexOf(b)]! : undefined;
+          for (let attempt = 0; !reservation && attempt < 60; attempt++) {
+            const seats = await api.seats(b.token, scheduleId);
+            expect(seats.status).toBe(200);
+            const free = (seats.body as { seatNumber: number; status: string }[]).filter((s) => s.status === 'AVAILABLE');
+            const hold = await api.hold(b.user, b.token, scheduleId, Math.min(...free.map((s) => s.seatNumber)));
+            if (hold.status === 201) reservation = hold;
+            else {
+              expect(hold.body.code).toBe('SEAT_UNAVAILABLE');
+              conflicts++;
+            }
+          }
+          if (!reservation) throw new Error(`buyer ${i} never got a seat`);
+          const payment = await api.pay(b.user, b.token, reservation.body.id);
+          expect(payment.status, JSON.stringify(payment.body)).toBe(201);
+          return { seat: reservation.body.seatNumber as number, userId: b.user.id };
+        }),
+      ),
+      25_000,
+      () => `${buyers.filter((b) => !b.stream.messages.some((m) => m.status === 'ACTIVE')).length} streams never saw ACTIVE`,
+    );
+    selling = false;
+    await monitor;
+
+    // Exactly one winner per seat: forty distinct seats, each sold once, in the database too.
+    expect(new Set(purchases.map((p) => p.seat)).size).toBe(USERS);
+    expect(conflicts).toBeGreaterThanOrEqual(CAPACITY - 1);
+    const sold = await db.query<{ seat_number: number; confirmed: string; paid: string }>(
+      `SELECT s.seat_number,
+              count(DISTINCT r.id) FILTER (WHERE r.status = 'CONFIRMED') AS confirmed,
+              count(DISTINCT p.id) FILTER (WHERE p.status = 'SUCCEEDED') AS paid
+       FROM seats s
+       LEFT JOIN reservations r ON r.seat_id = s.id
+       LEFT JOIN payments p ON p.reservation_id = r.id
+       WHERE s.schedule_id = $1 AND s.status = 'SOLD'
+       GROUP BY s.seat_number ORDER BY s.seat_number`,
+      [scheduleId],
+    );
+    expect(sold.rows.map((row) => row.seat_number).sort((a, b) => a - b)).toEqual(purchases.map((p) => p.seat).sort((a, b) => a - b));
+    expect(sold.rows.every((row) => Number(row.confirmed) === 1 && Number(row.paid) === 1)).toBe(true);
+
+    // (c) Never above capacity, and the capacity was used.
+    expect(samples.length).toBeGreaterThan(10);
+    expect(maxActive).toBe(CAPACITY);
+
+    // (d) Admitted in join order: the admission log holds join numbers 1..n in order.
+    expect((await redis.lrange(key(eventId, 'admitted'), 0, -1)).map(Number)).toEqual(Array.from({ length: USERS }, (_, i) => i + 1));
+    expect(await redis.zcard(key(eventId, 'waiting'))).toBe(0);
+
+    // Every stream: positions only go down, then ACTIVE, then EXPIRED once the purchase ended the turn.
+    await within(Promise.all(buyers.map((b) => b.stream.done)), 5_000, () => 'streams ending after purchase');
+    for (const { stream } of buyers) {
+      const statuses = stream.messages.map((m) => m.status);
+      expect(statuses.at(-1)).toBe('EXPIRED');
+      expect(statuses.at(-2)).toBe('ACTIVE');
+      const positions = stream.messages.filter((m) => m.status === 'WAITING').map((m) => m.position!);
+      expect(positions).toEqual([...positions].sort((a, b) => b - a));
+    }
+    // Every instance reports the same global line, read from Redis.
+    for (const instance of instances) {
+      const page = await scrape(instance.url);
+      expect(metric(page, 'ticketing_queue_admitted')).toBe(USERS);
+      expect(metric(page, 'ticketing_queue_streams')).toBe(0);
+    }
+    expect(balancer.served.every((n) => n > 0)).toBe(true);
+    // Nothing went wrong quietly: no instance logged an error.
+    for (const instance of instances) expect(instance.output(), instance.name).not.toMatch(/"level":(50|60)/);
+    // About 5 s on an idle two-core machine; the margin is for a machine busy with other suites.
+  }, 60_000);
+});
