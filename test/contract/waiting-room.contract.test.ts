@@ -14,6 +14,9 @@ describe.each(adapters)('waiting room contract: $name', (adapter) => {
   });
   afterAll(() => close());
 
+  const touchOne = async (eventId: string, userId: string, tokenId: string, now: number, p: AdmissionPolicy) =>
+    (await room.touch(eventId, [{ userId, tokenId }], now, p))[0];
+
   const join = (eventId: string, userId: string, now = T0) =>
     room.join({ tokenId: randomUUID(), userId, eventId, issuedAt: now, expiresAt: now + 3_600_000 }, now);
 
@@ -27,15 +30,31 @@ describe.each(adapters)('waiting room contract: $name', (adapter) => {
     expect([first.ticket.seq, second.ticket.seq]).toEqual([1, 2]);
   });
 
+  it('answers many entries in one call, in the order asked', async () => {
+    const eventId = randomUUID();
+    const a = (await join(eventId, 'a')).ticket;
+    const b = (await join(eventId, 'b')).ticket;
+    const c = (await join(eventId, 'c')).ticket;
+    await room.admit(eventId, T0, { ...policy, maxActive: 1 });
+    const states = await room.touch(
+      eventId,
+      [{ userId: 'c', tokenId: c.tokenId }, { userId: 'a', tokenId: a.tokenId }, { userId: 'b', tokenId: 'stale' }, { userId: 'b', tokenId: b.tokenId }],
+      T0,
+      policy,
+    );
+    expect(states).toEqual([{ status: 'WAITING', position: 2 }, { status: 'ACTIVE' }, { status: 'EXPIRED' }, { status: 'WAITING', position: 1 }]);
+    expect(await room.touch(eventId, [], T0, policy)).toEqual([]);
+  });
+
   it('admits the head of the line up to capacity, then keeps exact positions', async () => {
     const eventId = randomUUID();
     const tickets = [];
     for (const user of ['a', 'b', 'c', 'd']) tickets.push((await join(eventId, user)).ticket);
     expect(await room.admit(eventId, T0, policy)).toEqual({ admitted: ['a', 'b'], dropped: 0 });
     expect(await room.admit(eventId, T0, policy)).toEqual({ admitted: [], dropped: 0 });
-    expect(await room.touch(eventId, 'a', tickets[0]!.tokenId, T0, policy)).toEqual({ status: 'ACTIVE' });
-    expect(await room.touch(eventId, 'c', tickets[2]!.tokenId, T0, policy)).toEqual({ status: 'WAITING', position: 1 });
-    expect(await room.touch(eventId, 'd', tickets[3]!.tokenId, T0, policy)).toEqual({ status: 'WAITING', position: 2 });
+    expect(await touchOne(eventId, 'a', tickets[0]!.tokenId, T0, policy)).toEqual({ status: 'ACTIVE' });
+    expect(await touchOne(eventId, 'c', tickets[2]!.tokenId, T0, policy)).toEqual({ status: 'WAITING', position: 1 });
+    expect(await touchOne(eventId, 'd', tickets[3]!.tokenId, T0, policy)).toEqual({ status: 'WAITING', position: 2 });
     expect(await room.stats(eventId)).toEqual({ waiting: 2, active: 2, admittedTotal: 2 });
   });
 
@@ -46,7 +65,7 @@ describe.each(adapters)('waiting room contract: $name', (adapter) => {
     await join(eventId, 'c');
     await room.admit(eventId, T0, policy);
     await room.complete(eventId, 'a', a.tokenId);
-    expect(await room.touch(eventId, 'a', a.tokenId, T0, policy)).toEqual({ status: 'EXPIRED' });
+    expect(await touchOne(eventId, 'a', a.tokenId, T0, policy)).toEqual({ status: 'EXPIRED' });
     expect(await room.admit(eventId, T0, policy)).toEqual({ admitted: ['c'], dropped: 0 });
     expect(await room.admissionLog(eventId)).toEqual([1, 2, 3]);
   });
@@ -56,10 +75,10 @@ describe.each(adapters)('waiting room contract: $name', (adapter) => {
     const a = (await join(eventId, 'a')).ticket;
     const b = (await join(eventId, 'b')).ticket;
     await room.admit(eventId, T0, policy);
-    expect(await room.touch(eventId, 'b', b.tokenId, T0 + 50_000, policy)).toEqual({ status: 'ACTIVE' });
+    expect(await touchOne(eventId, 'b', b.tokenId, T0 + 50_000, policy)).toEqual({ status: 'ACTIVE' });
     const later = T0 + 60_000;
-    expect(await room.touch(eventId, 'a', a.tokenId, later, policy)).toEqual({ status: 'EXPIRED' });
-    expect(await room.touch(eventId, 'b', b.tokenId, later, policy)).toEqual({ status: 'ACTIVE' });
+    expect(await touchOne(eventId, 'a', a.tokenId, later, policy)).toEqual({ status: 'EXPIRED' });
+    expect(await touchOne(eventId, 'b', b.tokenId, later, policy)).toEqual({ status: 'ACTIVE' });
   });
 
   it('drops waiters who stop polling, so the people behind them move up', async () => {
@@ -67,9 +86,9 @@ describe.each(adapters)('waiting room contract: $name', (adapter) => {
     const full = { ...policy, maxActive: 0 };
     await join(eventId, 'gone');
     const stays = (await join(eventId, 'stays')).ticket;
-    expect(await room.touch(eventId, 'stays', stays.tokenId, T0 + 20_000, full)).toEqual({ status: 'WAITING', position: 2 });
+    expect(await touchOne(eventId, 'stays', stays.tokenId, T0 + 20_000, full)).toEqual({ status: 'WAITING', position: 2 });
     expect(await room.admit(eventId, T0 + 31_000, full)).toEqual({ admitted: [], dropped: 1 });
-    expect(await room.touch(eventId, 'stays', stays.tokenId, T0 + 31_000, full)).toEqual({ status: 'WAITING', position: 1 });
+    expect(await touchOne(eventId, 'stays', stays.tokenId, T0 + 31_000, full)).toEqual({ status: 'WAITING', position: 1 });
   });
 
   it('never admits more than the per-second rate', async () => {
@@ -89,7 +108,7 @@ describe.each(adapters)('waiting room contract: $name', (adapter) => {
     await room.complete(eventId, 'a', first.tokenId);
     const second = (await join(eventId, 'a')).ticket;
     expect(second.tokenId).not.toBe(first.tokenId);
-    expect(await room.touch(eventId, 'a', first.tokenId, T0, policy)).toEqual({ status: 'EXPIRED' });
+    expect(await touchOne(eventId, 'a', first.tokenId, T0, policy)).toEqual({ status: 'EXPIRED' });
   });
 
   it('keeps FIFO and capacity when many admission steps run at once', async () => {

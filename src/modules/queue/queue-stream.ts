@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import { isAppError } from '../../shared/errors.js';
 import type { QueueEvents } from './queue-events.js';
 import type { QueueService, QueueView } from './queue.service.js';
 
@@ -15,8 +14,8 @@ export interface StreamClient {
   end(): void;
 }
 
-/** How many clients are refreshed at once; bounds the burst of queue-store calls after a move. */
-const REFRESH_CONCURRENCY = 200;
+/** Clients refreshed per queue-store round trip: big enough to amortize it, small enough not to stall Redis. */
+const REFRESH_BATCH = 500;
 
 /**
  * The stream clients of this instance, by event. When an event's line moves (a pub/sub message from any
@@ -83,30 +82,36 @@ export class QueueStreamHub {
   /** Refreshes dirty events until none are left; moves that arrive meanwhile coalesce into one pass. */
   async #flush(): Promise<void> {
     while (this.#dirty.size > 0) {
-      const [eventId] = this.#dirty;
+      const [eventId] = this.#dirty as Set<string>;
       this.#dirty.delete(eventId!);
       const clients = [...(this.#clients.get(eventId!)?.keys() ?? [])];
-      for (let i = 0; i < clients.length; i += REFRESH_CONCURRENCY) {
-        await Promise.all(clients.slice(i, i + REFRESH_CONCURRENCY).map((client) => this.#refresh(client)));
+      for (let i = 0; i < clients.length; i += REFRESH_BATCH) {
+        await this.#refresh(eventId!, clients.slice(i, i + REFRESH_BATCH));
       }
     }
   }
 
-  async #refresh(client: StreamClient): Promise<void> {
+  async #refresh(eventId: string, batch: StreamClient[]): Promise<void> {
+    let views: (QueueView | undefined)[];
     try {
-      const view = await this.queue.current(client.token);
-      const encoded = JSON.stringify(view);
-      const clients = this.#clients.get(client.eventId);
-      if (!clients?.has(client) || clients.get(client) === encoded) return;
-      clients.set(client, encoded);
-      client.send(view);
+      views = await this.queue.currentMany(eventId, batch.map((client) => client.token));
     } catch (error) {
-      if (isAppError(error) && error.code === 'QUEUE_TOKEN_EXPIRED') {
+      this.log.warn({ err: error, eventId }, 'queue stream refresh failed; retrying on the next heartbeat');
+      return;
+    }
+    const clients = this.#clients.get(eventId);
+    batch.forEach((client, i) => {
+      const view = views[i];
+      if (!clients?.has(client)) return;
+      if (!view) {
         this.remove(client);
         client.send({ status: 'EXPIRED' }, true);
         return;
       }
-      this.log.warn({ err: error }, 'queue stream refresh failed; retrying on the next heartbeat');
-    }
+      const encoded = JSON.stringify(view);
+      if (clients.get(client) === encoded) return;
+      clients.set(client, encoded);
+      client.send(view);
+    });
   }
 }

@@ -5,7 +5,7 @@ import { AppError } from '../../shared/errors.js';
 import type { TokenClaims, TokenSigner } from '../../shared/signed-token.js';
 import { AdmissionRateMeter, estimateWaitSeconds } from './admission-rate.js';
 import type { QueueEvents } from './queue-events.js';
-import type { AdmissionPolicy, AdmissionStep, QueueStats, QueueTicket, WaitingRoom } from './waiting-room.js';
+import type { AdmissionPolicy, AdmissionStep, EntryRef, QueueStats, QueueTicket, WaitingRoom } from './waiting-room.js';
 
 interface QueueTokenClaims extends TokenClaims {
   typ: 'queue';
@@ -63,16 +63,28 @@ export class QueueService {
     );
     // With room to spare, the newcomer need not wait for the scheduler's next tick.
     if (created) await this.#announce(eventId, await room.admit(eventId, now, policy));
-    return this.#view(ticket, now);
+    return this.#viewOrExpired(claimsOf(ticket), now);
   }
 
   /** Position, status and ETA for a token; QUEUE_TOKEN_EXPIRED once it no longer holds a place. */
   async current(token: string | undefined): Promise<QueueView> {
-    const claims = this.#verify(token);
-    return this.#view(
-      { tokenId: claims.tid, userId: claims.uid, eventId: claims.eid, seq: 0, issuedAt: claims.iat, expiresAt: claims.exp },
-      this.deps.clock.now().getTime(),
-    );
+    return this.#viewOrExpired(this.#verify(token), this.deps.clock.now().getTime());
+  }
+
+  /**
+   * Views for many tokens of one event in one queue-store round trip (the stream hub's refresh);
+   * undefined where a token no longer holds a place. Counts as each holder's poll.
+   */
+  async currentMany(eventId: string, tokens: readonly string[]): Promise<(QueueView | undefined)[]> {
+    const now = this.deps.clock.now().getTime();
+    const live = tokens.flatMap((token, index) => {
+      const claims = this.#verifiedOrUndefined(token, now);
+      return claims?.eid === eventId ? [{ claims, index }] : [];
+    });
+    const rendered = await this.#views(eventId, live.map(({ claims }) => claims), now);
+    const views: (QueueView | undefined)[] = new Array(tokens.length).fill(undefined);
+    live.forEach(({ index }, k) => (views[index] = rendered[k]));
+    return views;
   }
 
   /**
@@ -149,8 +161,8 @@ export class QueueService {
 
   async #admitted(claims: QueueTokenClaims): Promise<QueueAccess> {
     const { room, clock, policy } = this.deps;
-    const state = await room.touch(claims.eid, claims.uid, claims.tid, clock.now().getTime(), policy);
-    if (state.status === 'EXPIRED') throw expired();
+    const [state] = await room.touch(claims.eid, [refOf(claims)], clock.now().getTime(), policy);
+    if (!state || state.status === 'EXPIRED') throw expired();
     if (state.status === 'WAITING') {
       throw new AppError('QUEUE_NOT_ADMITTED', `Still waiting in the queue at position ${state.position}.`);
     }
@@ -165,28 +177,47 @@ export class QueueService {
     return claims;
   }
 
-  async #view(ticket: QueueTicket, now: number): Promise<QueueView> {
+  #verifiedOrUndefined(token: string, now: number): QueueTokenClaims | undefined {
+    const claims = this.deps.signer.verify<QueueTokenClaims>(token, 'queue');
+    return claims && claims.exp > now ? claims : undefined;
+  }
+
+  async #viewOrExpired(claims: QueueTokenClaims, now: number): Promise<QueueView> {
+    const [view] = await this.#views(claims.eid, [claims], now);
+    if (!view) throw expired();
+    return view;
+  }
+
+  async #views(eventId: string, claims: readonly QueueTokenClaims[], now: number): Promise<(QueueView | undefined)[]> {
     const { room, signer, policy } = this.deps;
-    const state = await room.touch(ticket.eventId, ticket.userId, ticket.tokenId, now, policy);
-    if (state.status === 'EXPIRED') throw expired();
-    const claims: QueueTokenClaims = {
-      typ: 'queue',
-      tid: ticket.tokenId,
-      uid: ticket.userId,
-      eid: ticket.eventId,
-      iat: ticket.issuedAt,
-      exp: ticket.expiresAt,
-    };
-    const position = state.status === 'WAITING' ? state.position : 0;
-    return {
-      token: signer.sign(claims),
-      userId: ticket.userId,
-      eventId: ticket.eventId,
-      status: state.status,
-      position,
-      issuedAt: new Date(ticket.issuedAt).toISOString(),
-      expiresAt: new Date(ticket.expiresAt).toISOString(),
-      etaSeconds: estimateWaitSeconds(position, this.#rate.perSecond(ticket.eventId), policy),
-    };
+    if (claims.length === 0) return [];
+    const states = await room.touch(eventId, claims.map(refOf), now, policy);
+    const rate = this.#rate.perSecond(eventId);
+    return states.map((state, i) => {
+      if (state.status === 'EXPIRED') return undefined;
+      const c = claims[i]!;
+      const position = state.status === 'WAITING' ? state.position : 0;
+      return {
+        token: signer.sign(c),
+        userId: c.uid,
+        eventId: c.eid,
+        status: state.status,
+        position,
+        issuedAt: new Date(c.iat).toISOString(),
+        expiresAt: new Date(c.exp).toISOString(),
+        etaSeconds: estimateWaitSeconds(position, rate, policy),
+      };
+    });
   }
 }
+
+const refOf = (claims: QueueTokenClaims): EntryRef => ({ userId: claims.uid, tokenId: claims.tid });
+
+const claimsOf = (ticket: QueueTicket): QueueTokenClaims => ({
+  typ: 'queue',
+  tid: ticket.tokenId,
+  uid: ticket.userId,
+  eid: ticket.eventId,
+  iat: ticket.issuedAt,
+  exp: ticket.expiresAt,
+});

@@ -2,6 +2,7 @@ import {
   ADMISSION_LOG_LIMIT,
   type AdmissionPolicy,
   type AdmissionStep,
+  type EntryRef,
   type QueueState,
   type QueueTicket,
   type WaitingRoom,
@@ -51,24 +52,21 @@ export class MemoryWaitingRoom implements WaitingRoom {
     return { ticket, created: true };
   }
 
-  async touch(eventId: string, userId: string, tokenId: string, now: number, policy: AdmissionPolicy): Promise<QueueState> {
+  async touch(eventId: string, entries: readonly EntryRef[], now: number, policy: AdmissionPolicy): Promise<QueueState[]> {
     const line = this.#line(eventId);
-    if (line.tickets.get(userId)?.tokenId !== tokenId) return { status: 'EXPIRED' };
-    const deadline = line.active.get(userId);
-    if (deadline !== undefined) {
-      if (deadline <= now) return { status: 'EXPIRED' };
-      line.active.set(userId, Math.max(deadline, now + policy.activeTtlMs));
-      return { status: 'ACTIVE' };
-    }
-    const seen = line.waiting.get(userId);
-    if (seen === undefined) return { status: 'EXPIRED' };
-    line.waiting.set(userId, Math.max(seen, now));
-    let position = 1;
-    for (const waiter of line.waiting.keys()) {
-      if (waiter === userId) break;
-      position++;
-    }
-    return { status: 'WAITING', position };
+    return entries.map(({ userId, tokenId }): QueueState => {
+      if (line.tickets.get(userId)?.tokenId !== tokenId) return { status: 'EXPIRED' };
+      const deadline = line.active.get(userId);
+      if (deadline !== undefined) {
+        if (deadline <= now) return { status: 'EXPIRED' };
+        line.active.set(userId, Math.max(deadline, now + policy.activeTtlMs));
+        return { status: 'ACTIVE' };
+      }
+      const seen = line.waiting.get(userId);
+      if (seen === undefined) return { status: 'EXPIRED' };
+      line.waiting.set(userId, Math.max(seen, now));
+      return { status: 'WAITING', position: this.#positionOf(line, userId) };
+    });
   }
 
   async admit(eventId: string, now: number, policy: AdmissionPolicy): Promise<AdmissionStep> {
@@ -122,6 +120,16 @@ export class MemoryWaitingRoom implements WaitingRoom {
 
   async close(): Promise<void> {
     this.#lines.clear();
+  }
+
+  /** 1-based place among the waiters; a scan, which is fine at embedded scale. */
+  #positionOf(line: EventLine, userId: string): number {
+    let position = 1;
+    for (const waiter of line.waiting.keys()) {
+      if (waiter === userId) break;
+      position++;
+    }
+    return position;
   }
 
   /** Removes the user's entry; returns 1 so callers can count drops. */

@@ -3,6 +3,7 @@ import {
   ADMISSION_LOG_LIMIT,
   type AdmissionPolicy,
   type AdmissionStep,
+  type EntryRef,
   type QueueState,
   type QueueTicket,
   type WaitingRoom,
@@ -55,22 +56,34 @@ return {1, ticket}
   5,
 );
 
-const touchScript = new LuaScript<[string, number?]>(
+/** Answers per entry: -1 expired, 0 active, n > 0 waiting at position n. */
+const touchScript = new LuaScript<number[]>(
   `
 local tickets, active, waiting, seen = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local user, token, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local current = redis.call('HGET', tickets, user)
-if not current or string.match(current, '^([^|]+)') ~= token then return {'EXPIRED'} end
-local deadline = redis.call('ZSCORE', active, user)
-if deadline then
-  if tonumber(deadline) <= now then return {'EXPIRED'} end
-  redis.call('ZADD', active, 'GT', now + tonumber(ARGV[4]), user)
-  return {'ACTIVE'}
+local now, active_ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local result = {}
+for i = 3, #ARGV, 2 do
+  local user, token = ARGV[i], ARGV[i + 1]
+  local current = redis.call('HGET', tickets, user)
+  local answer = -1
+  if current and string.match(current, '^([^|]+)') == token then
+    local deadline = redis.call('ZSCORE', active, user)
+    if deadline then
+      if tonumber(deadline) > now then
+        redis.call('ZADD', active, 'GT', now + active_ttl, user)
+        answer = 0
+      end
+    else
+      local rank = redis.call('ZRANK', waiting, user)
+      if rank then
+        redis.call('ZADD', seen, 'XX', 'GT', now, user)
+        answer = rank + 1
+      end
+    end
+  end
+  result[#result + 1] = answer
 end
-local rank = redis.call('ZRANK', waiting, user)
-if not rank then return {'EXPIRED'} end
-redis.call('ZADD', seen, 'XX', 'GT', now, user)
-return {'WAITING', rank + 1}
+return result
 `,
   4,
 );
@@ -155,16 +168,18 @@ export class RedisWaitingRoom implements WaitingRoom {
     return { ticket: parseTicket(candidate.eventId, candidate.userId, encoded), created: created === 1 };
   }
 
-  async touch(eventId: string, userId: string, tokenId: string, now: number, policy: AdmissionPolicy): Promise<QueueState> {
+  async touch(eventId: string, entries: readonly EntryRef[], now: number, policy: AdmissionPolicy): Promise<QueueState[]> {
     const k = keysOf(eventId);
-    const [status, position] = await touchScript.run(
+    const answers = await touchScript.run(
       this.redis,
       [k.tickets, k.active, k.waiting, k.seen],
-      [userId, tokenId, now, policy.activeTtlMs],
+      [now, policy.activeTtlMs, ...entries.flatMap((entry) => [entry.userId, entry.tokenId])],
     );
-    if (status === 'ACTIVE') return { status };
-    if (status === 'WAITING') return { status, position: Number(position) };
-    return { status: 'EXPIRED' };
+    return answers.map((answer): QueueState => {
+      if (answer === 0) return { status: 'ACTIVE' };
+      if (answer > 0) return { status: 'WAITING', position: answer };
+      return { status: 'EXPIRED' };
+    });
   }
 
   async admit(eventId: string, now: number, policy: AdmissionPolicy): Promise<AdmissionStep> {

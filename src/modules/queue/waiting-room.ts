@@ -13,6 +13,12 @@ export interface QueueTicket {
   expiresAt: number;
 }
 
+/** A token's claim on a place in line. */
+export interface EntryRef {
+  userId: string;
+  tokenId: string;
+}
+
 export type QueueState =
   | { status: 'ACTIVE' }
   | { status: 'WAITING'; position: number }
@@ -43,11 +49,11 @@ export interface WaitingRoom {
   /** Enqueues the user, or returns their live ticket when they already hold one for this event. */
   join(candidate: Omit<QueueTicket, 'seq'>, now: number): Promise<{ ticket: QueueTicket; created: boolean }>;
   /**
-   * The entry's state for a token, counting the call as activity: an active entry's idle deadline moves
-   * to now + activeTtl, a waiting entry's last-seen becomes now. A token that is no longer the user's
-   * live ticket is EXPIRED.
+   * The state of each entry named by a token, counting the call as activity: an active entry's idle
+   * deadline moves to now + activeTtl, a waiting entry's last-seen becomes now. A token that is no longer
+   * the user's live ticket is EXPIRED. Takes many at once so one round trip refreshes a whole stream hub.
    */
-  touch(eventId: string, userId: string, tokenId: string, now: number, policy: AdmissionPolicy): Promise<QueueState>;
+  touch(eventId: string, entries: readonly EntryRef[], now: number, policy: AdmissionPolicy): Promise<QueueState[]>;
   /**
    * One atomic admission step: drops idle actives and abandoned waiters, then admits the head of the line
    * within capacity and the per-second rate.
