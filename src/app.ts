@@ -4,7 +4,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { registerErrorHandling } from './http/error-handler.js';
+import { handleError, registerErrorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health.routes.js';
 import { registerMetrics } from './http/metrics.js';
 import { registerSecurity } from './http/security.js';
@@ -33,6 +33,8 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: 16 * 1024,
     trustProxy: services.config.TRUST_PROXY,
+    // Errors raised before routing (a bad or over-long URL) get the same problem+json as the rest.
+    frameworkErrors: handleError,
     requestIdHeader: 'x-request-id',
     // Strict types: "100" is not an amount and "3" is not a seat number.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },

@@ -1,9 +1,10 @@
+import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { createPostgresDatabase } from './shared/db.js';
 import { migrate } from './shared/migrate.js';
 import { createPgliteDatabase } from './shared/pglite.js';
-import { createRedis, type Redis } from './shared/redis.js';
+import { createRedis, whenReady, type Redis } from './shared/redis.js';
 import { MemoryQueueEvents, RedisQueueEvents } from './modules/queue/queue-events.js';
 import { MemoryWaitingRoom } from './modules/queue/waiting-room.memory.js';
 import { RedisWaitingRoom } from './modules/queue/waiting-room.redis.js';
@@ -21,7 +22,7 @@ export interface OpenInfrastructure extends Infrastructure {
  * Production adapters when DATABASE_URL / REDIS_URL are set, embedded ones (PGlite, in-process) when not.
  * Either way the schema is migrated before anything else touches it.
  */
-export async function openInfrastructure(config: Config, clock: Clock = systemClock): Promise<OpenInfrastructure> {
+export async function openInfrastructure(config: Config, log: Logger, clock: Clock = systemClock): Promise<OpenInfrastructure> {
   const db = config.DATABASE_URL
     ? createPostgresDatabase({
         connectionString: config.DATABASE_URL,
@@ -36,8 +37,11 @@ export async function openInfrastructure(config: Config, clock: Clock = systemCl
       await db.query('SELECT 1');
     },
   };
-  const redis = config.REDIS_URL ? createRedis(config.REDIS_URL, config.REDIS_KEY_PREFIX) : undefined;
+  const redis = config.REDIS_URL
+    ? createRedis(config.REDIS_URL, config.REDIS_KEY_PREFIX, (error) => log.warn({ err: error.message }, 'redis connection error'))
+    : undefined;
   if (redis) {
+    if (!(await whenReady(redis, 5_000))) log.warn('Redis is not reachable yet; queue requests answer 503 until it is');
     checks.redis = async () => {
       await redis.ping();
     };

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   if (!config.DATABASE_URL) log.info('DATABASE_URL not set: running on embedded PGlite (data kept in memory unless PGLITE_DATA_DIR is set)');
   if (!config.REDIS_URL) log.info('REDIS_URL not set: waiting room and seat locks run in-process (single instance only)');
 
-  const infra = await openInfrastructure(config);
+  const infra = await openInfrastructure(config, log);
   const services = createServices(infra, log);
   if (config.SEED_DEMO && (await seedDemoData(infra.db, services.catalog))) log.info('seeded the demo event');
   if (config.generated.includes('ADMIN_API_KEY')) log.warn({ adminApiKey: config.ADMIN_API_KEY }, 'generated admin key');

@@ -9,6 +9,7 @@ const frameworkCodes: Record<number, ErrorCode> = {
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
   413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
   415: 'UNSUPPORTED_MEDIA_TYPE',
   429: 'RATE_LIMITED',
 };
@@ -21,7 +22,9 @@ export function toAppError(error: FastifyError | Error): AppError | undefined {
   if (mapped) return mapped;
   const status = fastifyError.statusCode;
   if (status && status >= 400 && status < 500) {
-    return new AppError(frameworkCodes[status] ?? 'VALIDATION_FAILED', error.message, { status });
+    // Router errors quote the whole URL in their message; a client does not need its own input echoed.
+    const detail = fastifyError.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is too long.' : error.message;
+    return new AppError(frameworkCodes[status] ?? 'VALIDATION_FAILED', detail, { status });
   }
   return undefined;
 }
@@ -41,17 +44,20 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
     });
 }
 
-/** Every error leaves as RFC 9457 problem+json; unexpected ones are logged in full and told apart only by request id. */
+/** Renders any error as a problem; unexpected ones are logged in full and told apart only by request id. */
+export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const known = toAppError(error);
+  if (known) {
+    if (known.status >= 500) request.log.warn({ err: error }, known.message);
+    return sendProblem(reply, request, known);
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return sendProblem(reply, request, new AppError('INTERNAL', `An unexpected error occurred (request ${request.id}).`));
+}
+
+/** Every error leaves as RFC 9457 problem+json, those raised by routes and hooks and those of Fastify itself. */
 export function registerErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const known = toAppError(error);
-    if (known) {
-      if (known.status >= 500) request.log.warn({ err: error }, known.message);
-      return sendProblem(reply, request, known);
-    }
-    request.log.error({ err: error }, 'unhandled error');
-    return sendProblem(reply, request, new AppError('INTERNAL', `An unexpected error occurred (request ${request.id}).`));
-  });
+  app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, request, new AppError('NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}.`)),
   );

@@ -42,8 +42,12 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.maxConnections,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: 3_000,
     statement_timeout: options.statementTimeoutMs,
+    // The server enforces statement_timeout only while it can be reached; a partitioned network needs a
+    // client-side deadline too, and keepalive notices a dead peer on idle connections.
+    query_timeout: options.statementTimeoutMs + 1_000,
+    keepAlive: true,
     idle_in_transaction_session_timeout: options.statementTimeoutMs * 2,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
@@ -77,6 +81,12 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
         },
       };
       let broken: Error | undefined;
+      // A checked-out client has no pool listener: without this, a connection dropping mid-transaction
+      // would be an unhandled 'error' event and take the process down.
+      const onError = (error: Error) => {
+        broken = error;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(tx);
@@ -88,7 +98,8 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
         });
         throw error;
       } finally {
-        // A client whose rollback failed has a dead or confused connection: destroy it, do not reuse it.
+        client.off('error', onError);
+        // A client whose connection failed or whose rollback failed is destroyed, never reused.
         client.release(broken);
       }
     },

@@ -19,6 +19,7 @@ export const errorCatalogue = {
   IDEMPOTENCY_CONFLICT: { status: 409, title: 'Idempotency key reused with a different request' },
   RESERVATION_EXPIRED: { status: 410, title: 'Reservation has expired' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body is too large' },
+  URI_TOO_LONG: { status: 414, title: 'Request URL is too long' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   INTERNAL: { status: 500, title: 'Internal error' },

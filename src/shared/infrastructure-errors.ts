@@ -15,7 +15,13 @@ const constraintErrors: Record<string, () => AppError> = {
 /** SQLSTATE classes that mean "the database is unreachable or restarting", not "the request is wrong". */
 const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08003', '08006', '08001', '08004']);
 const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND']);
-const UNAVAILABLE_MESSAGES = [/Connection terminated/i, /timeout exceeded when trying to connect/i, /Client has encountered a connection error/i];
+const UNAVAILABLE_MESSAGES = [
+  /Connection terminated/i,
+  /timeout exceeded when trying to connect/i,
+  /Client has encountered a connection error/i,
+  /Query read timeout/i,
+  /Client was closed and is not queryable/i,
+];
 
 interface DatabaseErrorLike {
   code?: string;
@@ -44,7 +50,7 @@ export function mapRedisError(error: unknown): AppError | undefined {
   if (!(error instanceof Error)) return undefined;
   if (
     error.name === 'MaxRetriesPerRequestError' ||
-    /Connection is closed|Stream isn't writeable|ECONNREFUSED|LOADING|READONLY/.test(error.message)
+    /Connection is closed|Stream isn't writeable|ECONNREFUSED|LOADING|READONLY|Command timed out/.test(error.message)
   ) {
     return new AppError('SERVICE_UNAVAILABLE', 'The queue store is unavailable; try again shortly.', { cause: error });
   }

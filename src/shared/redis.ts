@@ -7,16 +7,42 @@ export type { Redis };
  * One client per purpose and instance. `keyPrefix` namespaces every key (KEYS of scripts included),
  * which is how test runs and benchmarks share one Redis without touching each other's data.
  */
-export function createRedis(url: string, keyPrefix: string): Redis {
-  return new Redis(url, {
+export function createRedis(url: string, keyPrefix: string, onError: (error: Error) => void = () => undefined): Redis {
+  const redis = new Redis(url, {
     keyPrefix,
     // Commands issued in the same tick share one round trip: many requests, few packets.
     enableAutoPipelining: true,
-    // Fail a command after a few retries instead of queueing it forever while Redis is down.
-    maxRetriesPerRequest: 2,
+    // Commands issued before the first connection wait for it; see below for later outages.
     enableOfflineQueue: true,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 2_000,
     connectTimeout: 2_000,
-    retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
+  });
+  // Reconnects report through here; without a listener ioredis prints each one to stderr.
+  redis.on('error', onError);
+  // Once connected, an outage should fail commands at once (503) rather than queue requests behind
+  // reconnect attempts; ioredis reads this option on every command. A silent network is covered by
+  // commandTimeout.
+  redis.once('ready', () => {
+    redis.options.enableOfflineQueue = false;
+  });
+  return redis;
+}
+
+/** Resolves once the client is connected, or after `timeoutMs` (it keeps reconnecting in the background). */
+export async function whenReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return true;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      resolve(false);
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    redis.once('ready', onReady);
   });
 }
 

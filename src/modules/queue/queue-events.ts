@@ -48,8 +48,11 @@ export class RedisQueueEvents implements QueueEvents {
 
   async subscribe(listener: (eventId: string) => void): Promise<void> {
     if (!this.#subscriber) {
-      this.#subscriber = this.redis.duplicate();
-      await this.#subscriber.subscribe(this.#channel);
+      // The subscription may wait for Redis (start-up, restart): no request waits on it, and ioredis
+      // subscribes again by itself after a reconnect.
+      this.#subscriber = this.redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
+      this.#subscriber.on('error', () => undefined);
+      void this.#subscriber.subscribe(this.#channel).catch(() => undefined);
     }
     this.#subscriber.on('message', (channel: string, eventId: string) => {
       if (channel === this.#channel) listener(eventId);

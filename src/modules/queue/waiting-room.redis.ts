@@ -150,8 +150,6 @@ function parseTicket(eventId: string, userId: string, encoded: string): QueueTic
 }
 
 export class RedisWaitingRoom implements WaitingRoom {
-  readonly #knownEvents = new Set<string>();
-
   constructor(private readonly redis: Redis) {}
 
   async join(candidate: Omit<QueueTicket, 'seq'>, now: number) {
@@ -161,10 +159,9 @@ export class RedisWaitingRoom implements WaitingRoom {
       [k.tickets, k.active, k.waiting, k.seen, k.seq],
       [candidate.userId, candidate.tokenId, candidate.issuedAt, candidate.expiresAt, now],
     );
-    if (!this.#knownEvents.has(candidate.eventId)) {
-      await this.redis.sadd(EVENTS_KEY, candidate.eventId);
-      this.#knownEvents.add(candidate.eventId);
-    }
+    // Every new entry re-registers its event: after a Redis restart emptied the set, the admission
+    // scheduler must find the event again.
+    if (created === 1) await this.redis.sadd(EVENTS_KEY, candidate.eventId);
     return { ticket: parseTicket(candidate.eventId, candidate.userId, encoded), created: created === 1 };
   }
 
