@@ -1,0 +1,183 @@
+/**
+ * The reference server the benchmark compares the service with: plain Fastify running, for each route,
+ * the same Redis scripts and SQL statements the service runs for that request, and nothing else. No
+ * schemas, no signature checks (tokens are decoded, not verified), no error mapping, no plugins.
+ * Its figures are the ceiling our layers are measured against. Same env settings as the service.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify from 'fastify';
+import pg from 'pg';
+import * as catalogSql from '../../src/modules/catalog/catalog.sql.js';
+import * as paymentSql from '../../src/modules/payment/payment.sql.js';
+import { RedisQueueEvents } from '../../src/modules/queue/queue-events.js';
+import { RedisWaitingRoom } from '../../src/modules/queue/waiting-room.redis.js';
+import * as sql from '../../src/modules/reservation/reservation.sql.js';
+import { RedisSeatLocks } from '../../src/modules/reservation/seat-locks.redis.js';
+import { seatLockKey } from '../../src/modules/reservation/seat-locks.js';
+import * as walletSql from '../../src/modules/wallet/wallet.sql.js';
+import { createRedis } from '../../src/shared/redis.js';
+
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const policy = {
+  maxActive: env('QUEUE_MAX_ACTIVE', 100),
+  admitPerSecond: env('QUEUE_ADMIT_PER_SECOND', 50),
+  activeTtlMs: env('QUEUE_ACTIVE_TTL_SECONDS', 600) * 1000,
+  waitingGraceMs: env('QUEUE_WAITING_GRACE_SECONDS', 120) * 1000,
+};
+const holdTtlMs = env('HOLD_TTL_SECONDS', 300) * 1000;
+const maxHolds = env('HOLD_MAX_PER_USER', 4);
+const tokenTtlMs = env('QUEUE_TOKEN_TTL_SECONDS', 3 * 3600) * 1000;
+
+pg.types.setTypeParser(20, Number);
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: env('DATABASE_POOL_SIZE', 20) });
+const prefix = process.env.REDIS_KEY_PREFIX ?? 'tix:';
+const redis = createRedis(process.env.REDIS_URL!, prefix);
+const room = new RedisWaitingRoom(redis);
+const moved = new RedisQueueEvents(redis, prefix);
+const locks = new RedisSeatLocks(redis);
+
+type Claims = { sub: string; tid: string; uid: string; eid: string };
+const claims = (token: string | string[] | undefined): Claims => {
+  const text = String(token ?? '').replace(/^Bearer /, '');
+  return JSON.parse(Buffer.from(text.slice(0, text.indexOf('.')), 'base64url').toString());
+};
+const tx = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  } finally {
+    client.release();
+  }
+};
+class Refusal {
+  constructor(readonly status: number, readonly code: string) {}
+}
+
+const app = Fastify();
+app.setErrorHandler((error, request, reply) => {
+  if (error instanceof Refusal) return reply.code(error.status).send({ code: error.code });
+  console.error(`${request.method} ${request.url}:`, error);
+  return reply.code(500).send({ code: 'INTERNAL' });
+});
+app.get('/health', async () => ({ status: 'ok' }));
+
+/** One entry's state through the touch script (the service's adapter call, for one token). */
+const touch = async (eventId: string, userId: string, tokenId: string, now: number) =>
+  (await room.touch(eventId, [{ userId, tokenId }], now, policy))[0]!;
+
+/** The queue guard: the entry must be live and ACTIVE (one touch script, as in the service). */
+const admitted = async (token: Claims) => {
+  const state = await touch(token.eid, token.uid, token.tid, Date.now());
+  if (state.status === 'WAITING') throw new Refusal(403, 'QUEUE_NOT_ADMITTED');
+  if (state.status !== 'ACTIVE') throw new Refusal(401, 'QUEUE_TOKEN_EXPIRED');
+};
+
+app.post('/api/v1/queue/tokens', async (request, reply) => {
+  const userId = claims(request.headers.authorization).sub;
+  const eventId = (request.body as { eventId: string }).eventId;
+  const now = Date.now();
+  const { ticket, created } = await room.join({ tokenId: randomUUID(), userId, eventId, issuedAt: now, expiresAt: now + tokenTtlMs }, now);
+  if (created) {
+    const step = await room.admit(eventId, now, policy);
+    if (step.admitted.length > 0 || step.dropped > 0) await moved.publish(eventId);
+  }
+  const state = await touch(eventId, userId, ticket.tokenId, now);
+  const token = `${Buffer.from(JSON.stringify({ tid: ticket.tokenId, uid: userId, eid: eventId })).toString('base64url')}.`;
+  return reply.code(201).send({ token, status: state.status, position: state.status === 'WAITING' ? state.position : 0 });
+});
+
+app.get('/api/v1/queue/tokens/current', async (request) => {
+  const token = claims(request.headers['x-queue-token']);
+  const state = await touch(token.eid, token.uid, token.tid, Date.now());
+  return { status: state.status, position: state.status === 'WAITING' ? state.position : 0 };
+});
+
+app.get('/api/v1/schedules/:id/seats', async (request) => {
+  await admitted(claims(request.headers['x-queue-token']));
+  const { rows } = await pool.query(catalogSql.listSeats, [(request.params as { id: string }).id, new Date()]);
+  return rows.map((row) => ({ seatNumber: row.seat_number, seatType: row.seat_type, price: row.price, status: row.status }));
+});
+
+app.post('/api/v1/reservations', async (request, reply) => {
+  const userId = claims(request.headers.authorization).sub;
+  await admitted(claims(request.headers['x-queue-token']));
+  const { scheduleId, seatNumber } = request.body as { scheduleId: string; seatNumber: number };
+  const now = new Date();
+  const expiresAt = new Date(now.getTime() + holdTtlMs);
+  const id = randomUUID();
+  const key = seatLockKey(scheduleId, seatNumber);
+  if (!(await locks.acquire(key, id, now.getTime(), holdTtlMs))) throw new Refusal(409, 'SEAT_UNAVAILABLE');
+  try {
+    const seat = await tx(async (client) => {
+      await client.query(sql.lockUser, [userId]);
+      const { rows: holds } = await client.query(sql.countLiveHolds, [userId, now]);
+      if (holds[0].holds >= maxHolds) throw new Refusal(409, 'HOLD_LIMIT_REACHED');
+      const { rows } = await client.query(sql.holdSeat, [scheduleId, seatNumber, userId, now, expiresAt]);
+      if (!rows[0]) throw new Refusal(409, 'SEAT_UNAVAILABLE');
+      await client.query(sql.expireLapsedReservation, [rows[0].id, now]);
+      await client.query(sql.insertReservation, [id, userId, rows[0].id, scheduleId, rows[0].price, now, expiresAt]);
+      return rows[0];
+    });
+    return reply.code(201).send({ id, scheduleId, seatNumber, status: 'PENDING', price: seat.price, expiresAt });
+  } catch (error) {
+    await locks.release(key, id);
+    throw error;
+  }
+});
+
+app.post('/api/v1/payments', async (request, reply) => {
+  const userId = claims(request.headers.authorization).sub;
+  const token = claims(request.headers['x-queue-token']);
+  await admitted(token);
+  const reservationId = (request.body as { reservationId: string }).reservationId;
+  const now = new Date();
+  const payment = await tx(async (client) => {
+    const { rows } = await client.query(sql.findReservation, [reservationId]);
+    const reservation = rows[0];
+    if (!reservation || reservation.user_id !== userId) throw new Refusal(404, 'NOT_FOUND');
+    await client.query(sql.lockSeat, [reservation.seat_id]);
+    const { rows: state } = await client.query(sql.lockReservation, [reservation.id]);
+    if (state[0].status !== 'PENDING' || state[0].expires_at <= now) throw new Refusal(409, 'RESERVATION_NOT_PAYABLE');
+    const paymentId = randomUUID();
+    if (reservation.price > 0) {
+      const debited = await client.query(walletSql.debit, [userId, reservation.price]);
+      if (debited.rowCount === 0) throw new Refusal(402, 'INSUFFICIENT_BALANCE');
+      await client.query(walletSql.appendLedger, [userId, -reservation.price, 'PAYMENT', paymentId]);
+    }
+    const { rows: paid } = await client.query(paymentSql.insertPayment, [paymentId, userId, reservation.id, reservation.price, 'SUCCEEDED', null, now]);
+    await client.query(sql.confirmReservation, [reservation.id, now]);
+    await client.query(sql.sellSeat, [reservation.seat_id, userId, now]);
+    return paid[0];
+  });
+  await room.complete(token.eid, token.uid, token.tid);
+  return reply.code(201).send(payment);
+});
+
+// The admission scheduler, as the service runs it: one step per event with a line, never overlapping.
+let admitting = false;
+const admission = setInterval(async () => {
+  if (admitting) return;
+  admitting = true;
+  try {
+    for (const eventId of await room.events()) {
+      const step = await room.admit(eventId, Date.now(), policy);
+      if (step.admitted.length > 0 || step.dropped > 0) await moved.publish(eventId);
+    }
+  } finally {
+    admitting = false;
+  }
+}, env('QUEUE_ADMIT_INTERVAL_MS', 250));
+
+await app.listen({ port: env('PORT', 3000), host: process.env.HOST ?? '127.0.0.1' });
+process.once('SIGTERM', async () => {
+  clearInterval(admission);
+  await app.close();
+  redis.disconnect();
+  await pool.end();
+});

@@ -1,0 +1,200 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { sleep } from './stats.js';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
+
+/** A free TCP port on loopback, chosen by the kernel. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const running = new Set<ServerProcess>();
+
+/** Stops every server this process started and has not stopped yet (on errors and interrupts). */
+export async function stopAllServers(): Promise<void> {
+  await Promise.all([...running].map((server) => server.stop()));
+}
+
+export interface ServerProcess {
+  name: string;
+  pid: number;
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a TypeScript entry point (`node --import tsx <entry>`) as a child process listening on
+ * 127.0.0.1:<port>, waits for GET /health → 200, and logs its output to bench/results/<name>.log.
+ */
+export async function startServer(options: {
+  name: string;
+  entry: string;
+  env: Record<string, string>;
+  nodeArgs?: string[];
+  timeoutMs?: number;
+}): Promise<ServerProcess> {
+  const port = await freePort();
+  const log = createWriteStream(`${resultsDir}${options.name}.log`, { flags: 'a' });
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', options.entry], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', ...options.env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let tail = '';
+  const capture = (chunk: Buffer) => {
+    log.write(chunk);
+    tail = (tail + chunk.toString('utf8')).slice(-4000);
+  };
+  child.stdout!.on('data', capture);
+  child.stderr!.on('data', capture);
+  let exited: number | null | undefined;
+  const exit = new Promise<void>((resolve) => child.once('exit', (code) => ((exited = code), resolve())));
+
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  for (;;) {
+    if (exited !== undefined) throw new Error(`${options.name} exited with code ${exited} before it was ready:\n${tail}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${options.name} did not answer /health in time:\n${tail}`);
+    }
+    try {
+      const response = await fetch(`${baseUrl}/health`);
+      await response.arrayBuffer();
+      if (response.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+
+  const server: ServerProcess = {
+    name: options.name,
+    pid: child.pid!,
+    baseUrl,
+    async stop() {
+      running.delete(server);
+      if (exited !== undefined) return;
+      child.kill('SIGTERM');
+      const killed = await Promise.race([exit.then(() => false), sleep(20_000).then(() => true)]);
+      if (killed) {
+        child.kill('SIGKILL');
+        await exit;
+      }
+      log.end();
+    },
+  };
+  running.add(server);
+  return server;
+}
+
+/** CPU seconds (user + system) per process group, from /proc/<pid>/stat. */
+const CLOCK_TICKS = 100;
+
+interface ProcessTicks {
+  comm: string;
+  ppid: number;
+  ticks: number;
+}
+
+async function readTicks(pid: number): Promise<ProcessTicks | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    // fields[0] is field 3 (state), fields[1] field 4 (ppid); utime and stime are fields 14 and 15.
+    return { comm, ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU ticks of the whole machine by kind, from the first line of /proc/stat. */
+async function machineTicks(): Promise<{ interrupts: number; steal: number }> {
+  try {
+    const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!;
+    const [, , , , , irq, softirq, steal] = line.split(/\s+/).slice(1, 9).map(Number);
+    return { interrupts: irq! + softirq!, steal: steal! };
+  } catch {
+    return { interrupts: 0, steal: 0 };
+  }
+}
+
+async function snapshot(): Promise<Map<number, ProcessTicks>> {
+  const pids = (await readdir('/proc').catch(() => [] as string[])).filter((name) => /^\d+$/.test(name)).map(Number);
+  const result = new Map<number, ProcessTicks>();
+  await Promise.all(
+    pids.map(async (pid) => {
+      const info = await readTicks(pid);
+      if (info) result.set(pid, info);
+    }),
+  );
+  return result;
+}
+
+export interface CpuSplit {
+  /** Cores used on average: server, postgres, redis, load generator, kernel threads, interrupts, steal, other. */
+  cores: Record<string, number>;
+  /** The busiest other programs (a busy one means a disturbed run). */
+  others: { process: string; cores: number }[];
+}
+
+/**
+ * Measures how many cores each part of the system used during a scenario: the server under test,
+ * PostgreSQL (all its processes), Redis, the load generator (this process), kernel threads (loopback
+ * networking), interrupts and everything else. On a 2-core machine they compete, and this split shows
+ * which one is the wall, and whether something outside the benchmark took a share.
+ */
+export async function meterCpu(serverPid: number): Promise<() => Promise<CpuSplit>> {
+  const groupOf = (pid: number, info: ProcessTicks) => {
+    if (pid === serverPid) return 'server';
+    if (pid === process.pid) return 'load generator';
+    if (info.comm === 'postgres' || info.comm === 'postmaster') return 'postgres';
+    if (info.comm === 'redis-server') return 'redis';
+    if (pid === 2 || info.ppid === 2) return 'kernel threads';
+    return 'other';
+  };
+  const before = await snapshot();
+  const machineBefore = await machineTicks();
+  const started = performance.now();
+  return async () => {
+    const after = await snapshot();
+    const machineAfter = await machineTicks();
+    const seconds = (performance.now() - started) / 1000;
+    const perSecond = (ticks: number) => Math.max(0, Math.round((ticks / CLOCK_TICKS / seconds) * 100) / 100);
+    const groups: Record<string, number> = { server: 0, postgres: 0, redis: 0, 'load generator': 0, 'kernel threads': 0, other: 0 };
+    const others = new Map<string, number>();
+    for (const [pid, info] of after) {
+      const ticks = info.ticks - (before.get(pid)?.ticks ?? 0);
+      if (ticks <= 0) continue;
+      const group = groupOf(pid, info);
+      groups[group] = (groups[group] ?? 0) + ticks;
+      if (group === 'other') others.set(info.comm, (others.get(info.comm) ?? 0) + ticks);
+    }
+    const cores: Record<string, number> = {};
+    for (const [group, ticks] of Object.entries(groups)) cores[group] = perSecond(ticks);
+    cores.interrupts = perSecond(machineAfter.interrupts - machineBefore.interrupts);
+    cores.steal = perSecond(machineAfter.steal - machineBefore.steal);
+    return {
+      cores,
+      others: [...others]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 5)
+        .map(([name, ticks]) => ({ process: name, cores: perSecond(ticks) }))
+        .filter((entry) => entry.cores > 0),
+    };
+  };
+}

@@ -1,0 +1,121 @@
+import { runLoad, type LoadResult } from './load.js';
+import type { BenchUser } from './seed.js';
+import { round, seededRandom, shuffled } from './stats.js';
+
+const bearer = (user: BenchUser) => `Bearer ${user.accessToken}`;
+
+/**
+ * Scenario 1, queue join: every user asks for a queue token for one event, once (the path that creates
+ * an entry, not the cheap "you already have one" path). Returns the tokens when `keepTokens`.
+ */
+export async function queueJoin(options: {
+  baseUrl: string;
+  users: readonly BenchUser[];
+  eventId: string;
+  connections: number;
+  keepTokens?: boolean;
+}): Promise<{ load: LoadResult; tokens: string[]; active: number }> {
+  const { users, eventId } = options;
+  const tokens = new Array<string>(users.length);
+  let active = 0;
+  const body = JSON.stringify({ eventId });
+  const load = await runLoad({
+    baseUrl: options.baseUrl,
+    connections: options.connections,
+    amount: users.length,
+    durationSec: 300,
+    request: (i) => ({ method: 'POST', path: '/api/v1/queue/tokens', headers: { authorization: bearer(users[i]!) }, body }),
+    onResponse: (i, status, text) => {
+      if (status !== 201) return;
+      if (options.keepTokens) {
+        const reply = JSON.parse(text) as { token: string; status: string };
+        tokens[i] = reply.token;
+        if (reply.status === 'ACTIVE') active++;
+      } else if (text.includes('"ACTIVE"')) {
+        active++;
+      }
+    },
+  });
+  return { load, tokens, active };
+}
+
+/** Scenario 2, seat map read: admitted users reading GET /schedules/{id}/seats for `durationSec`. */
+export async function seatMapRead(options: {
+  baseUrl: string;
+  tokens: readonly string[];
+  scheduleId: string;
+  connections: number;
+  durationSec: number;
+}): Promise<LoadResult> {
+  const path = `/api/v1/schedules/${options.scheduleId}/seats`;
+  const { tokens } = options;
+  return runLoad({
+    baseUrl: options.baseUrl,
+    connections: options.connections,
+    durationSec: options.durationSec,
+    request: (i) => ({ method: 'GET', path, headers: { 'x-queue-token': tokens[i % tokens.length]! } }),
+  });
+}
+
+export interface StormResult extends LoadResult {
+  users: number;
+  held: number;
+  conflicts: number;
+  /** From the first request until the 50th seat was held (201), or null if fewer were held. */
+  timeToAllHeldMs: number | null;
+}
+
+/**
+ * The seat each storm user goes for: the first 50 users cover the whole map in a random order, the
+ * rest choose uniformly at random. The sequence is seeded, so the service and the baseline face the
+ * same crowd, and every seat is someone's choice: exactly 50 holds is the only right outcome.
+ */
+export function stormSeats(users: number, seed = 4242): number[] {
+  const random = seededRandom(seed);
+  const all = Array.from({ length: 50 }, (_, i) => i + 1);
+  const first = shuffled(all, random);
+  return Array.from({ length: users }, (_, i) => (i < 50 ? first[i]! : 1 + Math.floor(random() * 50)));
+}
+
+/** Scenario 3, hold storm: each of `users` admitted users fires one hold at the same schedule. */
+export async function holdStorm(options: {
+  baseUrl: string;
+  users: readonly BenchUser[];
+  tokens: readonly string[];
+  scheduleId: string;
+  connections: number;
+}): Promise<StormResult> {
+  const { users, tokens, scheduleId } = options;
+  const seats = stormSeats(users.length);
+  let held = 0;
+  let conflicts = 0;
+  let started = Number.POSITIVE_INFINITY;
+  let allHeldAt: number | null = null;
+  const load = await runLoad({
+    baseUrl: options.baseUrl,
+    connections: options.connections,
+    amount: users.length,
+    durationSec: 120,
+    request: (i) => {
+      if (i === 0) started = performance.now();
+      return {
+        method: 'POST',
+        path: '/api/v1/reservations',
+        headers: { authorization: bearer(users[i]!), 'x-queue-token': tokens[i]! },
+        body: JSON.stringify({ scheduleId, seatNumber: seats[i]! }),
+      };
+    },
+    onResponse: (_i, status, _body, at) => {
+      if (status === 201 && ++held === 50) allHeldAt = at;
+      if (status === 409) conflicts++;
+    },
+  });
+  const reachedAt = allHeldAt as number | null;
+  return {
+    ...load,
+    users: users.length,
+    held,
+    conflicts,
+    timeToAllHeldMs: reachedAt === null ? null : round(reachedAt - started, 1),
+  };
+}
