@@ -1,6 +1,22 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import type { UserService } from '../modules/users/users.service.js';
 import { AppError } from '../shared/errors.js';
+
+const authenticated = new WeakMap<FastifyRequest, string>();
+
+/**
+ * The user a request's bearer token proves (UNAUTHORIZED otherwise), verified once per request:
+ * the rate limiter and the handler both need it.
+ */
+export function authenticatedUser(request: FastifyRequest, users: UserService): string {
+  let userId = authenticated.get(request);
+  if (userId === undefined) {
+    userId = users.authenticate(request.headers.authorization);
+    authenticated.set(request, userId);
+  }
+  return userId;
+}
 
 /** The raw queue token of a request: the header, or `?token=` for EventSource, which cannot set headers. */
 export function queueTokenOf(request: FastifyRequest): string | undefined {

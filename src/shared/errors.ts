@@ -33,7 +33,12 @@ export class AppError extends Error {
   readonly status: number;
   /** Overrides the catalogue status where one code serves two statuses (QUEUE_TOKEN_INVALID: 401 or 403). */
   constructor(code: ErrorCode, detail: string, options: { status?: number; cause?: unknown } = {}) {
+    // An expected outcome (a 409 in a hold storm) is thrown thousands of times a second and never
+    // logged with a stack, so none is captured: that was measurable CPU under load.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(detail, { cause: options.cause });
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'AppError';
     this.code = code;
     this.status = options.status ?? errorCatalogue[code].status;

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { queueTokenOf } from '../../http/auth.js';
+import { authenticatedUser, queueTokenOf } from '../../http/auth.js';
 import { bearer, bearerAndQueue, IdempotencyHeader, Money, Nullable, problems, QueueTokenHeader, Timestamp, Uuid } from '../../http/schemas.js';
 import type { Services } from '../../services.js';
 
@@ -30,7 +30,7 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
       },
     },
     async (request, reply) => {
-      const userId = users.authenticate(request.headers.authorization);
+      const userId = authenticatedUser(request, users);
       const key = request.headers['idempotency-key'];
       // A retry of a payment that went through is answered before the queue check: that payment ended the token.
       const earlier = await payments.replay(userId, request.body.reservationId, key);
@@ -52,6 +52,6 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
         response: { 200: Type.Array(Payment), ...problems(401) },
       },
     },
-    async (request) => payments.history(users.authenticate(request.headers.authorization)),
+    async (request) => payments.history(authenticatedUser(request, users)),
   );
 };

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { queueTokenOf } from '../../http/auth.js';
+import { authenticatedUser, queueTokenOf } from '../../http/auth.js';
 import { limitPerMinute } from '../../http/security.js';
 import { bearer, problems, QueueTokenHeader, Timestamp, Uuid } from '../../http/schemas.js';
 import type { Services } from '../../services.js';
@@ -31,7 +31,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       },
     },
     async (request, reply) => {
-      const userId = services.users.authenticate(request.headers.authorization);
+      const userId = authenticatedUser(request, services.users);
       return reply.status(201).send(await services.queue.join(userId, request.body.eventId));
     },
   );

@@ -63,12 +63,13 @@ export class QueueService {
     );
     // With room to spare, the newcomer need not wait for the scheduler's next tick.
     if (created) await this.#announce(eventId, await room.admit(eventId, now, policy));
-    return this.#viewOrExpired(claimsOf(ticket), now);
+    const claims = claimsOf(ticket);
+    return this.#viewOrExpired({ claims, token: this.deps.signer.sign(claims) }, now);
   }
 
   /** Position, status and ETA for a token; QUEUE_TOKEN_EXPIRED once it no longer holds a place. */
   async current(token: string | undefined): Promise<QueueView> {
-    return this.#viewOrExpired(this.#verify(token), this.deps.clock.now().getTime());
+    return this.#viewOrExpired({ claims: this.#verify(token), token: token! }, this.deps.clock.now().getTime());
   }
 
   /**
@@ -79,9 +80,9 @@ export class QueueService {
     const now = this.deps.clock.now().getTime();
     const live = tokens.flatMap((token, index) => {
       const claims = this.#verifiedOrUndefined(token, now);
-      return claims?.eid === eventId ? [{ claims, index }] : [];
+      return claims?.eid === eventId ? [{ claims, token, index }] : [];
     });
-    const rendered = await this.#views(eventId, live.map(({ claims }) => claims), now);
+    const rendered = await this.#views(eventId, live, now);
     const views: (QueueView | undefined)[] = new Array(tokens.length).fill(undefined);
     live.forEach(({ index }, k) => (views[index] = rendered[k]));
     return views;
@@ -112,9 +113,11 @@ export class QueueService {
 
   /** The holder gives up their place (waiting or admitted); people behind move up at once. */
   async leave(token: string | undefined): Promise<void> {
+    const { room, clock, policy } = this.deps;
     const claims = this.#verify(token);
-    await this.deps.room.complete(claims.eid, claims.uid, claims.tid);
-    await this.#announce(claims.eid, { admitted: [], dropped: 1 });
+    await room.complete(claims.eid, claims.uid, claims.tid);
+    const step = await room.admit(claims.eid, clock.now().getTime(), policy);
+    await this.#announce(claims.eid, { ...step, dropped: step.dropped + 1 });
   }
 
   /**
@@ -122,9 +125,14 @@ export class QueueService {
    * Best effort: the purchase has already committed, and an entry left behind lapses after inactivity.
    */
   async complete(access: QueueAccess): Promise<void> {
-    await this.deps.room.complete(access.eventId, access.userId, access.tokenId).catch((error: unknown) => {
-      this.deps.log.warn({ err: error, eventId: access.eventId }, 'could not end the queue entry; it will lapse when idle');
-    });
+    const { room, clock, policy, log } = this.deps;
+    try {
+      await room.complete(access.eventId, access.userId, access.tokenId);
+      // The freed slot goes to the next in line now, not at the scheduler's next tick.
+      await this.#announce(access.eventId, await room.admit(access.eventId, clock.now().getTime(), policy));
+    } catch (error) {
+      log.warn({ err: error, eventId: access.eventId }, 'could not end the queue entry; it will lapse when idle');
+    }
   }
 
   /**
@@ -182,23 +190,24 @@ export class QueueService {
     return claims && claims.exp > now ? claims : undefined;
   }
 
-  async #viewOrExpired(claims: QueueTokenClaims, now: number): Promise<QueueView> {
-    const [view] = await this.#views(claims.eid, [claims], now);
+  async #viewOrExpired(signed: SignedClaims, now: number): Promise<QueueView> {
+    const [view] = await this.#views(signed.claims.eid, [signed], now);
     if (!view) throw expired();
     return view;
   }
 
-  async #views(eventId: string, claims: readonly QueueTokenClaims[], now: number): Promise<(QueueView | undefined)[]> {
-    const { room, signer, policy } = this.deps;
-    if (claims.length === 0) return [];
-    const states = await room.touch(eventId, claims.map(refOf), now, policy);
+  /** Views of verified tokens; the token string is handed back as is, since its claims never change. */
+  async #views(eventId: string, tokens: readonly SignedClaims[], now: number): Promise<(QueueView | undefined)[]> {
+    const { room, policy } = this.deps;
+    if (tokens.length === 0) return [];
+    const states = await room.touch(eventId, tokens.map(({ claims }) => refOf(claims)), now, policy);
     const rate = this.#rate.perSecond(eventId);
     return states.map((state, i) => {
       if (state.status === 'EXPIRED') return undefined;
-      const c = claims[i]!;
+      const { claims: c, token } = tokens[i]!;
       const position = state.status === 'WAITING' ? state.position : 0;
       return {
-        token: signer.sign(c),
+        token,
         userId: c.uid,
         eventId: c.eid,
         status: state.status,
@@ -209,6 +218,11 @@ export class QueueService {
       };
     });
   }
+}
+
+interface SignedClaims {
+  claims: QueueTokenClaims;
+  token: string;
 }
 
 const refOf = (claims: QueueTokenClaims): EntryRef => ({ userId: claims.uid, tokenId: claims.tid });

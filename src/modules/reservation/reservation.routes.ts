@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { queueTokenOf } from '../../http/auth.js';
+import { authenticatedUser, queueTokenOf } from '../../http/auth.js';
 import { limitPerMinute } from '../../http/security.js';
 import { bearer, bearerAndQueue, IdParams, Money, Nullable, problems, QueueTokenHeader, Timestamp, Uuid } from '../../http/schemas.js';
 import type { Services } from '../../services.js';
@@ -38,7 +38,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ services: Services }
       },
     },
     async (request, reply) => {
-      const userId = users.authenticate(request.headers.authorization);
+      const userId = authenticatedUser(request, users);
       const access = await queue.authorize(queueTokenOf(request), userId);
       queue.assertSameEvent(access, await catalog.eventOfSchedule(request.body.scheduleId));
       return reply.status(201).send(await reservations.hold(userId, request.body.scheduleId, request.body.seatNumber));
@@ -56,7 +56,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ services: Services }
         response: { 200: Reservation, ...problems(400, 401, 403, 404) },
       },
     },
-    async (request) => reservations.get(users.authenticate(request.headers.authorization), request.params.id),
+    async (request) => reservations.get(authenticatedUser(request, users), request.params.id),
   );
 
   app.delete(
@@ -70,7 +70,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ services: Services }
         response: { 200: Reservation, ...problems(400, 401, 403, 404, 409, 410) },
       },
     },
-    async (request) => reservations.cancel(users.authenticate(request.headers.authorization), request.params.id),
+    async (request) => reservations.cancel(authenticatedUser(request, users), request.params.id),
   );
 
   app.get(
@@ -83,6 +83,6 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ services: Services }
         response: { 200: Type.Array(Reservation), ...problems(401) },
       },
     },
-    async (request) => reservations.listForUser(users.authenticate(request.headers.authorization)),
+    async (request) => reservations.listForUser(authenticatedUser(request, users)),
   );
 };

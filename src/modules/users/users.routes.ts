@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { authenticatedUser } from '../../http/auth.js';
 import { limitPerMinute } from '../../http/security.js';
 import { bearer, problems, Timestamp, Uuid } from '../../http/schemas.js';
 import type { Services } from '../../services.js';
@@ -24,6 +25,6 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
   app.get(
     '/users/me',
     { schema: { tags: ['users'], summary: 'The signed-in user', security: bearer, response: { 200: User, ...problems(401) } } },
-    async (request) => services.users.get(services.users.authenticate(request.headers.authorization)),
+    async (request) => services.users.get(authenticatedUser(request, services.users)),
   );
 };

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { authenticatedUser } from '../../http/auth.js';
 import { bearer, IdempotencyHeader, Money, Nullable, problems, Timestamp, Uuid } from '../../http/schemas.js';
 import type { Services } from '../../services.js';
 import { MAX_CHARGE_AMOUNT } from './wallet.service.js';
@@ -20,7 +21,7 @@ export const walletRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   app.get(
     '/users/me/balance',
     { schema: { tags: ['wallet'], summary: 'Your balance', security: bearer, response: { 200: Balance, ...problems(401) } } },
-    async (request) => ({ balance: await wallet.balance(users.authenticate(request.headers.authorization)) }),
+    async (request) => ({ balance: await wallet.balance(authenticatedUser(request, users)) }),
   );
 
   app.post(
@@ -36,7 +37,7 @@ export const walletRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       },
     },
     async (request, reply) => {
-      const userId = users.authenticate(request.headers.authorization);
+      const userId = authenticatedUser(request, users);
       const { balance, replayed } = await wallet.charge(userId, request.body.amount, request.headers['idempotency-key']);
       if (replayed) reply.header('idempotent-replayed', 'true');
       return { balance };
@@ -53,6 +54,6 @@ export const walletRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         response: { 200: Type.Array(LedgerEntry), ...problems(401) },
       },
     },
-    async (request) => wallet.history(users.authenticate(request.headers.authorization)),
+    async (request) => wallet.history(authenticatedUser(request, users)),
   );
 };
