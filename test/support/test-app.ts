@@ -42,7 +42,7 @@ export async function startTestApp(backend: Backend, env: Record<string, string>
     ...env,
   });
   const clock = new ManualClock();
-  const infra = await openInfrastructure(config, clock);
+  const infra = await openInfrastructure(config, silentLogger, clock);
   const services = createServices(infra, silentLogger);
   const app = await buildApp(services, { redis: infra.redis });
   await app.ready();
