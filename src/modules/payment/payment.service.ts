@@ -3,9 +3,8 @@ import type { Clock } from '../../shared/clock.js';
 import type { Database, Queryable } from '../../shared/db.js';
 import { findStoredOutcome, runIdempotent, unwrap, type Outcome } from '../../shared/idempotency.js';
 import type { QueueAccess, QueueService } from '../queue/queue.service.js';
-import { payability, type ReservationStatus } from '../reservation/reservation.rules.js';
+import { payability } from '../reservation/reservation.rules.js';
 import type { ReservationRow, ReservationService } from '../reservation/reservation.service.js';
-import * as reservationSql from '../reservation/reservation.sql.js';
 import type { WalletService } from '../wallet/wallet.service.js';
 import * as sql from './payment.sql.js';
 
@@ -72,16 +71,13 @@ export class PaymentService {
       const reservation = await this.reservations.findOwned(tx, userId, reservationId);
       this.queue.assertSameEvent(access, reservation.event_id);
       return runIdempotent(tx, scope, async (): Promise<Outcome<PaymentView>> => {
-        await tx.query(reservationSql.lockSeat, [reservation.seat_id]);
-        const { rows } = await tx.query<{ status: ReservationStatus; expires_at: Date }>(reservationSql.lockReservation, [
-          reservation.id,
-        ]);
-        const verdict = payability(rows[0]!.status, rows[0]!.expires_at, now);
+        const locked = await this.reservations.lockForUpdate(tx, reservation);
+        const verdict = payability(locked.status, locked.expires_at, now);
         if (verdict === 'NOT_PAYABLE') {
-          return { ok: false, code: 'RESERVATION_NOT_PAYABLE', detail: `The reservation is ${rows[0]!.status.toLowerCase()}.` };
+          return { ok: false, code: 'RESERVATION_NOT_PAYABLE', detail: `The reservation is ${locked.status.toLowerCase()}.` };
         }
         if (verdict === 'EXPIRED') {
-          if (rows[0]!.status === 'PENDING') {
+          if (locked.status === 'PENDING') {
             await this.reservations.releaseHold(tx, reservation, 'EXPIRED', now);
             released = reservation;
           }
@@ -95,12 +91,7 @@ export class PaymentService {
           return { ok: false, code: 'INSUFFICIENT_BALANCE', detail: `The balance does not cover ${reservation.price}; the hold was released.` };
         }
         const payment = await this.#record(tx, paymentId, reservation, 'SUCCEEDED', null, now);
-        const confirmed = await tx.query(reservationSql.confirmReservation, [reservation.id, now]);
-        const sold = await tx.query(reservationSql.sellSeat, [reservation.seat_id, userId, now]);
-        if (confirmed.rowCount !== 1 || sold.rowCount !== 1) {
-          // Unreachable while the row locks above hold; if it ever happens, roll everything back.
-          throw new Error(`reservation ${reservation.id} and its seat disagree; payment rolled back`);
-        }
+        await this.reservations.confirmSale(tx, reservation, now);
         return { ok: true, value: payment };
       });
     });

@@ -117,9 +117,8 @@ export class ReservationService {
     const now = this.clock.now();
     const reservation = await this.db.withTx(async (tx) => {
       const row = await this.findOwned(tx, userId, reservationId);
-      await tx.query(sql.lockSeat, [row.seat_id]);
-      const { rows } = await tx.query<{ status: ReservationStatus; expires_at: Date }>(sql.lockReservation, [row.id]);
-      const status = effectiveStatus(rows[0]!.status, rows[0]!.expires_at, now);
+      const locked = await this.lockForUpdate(tx, row);
+      const status = effectiveStatus(locked.status, locked.expires_at, now);
       if (status === 'EXPIRED') throw new AppError('RESERVATION_EXPIRED', 'The hold has already expired.');
       if (status !== 'PENDING') throw new AppError('RESERVATION_NOT_CANCELABLE', `A ${status} reservation cannot be canceled.`);
       await this.releaseHold(tx, row, 'CANCELED', now);
@@ -127,6 +126,26 @@ export class ReservationService {
     });
     await this.#unlock(seatLockKey(reservation.schedule_id, reservation.seat_number), reservation.id);
     return this.get(userId, reservationId);
+  }
+
+  /**
+   * Locks the reservation's seat, then the reservation (the project's lock order), and returns the
+   * reservation's current state as seen under those locks.
+   */
+  async lockForUpdate(tx: Queryable, row: ReservationRow): Promise<{ status: ReservationStatus; expires_at: Date }> {
+    await tx.query(sql.lockSeat, [row.seat_id]);
+    const { rows } = await tx.query<{ status: ReservationStatus; expires_at: Date }>(sql.lockReservation, [row.id]);
+    return rows[0]!;
+  }
+
+  /** Confirms a paid hold and sells its seat; the caller holds the locks from lockForUpdate. */
+  async confirmSale(tx: Queryable, row: ReservationRow, now: Date): Promise<void> {
+    const confirmed = await tx.query(sql.confirmReservation, [row.id, now]);
+    const sold = await tx.query(sql.sellSeat, [row.seat_id, row.user_id, now]);
+    if (confirmed.rowCount !== 1 || sold.rowCount !== 1) {
+      // Unreachable while the row locks hold; if it ever happens, the whole payment rolls back.
+      throw new Error(`reservation ${row.id} and its seat disagree; payment rolled back`);
+    }
   }
 
   /**
