@@ -1,16 +1,15 @@
 // The seat map: 50 seats colored by type and status, refreshed every 2 s; hold, countdown, pay.
 import { api, ApiError, describeError, newIdempotencyKey } from './api.js';
+import { confirmationKey } from './confirmation.js';
 import { h, mount } from './dom.js';
 import * as fmt from './format.js';
+import { holdPanel, toHold } from './hold-panel.js';
+import { seatGrid, STATUS_WORD } from './seat-grid.js';
 import {
-  getEvent, getSchedule, notify, onBalance, queueTokens, refreshBalance, reportError, state, storage, walletPanel,
+  getEvent, getSchedule, notify, onBalance, queueTokens, refreshBalance, reportError, storage, walletPanel,
 } from './ui.js';
-import { confirmationKey } from './views.js';
 
 const REFRESH_MS = 2000;
-const SEATS_PER_ROW = 10;
-const TYPES = ['VIP', 'STANDARD', 'STANDING'];
-const STATUS_WORD = { AVAILABLE: 'available', HELD: 'held', SOLD: 'sold' };
 const QUEUE_LOST = new Set(['QUEUE_TOKEN_EXPIRED', 'QUEUE_TOKEN_INVALID']);
 
 export async function seatsView(view, ctx, eventId, scheduleId) {
@@ -58,34 +57,10 @@ export async function seatsView(view, ctx, eventId, scheduleId) {
   if (existing) hold = toHold(existing, { restored: true });
 
   // ---- elements ----
-  const buttons = new Map();
-  const grid = h('div', { class: 'seat-grid', role: 'group', 'aria-label': 'Seat map' });
-  for (let n = 1; n <= 50; n += 1) {
-    const button = h('button', { class: 'seat', type: 'button', dataset: { seat: String(n) }, onClick: () => onSeatClick(n) }, String(n));
-    buttons.set(n, button);
-  }
-  const rows = [];
-  for (let r = 0; r < 50 / SEATS_PER_ROW; r += 1) {
-    const label = String.fromCharCode(65 + r);
-    rows.push(
-      h('div', { class: 'seat-row' },
-        h('span', { class: 'row-label', 'aria-hidden': 'true' }, label),
-        [...buttons.values()].slice(r * SEATS_PER_ROW, (r + 1) * SEATS_PER_ROW),
-        h('span', { class: 'row-label', 'aria-hidden': 'true' }, label)),
-    );
-  }
-  mount(grid, rows);
-
-  const legendTypes = h('ul', { class: 'legend legend-types' });
-  const counts = h('p', { class: 'seat-counts', 'data-testid': 'seat-counts' });
+  const { grid, buttons, legendTypes, legendStatus, counts, render: renderGrid } = seatGrid(onSeatClick);
   const refreshedEl = h('span', { class: 'muted' });
   const problemEl = h('p', { class: 'inline-problem', hidden: true });
-  const holdPanel = h('section', { class: 'card hold-panel', 'aria-live': 'polite', 'aria-label': 'Your seat' });
-  // hold countdown (filled by renderHold/tick)
-  const countdownValue = h('span', { class: 'countdown-value', 'data-testid': 'countdown' }, '');
-  const countdownEl = h('p', { class: 'countdown', role: 'timer', 'aria-label': 'Time left to pay' }, h('span', { class: 'countdown-label' }, 'Held for you for '), countdownValue);
-  const progressBar = h('span', { class: 'progress-bar' });
-  const progress = h('div', { class: 'progress', 'aria-hidden': 'true' }, progressBar);
+  const panel = holdPanel({ onPay, onRelease });
 
   const wallet = walletPanel({ compact: true });
   ctx.onCleanup(wallet.dispose);
@@ -106,18 +81,11 @@ export async function seatsView(view, ctx, eventId, scheduleId) {
         h('div', { class: 'stage', 'aria-hidden': 'true' }, 'Stage'),
         grid,
         legendTypes,
-        h(
-          'ul',
-          { class: 'legend legend-status' },
-          h('li', {}, h('span', { class: 'swatch status-available' }), 'Available'),
-          h('li', {}, h('span', { class: 'swatch status-held' }), 'Held by someone'),
-          h('li', {}, h('span', { class: 'swatch status-sold' }), 'Sold'),
-          h('li', {}, h('span', { class: 'swatch mine' }), 'Your hold'),
-        ),
+        legendStatus,
         h('p', { class: 'refresh-line' }, 'Seats update live · ', refreshedEl),
         problemEl,
       ),
-      h('aside', { class: 'sidebar' }, holdPanel, wallet.el),
+      h('aside', { class: 'sidebar' }, panel.el, wallet.el),
     ),
   );
 
@@ -134,90 +102,18 @@ export async function seatsView(view, ctx, eventId, scheduleId) {
   }
 
   function renderSeats() {
-    let available = 0;
-    const prices = new Map();
-    for (const [n, button] of buttons) {
-      const seat = seats.get(n);
-      if (!seat) {
-        button.disabled = true;
-        continue;
-      }
-      const mine = hold?.seatNumber === n;
-      const status = seat.status;
-      if (status === 'AVAILABLE') available += 1;
-      const type = String(seat.seatType);
-      if (!prices.has(type)) prices.set(type, new Set());
-      prices.get(type).add(Number(seat.price));
-      button.className = `seat type-${type.toLowerCase()} status-${String(status).toLowerCase()}${mine ? ' mine' : ''}`;
-      button.dataset.status = status;
-      button.dataset.type = type;
-      if (mine) button.dataset.mine = 'true';
-      else delete button.dataset.mine;
-      button.disabled = !mine && status !== 'AVAILABLE';
-      button.setAttribute('aria-pressed', mine ? 'true' : 'false');
-      const word = mine ? 'held by you' : STATUS_WORD[status] ?? String(status).toLowerCase();
-      button.setAttribute('aria-label', `Seat ${n}, ${fmt.seatTypeName(type)}, ${fmt.money(seat.price)}, ${word}`);
-      button.title = `Seat ${n} · ${fmt.seatTypeName(type)} · ${fmt.money(seat.price)} · ${word}`;
-    }
-    counts.textContent = `${available} of ${seats.size || 50} seats available`;
-    mount(
-      legendTypes,
-      TYPES.filter((t) => prices.has(t)).map((t) => {
-        const list = [...prices.get(t)].sort((a, b) => a - b);
-        const price = list.length === 1 ? fmt.money(list[0]) : `${fmt.money(list[0])}–${fmt.money(list.at(-1))}`;
-        return h('li', {}, h('span', { class: `swatch type-${t.toLowerCase()}` }), `${fmt.seatTypeName(t)} · ${price}`);
-      }),
-    );
+    renderGrid(seats, hold?.seatNumber);
   }
 
   function renderHold() {
-    if (!hold) {
-      holdPanel.dataset.state = 'empty';
-      mount(
-        holdPanel,
-        h('h2', {}, 'Your seat'),
-        h('p', { class: 'muted' }, 'Click an available seat to hold it. You then have a few minutes to pay.'),
-      );
-      return;
-    }
-    holdPanel.dataset.state = busy ? 'busy' : 'held';
-    const short = state.balance !== null && state.balance < hold.price;
-    const payButton = h(
-      'button',
-      { class: 'btn primary large', type: 'button', disabled: busy, onClick: onPay },
-      busy ? 'Paying…' : `Pay ${fmt.money(hold.price)}`,
-    );
-    const releaseButton = h('button', { class: 'btn ghost', type: 'button', disabled: busy, onClick: onRelease }, 'Release seat');
-    mount(
-      holdPanel,
-      h('h2', {}, 'Your seat'),
-      h(
-        'div',
-        { class: 'hold-seat' },
-        h('span', { class: `seat-badge type-${String(hold.seatType ?? 'standard').toLowerCase()}` }, String(hold.seatNumber)),
-        h('span', { class: 'hold-what' }, h('strong', { 'data-testid': 'held-seat' }, `Seat ${hold.seatNumber}`), h('span', { class: 'muted' }, fmt.seatTypeName(hold.seatType))),
-        h('strong', { class: 'hold-price' }, fmt.money(hold.price)),
-      ),
-      countdownEl,
-      progress,
-      short
-        ? h('p', { class: 'hint warn' }, `Your balance is ${fmt.money(state.balance)}. Add at least ${fmt.money(hold.price - state.balance)} before paying.`)
-        : h('p', { class: 'hint' }, 'Paying uses your wallet balance.'),
-      h('div', { class: 'actions' }, payButton, releaseButton),
-    );
+    panel.render(hold, busy);
     tick();
   }
 
   // ---- countdown ----
   function tick() {
     if (!hold) return;
-    const left = hold.deadline - Date.now();
-    countdownValue.textContent = fmt.clock(left);
-    const ratio = hold.ttlMs > 0 ? Math.max(0, Math.min(1, left / hold.ttlMs)) : 0;
-    progressBar.style.width = `${(ratio * 100).toFixed(1)}%`;
-    const urgent = left <= Math.min(30_000, hold.ttlMs * 0.25);
-    countdownEl.classList.toggle('urgent', urgent);
-    progress.classList.toggle('urgent', urgent);
+    const left = panel.showTimeLeft(hold);
     if (left <= 0 && !busy) onHoldExpired();
   }
   const ticker = setInterval(tick, 250);
@@ -229,6 +125,12 @@ export async function seatsView(view, ctx, eventId, scheduleId) {
     const seat = seats.get(n);
     if (seat && seat.status === 'HELD') seat.status = 'AVAILABLE';
     notify(describeError(new ApiError(410, { code: 'RESERVATION_EXPIRED' }), { seatNumber: n }));
+    redraw();
+  }
+
+  /** After a hold changed (taken, released, paid, expired): show it, and let the server confirm the map. */
+  function redraw() {
+    if (!ctx.alive()) return;
     renderHold();
     renderSeats();
     refreshSeats();
@@ -317,19 +219,21 @@ export async function seatsView(view, ctx, eventId, scheduleId) {
       busy = false;
       button.classList.remove('pending');
       button.removeAttribute('aria-busy');
-      if (ctx.alive()) {
-        renderHold();
-        renderSeats();
-        refreshSeats();
-      }
+      redraw();
     }
   }
 
-  async function onRelease() {
-    if (!hold || busy) return;
+  /** Puts the panel in its busy state for a request on the current hold, and returns that hold (null: nothing to do). */
+  function beginHoldRequest() {
+    if (!hold || busy) return null;
     busy = true;
     renderHold();
-    const released = hold;
+    return hold;
+  }
+
+  async function onRelease() {
+    const released = beginHoldRequest();
+    if (!released) return;
     try {
       await api.release(released.id);
       hold = null;
@@ -344,19 +248,13 @@ export async function seatsView(view, ctx, eventId, scheduleId) {
       }
     } finally {
       busy = false;
-      if (ctx.alive()) {
-        renderHold();
-        renderSeats();
-        refreshSeats();
-      }
+      redraw();
     }
   }
 
   async function onPay() {
-    if (!hold || busy) return;
-    busy = true;
-    renderHold();
-    const paying = hold;
+    const paying = beginHoldRequest();
+    if (!paying) return;
     paying.payKey ??= newIdempotencyKey(); // a retry of this payment is never a second debit
     try {
       const payment = await api.pay(paying.id, token, paying.payKey);
@@ -388,32 +286,10 @@ export async function seatsView(view, ctx, eventId, scheduleId) {
     } finally {
       busy = false;
     }
-    if (ctx.alive()) {
-      renderHold();
-      renderSeats();
-      refreshSeats();
-    }
+    redraw();
   }
 
   applySeats(firstSeats);
   renderHold();
   refreshedEl.textContent = `last refresh ${new Date().toLocaleTimeString('en-US')}`;
-}
-
-/**
- * A hold with a local deadline. A fresh hold counts down from the moment its answer arrived
- * (expiresAt − reservedAt), so a browser clock that is off does not shorten or stretch it.
- */
-function toHold(r, { restored = false } = {}) {
-  const expires = Date.parse(r.expiresAt);
-  const reserved = Date.parse(r.reservedAt);
-  const ttlMs = Number.isFinite(reserved) && expires > reserved ? expires - reserved : Math.max(0, expires - Date.now());
-  return {
-    id: r.id,
-    seatNumber: Number(r.seatNumber),
-    seatType: r.seatType ?? null,
-    price: Number(r.price),
-    ttlMs,
-    deadline: restored ? expires : Date.now() + ttlMs,
-  };
 }

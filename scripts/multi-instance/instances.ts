@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 /** Service instances as real child processes (`node --import tsx src/main.ts`), for multi-instance runs. */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+// A port that was free a moment ago (a small race, fine for local runs), picked the same way as the bench's.
+export { freePort } from '../../bench/lib/net.js';
 
 export interface Instance {
   name: string;
@@ -21,15 +23,6 @@ const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
-
-/** A port that was free a moment ago (the kernel picks it; a small race, fine for local runs). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 const exited = (child: ChildProcess) =>
   new Promise<void>((resolve) => {

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type Reply, type TestUser } from '../support/client.js';
+import { readStream } from '../support/sse.js';
 import { backends, type TestApp } from '../support/test-app.js';
-import { currentQueue, expectProblem, getReservation, holdOk, readStream, seatStatus, startApiApp, tamper } from './helpers.js';
+import { currentQueue, expectProblem, getReservation, holdOk, seatStatus, startApiApp, tamper } from './helpers.js';
 
 const MAX_ACTIVE = 2;
 const ACTIVE_TTL_MS = 60_000;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from 
 import { startBalancer, type Balancer } from '../../scripts/multi-instance/balancer.js';
 import { freePort, metric, scrape, startInstance, stopAll, type Instance } from '../../scripts/multi-instance/instances.js';
 import { ApiClient, type TestUser } from '../support/client.js';
+import { sseData } from '../support/sse.js';
 import { ADMIN_KEY } from '../support/test-app.js';
 
 /**
@@ -59,24 +60,11 @@ class Stream {
       const response = await fetch(url, { signal: this.#controller.signal });
       if (response.status !== 200) throw new Error(`stream answered ${response.status}: ${await response.text()}`);
       this.servedBy = response.headers.get('x-served-by') ?? '';
-      const decoder = new TextDecoder();
-      let buffer = '';
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const data = buffer
-            .slice(0, end)
-            .split('\n')
-            .find((line) => line.startsWith('data: '));
-          buffer = buffer.slice(end + 2);
-          if (!data) continue;
-          const message = JSON.parse(data.slice(6)) as QueueMessage;
-          this.messages.push(message);
-          for (const waiter of this.#waiters.filter((w) => w.test(message))) {
-            this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-            waiter.resolve();
-          }
+      for await (const message of sseData<QueueMessage>(response.body)) {
+        this.messages.push(message);
+        for (const waiter of this.#waiters.filter((w) => w.test(message))) {
+          this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+          waiter.resolve();
         }
       }
     } catch (error) {

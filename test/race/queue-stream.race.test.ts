@@ -1,38 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../support/client.js';
+import { readStream } from '../support/sse.js';
 import type { TestApp } from '../support/test-app.js';
 import { startRaceApp } from './support.js';
-
-/** Reads `data:` messages from an event stream until `until` accepts one or the time runs out. */
-async function readStream(url: string, until: (message: any) => boolean, timeoutMs = 5_000) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const messages: any[] = [];
-  try {
-    const response = await fetch(url, { signal: controller.signal });
-    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const frame = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const data = frame.split('\n').find((line) => line.startsWith('data: '));
-        if (!data) continue;
-        messages.push(JSON.parse(data.slice(6)));
-        if (until(messages.at(-1))) return messages;
-      }
-    }
-  } catch (error) {
-    if (!controller.signal.aborted) throw error;
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-  }
-  return messages;
-}
 
 describe('queue updates pushed over Server-Sent Events, across instances (Redis pub/sub)', () => {
   const instances: { t: TestApp; api: ApiClient; url: string }[] = [];

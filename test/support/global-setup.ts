@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { deleteKeysWithPrefix } from '../../bench/lib/redis-keys.js';
 import { createPostgresDatabase } from '../../src/shared/db.js';
 import { migrate } from '../../src/shared/migrate.js';
 import { createRedis } from '../../src/shared/redis.js';
@@ -41,12 +42,7 @@ export default async function setup(project: TestProject) {
 
   return async () => {
     const redis = createRedis(redisUrl, '');
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(redis, redisPrefix);
     redis.disconnect();
     const cleanup = new pg.Client({ connectionString: adminUrl });
     await cleanup.connect();

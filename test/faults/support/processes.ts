@@ -1,22 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../../bench/lib/net.js';
+import { sleep } from '../../../bench/lib/stats.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** A free TCP port on loopback, chosen by the kernel. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+// The tests already lean on bench/ (the invariant checker), never the reverse, so these helpers live there.
+export { freePort, sleep };
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. A probe that throws fails at once. */
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {

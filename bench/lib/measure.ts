@@ -1,0 +1,65 @@
+/** Starting and stopping the two servers, and measuring one step against one of them (CPU split, profile window). */
+import type { LoadResult } from './load.js';
+import { settings } from './options.js';
+import { meterCpu, resultsDir, startServer, type ServerProcess } from './processes.js';
+import { monotonicUs, summarizeProfile } from './profile.js';
+import { log, report, type Measured, type ScenarioReport } from './report.js';
+import { round } from './stats.js';
+
+let profileWindows: { scenario: string; fromUs: number; toUs: number }[] = [];
+
+/** Runs one measured step against a server, recording the CPU split (and the profile window). */
+export async function measure<T>(server: ServerProcess, scenario: string, work: () => Promise<T>): Promise<Measured<T> & { ms: number }> {
+  const stopMeter = await meterCpu(server.pid);
+  const fromUs = monotonicUs();
+  const result = await work();
+  const toUs = monotonicUs();
+  const { cores: cpu, others } = await stopMeter();
+  if (server.name.startsWith('service') && settings.profile) profileWindows.push({ scenario, fromUs, toUs });
+  return { result, cpu, others, ms: (toUs - fromUs) / 1000 };
+}
+
+/** The busiest outside programs over several steps (largest share seen per program). */
+export function combineOthers(steps: readonly { others?: { process: string; cores: number }[] }[]) {
+  const most = new Map<string, number>();
+  for (const step of steps) for (const other of step.others ?? []) most.set(other.process, Math.max(most.get(other.process) ?? 0, other.cores));
+  return [...most].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([process, cores]) => ({ process, cores }));
+}
+
+/** The CPU split of several measured steps, weighted by their duration. */
+export function combineCpu(steps: readonly { cpu: Record<string, number>; ms: number }[]): Record<string, number> {
+  const total = steps.reduce((sum, step) => sum + step.ms, 0) || 1;
+  const cpu: Record<string, number> = {};
+  for (const step of steps) for (const [group, cores] of Object.entries(step.cpu)) cpu[group] = (cpu[group] ?? 0) + (cores * step.ms) / total;
+  for (const group of Object.keys(cpu)) cpu[group] = round(cpu[group]!, 2);
+  return cpu;
+}
+
+export async function startService(name: string, env: Record<string, string>): Promise<ServerProcess> {
+  const nodeArgs = settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`, `--cpu-prof-name=${name}.cpuprofile.json`] : [];
+  return startServer({ name, entry: 'src/main.ts', env, nodeArgs });
+}
+
+export async function stopService(server: ServerProcess): Promise<void> {
+  await server.stop();
+  if (!settings.profile) return;
+  const path = `${resultsDir}${server.name}.cpuprofile.json`;
+  report.profiles.push(path);
+  const phase = report.scenarios as unknown as Record<string, ScenarioReport<unknown>>;
+  for (const scenario of new Set(profileWindows.map((window) => window.scenario))) {
+    const target = phase[scenario]?.ours;
+    const windows = profileWindows.filter((window) => window.scenario === scenario).map(({ fromUs, toUs }) => ({ fromUs, toUs }));
+    if (target) target.profile = { ...(await summarizeProfile(path, windows)), windows: { file: path, spans: windows } };
+  }
+  profileWindows = [];
+}
+
+export const startBaseline = (env: Record<string, string>) => startServer({ name: 'baseline', entry: 'bench/baseline/server.ts', env });
+
+export function describeLoad(label: string, result: LoadResult) {
+  const errors = Object.entries(result.outcomes).filter(([key]) => !/^2\d\d$/.test(key));
+  log(
+    `${label}: ${result.requests} requests in ${(result.durationMs / 1000).toFixed(2)} s = ${result.rps} req/s, ` +
+      `p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms${errors.length ? `, ${errors.map(([k, v]) => `${k}: ${v}`).join(', ')}` : ''}`,
+  );
+}

@@ -1,0 +1,122 @@
+/** The benchmark's command line (`npm run bench -- --help`) and the settings both servers run with. */
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { resultsDir } from './processes.js';
+
+export const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    users: { type: 'string' },
+    storm: { type: 'string' },
+    buyers: { type: 'string' },
+    connections: { type: 'string', default: '64' },
+    duration: { type: 'string' },
+    'poll-ms': { type: 'string', default: '1000' },
+    'sale-max-active': { type: 'string', default: '200' },
+    'sale-admit-per-second': { type: 'string', default: '1000' },
+    pool: { type: 'string', default: '20' },
+    only: { type: 'string' },
+    'no-baseline': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    'drop-db': { type: 'boolean', default: false },
+    'postgres-url': { type: 'string', default: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
+    'redis-url': { type: 'string', default: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379' },
+    database: { type: 'string', default: 'ticketing_bench' },
+    out: { type: 'string', default: `${resultsDir}latest.json` },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (args.help) {
+  console.log(`npm run bench -- [options]
+  --quick                     small and short (about a minute): 2,000 users, 1,000-user storm x 3 rounds, 3 s reads,
+                              400 buyers
+  --users N                   users who join the queue in scenario 1 (default 10000)
+  --storm N                   users racing for the 50 seats in scenario 3, per round (default 2000, up to 10000; 5 rounds)
+  --buyers N                  buyers in the full sale, scenario 4 (default 2000)
+  --connections N             load-generator connections (default 64)
+  --duration S                seconds of seat-map reads (default 10)
+  --poll-ms MS                how often waiting buyers poll their queue position (default 1000)
+  --sale-max-active N         QUEUE_MAX_ACTIVE in the full sale (default 200)
+  --sale-admit-per-second N   QUEUE_ADMIT_PER_SECOND in the full sale (default 1000)
+  --pool N                    DATABASE_POOL_SIZE for both servers (default 20)
+  --only LIST                 comma list of join,seats,hold,sale,raw (default all)
+  --no-baseline               skip the reference server
+  --profile                   run the service under --cpu-prof and summarise where its time goes per scenario
+                              (figures from a profiled run are slower; do not compare them)
+  --drop-db                   drop the benchmark database at the end (default: keep it for inspection)
+  --postgres-url URL          admin connection used to create the database (default postgres://postgres@127.0.0.1:5432/postgres)
+  --redis-url URL             (default redis://127.0.0.1:6379)
+  --database NAME             benchmark database, dropped and created fresh each run (default ticketing_bench)
+  --out FILE                  JSON report (default bench/results/latest.json)`);
+  process.exit(0);
+}
+
+const int = (value: string | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER) => {
+  const parsed = value === undefined ? fallback : Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > max) throw new Error(`expected a whole number from 1 to ${max}, got ${value}`);
+  return parsed;
+};
+const quick = args.quick;
+export const settings = {
+  quick,
+  connections: int(args.connections, 64, 1000),
+  users: int(args.users, quick ? 2_000 : 10_000, 100_000),
+  storm: int(args.storm, quick ? 1_000 : 2_000, 10_000),
+  buyers: int(args.buyers, quick ? 400 : 2_000, 20_000),
+  readSeconds: int(args.duration, quick ? 3 : 10, 600),
+  pollMs: int(args['poll-ms'], 1000, 60_000),
+  saleMaxActive: int(args['sale-max-active'], 200, 1_000_000),
+  saleAdmitPerSecond: int(args['sale-admit-per-second'], 1000, 1_000_000),
+  pool: int(args.pool, 20, 200),
+  baseline: !args['no-baseline'],
+  profile: args.profile,
+};
+export const WARMUP_USERS = 500;
+/** Hold-storm rounds per server, on fresh schedules; req/s and latency are over all rounds together. */
+export const STORM_ROUNDS = quick ? 3 : 5;
+/** Scenarios 1 and 2 alternate between the servers in this many slices (A B A B …), so a slow drift of the machine hits both alike. */
+export const SLICES = quick ? 2 : 4;
+
+export const only = new Set((args.only ?? 'join,seats,hold,sale,raw').split(',').map((name) => name.trim()));
+for (const name of only) if (!['join', 'seats', 'hold', 'sale', 'raw'].includes(name)) throw new Error(`--only: unknown scenario ${name}`);
+if (!/^[a-z_][a-z0-9_]*$/.test(args.database)) throw new Error('--database must be a plain lower-case identifier');
+
+export const adminUrl = new URL(args['postgres-url']);
+export const databaseUrl = new URL(adminUrl);
+databaseUrl.pathname = `/${args.database}`;
+export const redisUrl = new URL(args['redis-url']);
+for (const url of [adminUrl, redisUrl]) {
+  if (url.hostname !== '127.0.0.1') throw new Error(`the benchmark runs against stores on 127.0.0.1 only, not ${url.hostname}`);
+}
+export const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+export const redisPrefix = `bench:${runId}:`;
+/** The baseline's own waiting room in the full sale (inside the run's prefix, so it is cleaned up too). */
+export const baselineSalePrefix = `${redisPrefix}baseline:`;
+export const adminKey = randomBytes(18).toString('base64url');
+
+/** Settings both servers share; the queue is wide open in scenarios 1-3 so everyone is admitted at once. */
+const common: Record<string, string> = {
+  DATABASE_URL: databaseUrl.toString(),
+  DATABASE_POOL_SIZE: String(settings.pool),
+  REDIS_URL: redisUrl.toString(),
+  REDIS_KEY_PREFIX: redisPrefix,
+  TOKEN_SECRET: randomBytes(36).toString('base64url'),
+  ADMIN_API_KEY: adminKey,
+  LOG_LEVEL: 'warn',
+  SEED_DEMO: 'false',
+  HOLD_TTL_SECONDS: '1800',
+  HOLD_MAX_PER_USER: '4',
+  // Every benchmark user signs up from 127.0.0.1; the per-user limits on joins and holds stay as shipped.
+  RATE_LIMIT_SIGNUPS_PER_MINUTE: '1000000',
+};
+export const openQueue = { ...common, QUEUE_MAX_ACTIVE: '1000000', QUEUE_ADMIT_PER_SECOND: '1000000', QUEUE_ACTIVE_TTL_SECONDS: '3600' };
+/** A realistic line for the full sale: a cap on buyers at once, so most people wait their turn. */
+export const saleQueue = {
+  ...common,
+  QUEUE_MAX_ACTIVE: String(settings.saleMaxActive),
+  QUEUE_ADMIT_PER_SECOND: String(settings.saleAdmitPerSecond),
+  QUEUE_ADMIT_INTERVAL_MS: '250',
+  QUEUE_ACTIVE_TTL_SECONDS: '60',
+  QUEUE_WAITING_GRACE_SECONDS: '60',
+};

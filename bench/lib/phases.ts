@@ -1,0 +1,228 @@
+/**
+ * The two phases of a run: scenarios 1-3 on a wide-open queue, then the full sale (scenario 4) on a
+ * realistic one, each on freshly started servers.
+ */
+import { JsonClient } from './http.js';
+import { combineLoads, type LoadResult } from './load.js';
+import { combineCpu, combineOthers, describeLoad, measure, startBaseline, startService, stopService } from './measure.js';
+import { adminKey, baselineSalePrefix, only, openQueue, saleQueue, settings, SLICES, STORM_ROUNDS, WARMUP_USERS } from './options.js';
+import type { ServerProcess } from './processes.js';
+import { log, report, type Measured, type Side, type StormReport, type StormRound } from './report.js';
+import { fullSale, type SaleResult } from './sale.js';
+import { holdStorm, queueJoin, seatMapRead } from './scenarios.js';
+import { Admin, chargeUsers, MAX_SEAT_PRICE, registerUsers, type BenchUser } from './seed.js';
+import { checkAfter, heldInDb } from './stores.js';
+
+export interface World {
+  users: BenchUser[];
+  joinEvents: Record<Side, string>;
+  warmupEvents: Record<Side, string>;
+  readSchedule: string;
+  stormSchedules: Record<Side, string[]>;
+  tokens: string[];
+}
+
+type Servers = { ours: ServerProcess; baseline?: ServerProcess | undefined };
+
+const sideName = (side: Side) => (side === 'ours' ? 'service' : 'baseline');
+
+/**
+ * Scenarios 1-3, the service and the baseline taking turns (never both under load): queue join (which
+ * also hands out the tokens the rest uses), seat map reads, and the hold storm (several rounds each on
+ * fresh schedules; figures are over all rounds together, and every round must end with exactly 50 holds).
+ */
+async function openQueueScenarios(servers: Servers, world: World): Promise<void> {
+  const { connections } = settings;
+  const sides = (['ours', 'baseline'] as Side[]).filter((side) => servers[side]);
+  const server = (side: Side) => servers[side]!;
+  // Warm-up (JIT, pools, script cache): a few hundred joins on a throwaway event, not measured.
+  for (const side of sides) {
+    await queueJoin({ baseUrl: server(side).baseUrl, users: world.users.slice(-WARMUP_USERS), eventId: world.warmupEvents[side], connections });
+  }
+
+  // 1. Queue join, in slices of users; the service's slices hand out the tokens for scenarios 2 and 3.
+  const joinUsers = world.users.slice(0, Math.max(settings.users, settings.storm));
+  world.tokens = new Array<string>(joinUsers.length);
+  const joinSteps: Record<Side, (Measured<{ load: LoadResult; active: number }> & { ms: number })[]> = { ours: [], baseline: [] };
+  for (let slice = 0; slice < SLICES; slice++) {
+    const from = Math.floor((slice * joinUsers.length) / SLICES);
+    const users = joinUsers.slice(from, Math.floor(((slice + 1) * joinUsers.length) / SLICES));
+    for (const side of sides) {
+      if (side === 'baseline' && !only.has('join')) continue;
+      const step = await measure(server(side), 'join', () =>
+        queueJoin({ baseUrl: server(side).baseUrl, users, eventId: world.joinEvents[side], connections, keepTokens: side === 'ours' }),
+      );
+      if (side === 'ours') step.result.tokens.forEach((token, i) => (world.tokens[from + i] = token));
+      joinSteps[side].push({ ...step, result: { load: step.result.load, active: step.result.active } });
+    }
+  }
+  if (world.tokens.some((token) => !token) || joinSteps.ours.some((step) => step.result.load.non2xx > 0)) {
+    throw new Error(`queue join failed for some users: ${JSON.stringify(joinSteps.ours.map((step) => step.result.load.outcomes))}`);
+  }
+  if (only.has('join')) {
+    for (const side of sides) {
+      const steps = joinSteps[side];
+      if (steps.length === 0) continue;
+      const load = combineLoads(steps.map((step) => step.result.load));
+      report.scenarios.join[side] = {
+        result: { ...load, active: steps.reduce((sum, step) => sum + step.result.active, 0) },
+        cpu: combineCpu(steps),
+        others: combineOthers(steps),
+      };
+      describeLoad(`1. queue join (${sideName(side)})`, load);
+    }
+    await checkAfter('queue join');
+  }
+
+  // 2. Seat map reads, in time slices.
+  if (only.has('seats')) {
+    const read = (side: Side, durationSec: number) =>
+      seatMapRead({ baseUrl: server(side).baseUrl, tokens: world.tokens, scheduleId: world.readSchedule, connections, durationSec });
+    for (const side of sides) await read(side, 1);
+    const steps: Record<Side, (Measured<LoadResult> & { ms: number })[]> = { ours: [], baseline: [] };
+    for (let slice = 0; slice < SLICES; slice++) {
+      for (const side of sides) steps[side].push(await measure(server(side), 'seats', () => read(side, settings.readSeconds / SLICES)));
+    }
+    for (const side of sides) {
+      report.scenarios.seats[side] = { result: combineLoads(steps[side].map((step) => step.result)), cpu: combineCpu(steps[side]), others: combineOthers(steps[side]) };
+      describeLoad(`2. seat map read (${sideName(side)})`, report.scenarios.seats[side]!.result);
+    }
+    await checkAfter('seat map read');
+  }
+
+  // 3. Hold storm: the crowd starts at a different user each round, so nobody collects holds up to the per-user cap.
+  if (only.has('hold')) {
+    const steps: Record<Side, (Measured<StormRound> & { ms: number })[]> = { ours: [], baseline: [] };
+    for (let round = 0; round < STORM_ROUNDS; round++) {
+      for (const side of sides) {
+        const scheduleId = world.stormSchedules[side][round]!;
+        const start = (round * 2 + (side === 'ours' ? 0 : 1)) * Math.floor(settings.storm / (2 * STORM_ROUNDS));
+        const order = Array.from({ length: settings.storm }, (_, i) => (start + i) % settings.storm);
+        steps[side].push(
+          await measure(server(side), 'hold', async () => {
+            const storm = await holdStorm({
+              baseUrl: server(side).baseUrl,
+              users: order.map((i) => world.users[i]!),
+              tokens: order.map((i) => world.tokens[i]!),
+              scheduleId,
+              connections,
+            });
+            const inDb = await heldInDb(scheduleId);
+            return { ...storm, seatsHeldInDb: inDb.seats, pendingInDb: inDb.pending };
+          }),
+        );
+      }
+    }
+    for (const side of sides) {
+      const rounds = steps[side].map((step) => step.result);
+      const all = combineLoads(rounds);
+      const held = rounds.map((r) => r.timeToAllHeldMs).filter((ms): ms is number => ms !== null);
+      const summary: StormReport = {
+        ...all,
+        users: settings.storm,
+        held: Math.min(...rounds.map((r) => r.held)),
+        conflicts: rounds.reduce((sum, r) => sum + r.conflicts, 0),
+        timeToAllHeldMs: held.length === rounds.length ? Math.max(...held) : null,
+        seatsHeldInDb: Math.min(...rounds.map((r) => r.seatsHeldInDb)),
+        pendingInDb: Math.min(...rounds.map((r) => r.pendingInDb)),
+        rounds,
+      };
+      report.scenarios.hold[side] = { result: summary, cpu: combineCpu(steps[side]), others: combineOthers(steps[side]) };
+      for (const [i, r] of rounds.entries()) {
+        describeLoad(`3. hold storm round ${i + 1}, ${settings.storm} users (${sideName(side)})`, r);
+        log(`   held ${r.held} (in PostgreSQL: ${r.seatsHeldInDb} seats HELD, ${r.pendingInDb} PENDING), all 50 held after ${r.timeToAllHeldMs} ms`);
+      }
+    }
+    await checkAfter('hold storm');
+  }
+}
+
+export async function openQueuePhase(): Promise<World | undefined> {
+  const wanted = ['join', 'seats', 'hold'].filter((name) => only.has(name));
+  if (wanted.length === 0 && !only.has('sale') && !only.has('raw')) return undefined;
+  const service = await startService('service', openQueue);
+  log(`service up at ${service.baseUrl} (pid ${service.pid})`);
+  const baseline = settings.baseline && wanted.length > 0 ? await startBaseline(openQueue) : undefined;
+  if (baseline) log(`baseline up at ${baseline.baseUrl} (pid ${baseline.pid}); the two take turns, only one is ever under load`);
+  const client = new JsonClient(service.baseUrl, 8);
+  const admin = new Admin(client, adminKey);
+  const needsUsers = wanted.length > 0 || only.has('sale');
+  const userCount = needsUsers ? Math.max(settings.users, settings.storm, settings.buyers + WARMUP_USERS, WARMUP_USERS) : 0;
+  const world: World = {
+    users: [],
+    joinEvents: { ours: await admin.event('JOIN'), baseline: await admin.event('JOIN-BASE') },
+    warmupEvents: { ours: await admin.event('WARMUP'), baseline: await admin.event('WARMUP-BASE') },
+    readSchedule: '',
+    stormSchedules: { ours: [], baseline: [] },
+    tokens: [],
+  };
+  // Every schedule the baseline reads or holds belongs to the service's join event: the tokens are for it.
+  world.readSchedule = await admin.schedule(world.joinEvents.ours);
+  for (let i = 0; i < STORM_ROUNDS; i++) {
+    world.stormSchedules.ours.push(await admin.schedule(world.joinEvents.ours));
+    world.stormSchedules.baseline.push(await admin.schedule(world.joinEvents.ours));
+  }
+  client.close();
+  if (userCount > 0) {
+    const registration = await registerUsers(service.baseUrl, userCount, settings.connections);
+    describeLoad(`registered ${userCount} users (POST /users)`, registration.load);
+    report.setup.registration = registration.load;
+    world.users = registration.users;
+  }
+  if (wanted.length > 0) await openQueueScenarios({ ours: service, baseline }, world);
+  await baseline?.stop();
+  await stopService(service);
+  return world;
+}
+
+export async function salePhase(world: World): Promise<void> {
+  const buyers = world.users.slice(0, settings.buyers);
+  const warmupBuyers = world.users.slice(-WARMUP_USERS).slice(0, 100);
+  const dates = Math.ceil(settings.buyers / 50);
+  const service = await startService('service-sale', saleQueue);
+  // The baseline keeps its own waiting room here (a sub-prefix), so neither server's admission tick moves the other's line.
+  const baseline = settings.baseline ? await startBaseline({ ...saleQueue, REDIS_KEY_PREFIX: baselineSalePrefix }) : undefined;
+  log(`servers restarted for the full sale (QUEUE_MAX_ACTIVE=${settings.saleMaxActive}, QUEUE_ADMIT_PER_SECOND=${settings.saleAdmitPerSecond})`);
+  const client = new JsonClient(service.baseUrl, 8);
+  const admin = new Admin(client, adminKey);
+  // Each buyer can afford three of the dearest seats: one is bought from the service, one from the baseline.
+  report.setup.charges = await chargeUsers(service.baseUrl, [...buyers, ...warmupBuyers], 3 * MAX_SEAT_PRICE, settings.connections);
+  const event = async (label: string, count: number) => {
+    const id = await admin.event(label);
+    const schedules: string[] = [];
+    for (let i = 0; i < count; i++) schedules.push(await admin.schedule(id));
+    return { id, schedules };
+  };
+  const events = {
+    ours: await event('SALE', dates),
+    baseline: await event('SALE-BASE', dates),
+    warmOurs: await event('SALE-WARMUP', 2),
+    warmBase: await event('SALE-WARMUP-BASE', 2),
+  };
+  client.close();
+  const sale = (server: ServerProcess, target: { id: string; schedules: string[] }, users: readonly BenchUser[]) =>
+    fullSale({ baseUrl: server.baseUrl, users, eventId: target.id, scheduleIds: target.schedules, connections: settings.connections, pollMs: settings.pollMs });
+
+  await sale(service, events.warmOurs, warmupBuyers);
+  if (baseline) await sale(baseline, events.warmBase, warmupBuyers);
+  const ours = await measure(service, 'sale', () => sale(service, events.ours, buyers));
+  report.scenarios.sale.ours = { result: ours.result, cpu: ours.cpu, others: ours.others };
+  describeSale('4. full sale (service)', ours.result);
+  await checkAfter('full sale (service)');
+  if (baseline) {
+    const base = await measure(baseline, 'sale', () => sale(baseline, events.baseline, buyers));
+    report.scenarios.sale.baseline = { result: base.result, cpu: base.cpu, others: base.others };
+    describeSale('4. full sale (baseline)', base.result);
+    await checkAfter('full sale (baseline)');
+    await baseline.stop();
+  }
+  await stopService(service);
+}
+
+function describeSale(label: string, result: SaleResult) {
+  log(
+    `${label}: ${result.purchased}/${result.buyers} bought in ${(result.durationMs / 1000).toFixed(1)} s = ${result.purchasesPerSec} purchases/s; ` +
+      `end-to-end p50 ${result.endToEnd.p50} ms p99 ${result.endToEnd.p99} ms; requests p99 ${result.latency.p99} ms; ` +
+      `sold out ${result.soldOut}, failed ${result.failed}, 5xx ${result.serverErrors}`,
+  );
+}

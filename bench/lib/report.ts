@@ -1,0 +1,96 @@
+/** The run's report (bench/results/latest.json) as it fills up, and the log lines printed meanwhile. */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem, type as osType, release as osRelease } from 'node:os';
+import type { InvariantReport } from '../invariants.js';
+import type { LoadResult } from './load.js';
+import { args, only, openQueue, redisPrefix, saleQueue, settings, SLICES, STORM_ROUNDS } from './options.js';
+import { repoRoot } from './processes.js';
+import type { ProfileSummary } from './profile.js';
+import type { RawFigure } from './raw.js';
+import type { SaleResult } from './sale.js';
+import type { StormResult } from './scenarios.js';
+
+export type Side = 'ours' | 'baseline';
+export interface Measured<T> {
+  result: T;
+  /** Cores used on average by each part of the system while this ran. */
+  cpu: Record<string, number>;
+  /** The busiest programs outside the benchmark meanwhile. */
+  others?: { process: string; cores: number }[];
+  /** Where the service's time went (with --profile); `windows` cut the scenario out of the profile file. */
+  profile?: ProfileSummary & { windows: { file: string; spans: { fromUs: number; toUs: number }[] } };
+}
+export interface ScenarioReport<T> {
+  ours?: Measured<T>;
+  baseline?: Measured<T>;
+}
+export type StormRound = StormResult & { seatsHeldInDb: number; pendingInDb: number };
+export type StormReport = StormRound & { rounds: StormRound[] };
+
+export const report = {
+  startedAt: new Date().toISOString(),
+  finishedAt: '',
+  durationSec: 0,
+  machine: machineInfo(),
+  settings: {
+    ...settings,
+    stormRounds: STORM_ROUNDS,
+    slices: SLICES,
+    only: [...only],
+    database: args.database,
+    redisPrefix,
+    openQueue: redact(openQueue),
+    saleQueue: redact(saleQueue),
+  },
+  setup: {} as Record<string, unknown>,
+  scenarios: {
+    join: {} as ScenarioReport<LoadResult & { active: number }>,
+    seats: {} as ScenarioReport<LoadResult>,
+    hold: {} as ScenarioReport<StormReport>,
+    sale: {} as ScenarioReport<SaleResult>,
+  },
+  raw: { figures: [] as RawFigure[], skipped: [] as string[] },
+  invariants: [] as { after: string; violations: InvariantReport['violations']; figures: InvariantReport['figures'] }[],
+  targets: [] as { target: string; measured: string; met: boolean | null }[],
+  profiles: [] as string[],
+  /** CPU used by anything but the servers, the stores and the load generator while measuring. */
+  noise: { maxOtherCores: 0, disturbed: false, culprits: [] as { process: string; cores: number }[] },
+};
+
+function redact(env: Record<string, string>) {
+  const { TOKEN_SECRET: _secret, ADMIN_API_KEY: _key, ...rest } = env;
+  return rest;
+}
+
+function machineInfo() {
+  const version = (name: string) => {
+    try {
+      return (JSON.parse(readFileSync(`${repoRoot}node_modules/${name}/package.json`, 'utf8')) as { version: string }).version;
+    } catch {
+      return 'unknown';
+    }
+  };
+  let commit = 'unknown';
+  try {
+    const git = (...gitArgs: string[]) => execFileSync('git', gitArgs, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    commit = git('rev-parse', '--short', 'HEAD');
+    // The service as measured is the commit plus any uncommitted change to its code.
+    if (git('status', '--porcelain', '--', 'src', 'migrations', 'package-lock.json') !== '') commit += ' (with uncommitted changes)';
+  } catch {
+    // not a git checkout
+  }
+  return {
+    cores: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    os: `${osType()} ${osRelease()}`,
+    node: process.version,
+    postgres: '',
+    redis: '',
+    packages: Object.fromEntries(['fastify', 'pg', 'ioredis', 'autocannon', 'tsx'].map((name) => [name, version(name)])),
+    commit,
+  };
+}
+
+export const log = (message: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);

@@ -1,0 +1,148 @@
+/** Judging a finished run against its targets and printing the summary after the log lines. */
+import type { LoadResult } from './load.js';
+import { combineOthers } from './measure.js';
+import { args, databaseUrl, settings, STORM_ROUNDS } from './options.js';
+import { report, type Measured, type ScenarioReport, type Side, type StormReport } from './report.js';
+import { round, table } from './stats.js';
+
+/** "other" CPU above this means something outside the benchmark competed for the two cores. */
+const NOISE_CORES = 0.15;
+const CPU_COLUMNS = ['server', 'postgres', 'redis', 'load generator', 'kernel threads', 'interrupts', 'steal', 'other'];
+
+const ratio = (ours: number | undefined, base: number | undefined) => (ours !== undefined && base ? round(ours / base, 2) : undefined);
+const fmt = (value: number | undefined | null, suffix = '') => (value === undefined || value === null ? '-' : `${value}${suffix}`);
+const errorsOf = (outcomes: Record<string, number> | undefined, ok: RegExp) =>
+  outcomes
+    ? Object.entries(outcomes)
+        .filter(([key]) => !ok.test(key))
+        .map(([key, count]) => `${key}: ${count}`)
+        .join(', ') || 'none'
+    : '-';
+
+/** One table row: a rate beside the baseline's, and the latency behind it. */
+const compareRow = (
+  name: string,
+  ours: number,
+  base: number | undefined,
+  latency: { p50: number; p99: number },
+  baseLatency: { p50: number; p99: number } | undefined,
+  errors: string,
+): (string | number)[] => [
+  name,
+  ours,
+  fmt(base),
+  fmt(ratio(ours, base)),
+  latency.p50,
+  latency.p99,
+  `${fmt(baseLatency?.p50)} / ${fmt(baseLatency?.p99)}`,
+  errors,
+];
+
+function summaryTable(): string {
+  const { join, seats, hold, sale } = report.scenarios;
+  const rows: (string | number)[][] = [];
+  const loadRow = (name: string, s: ScenarioReport<LoadResult>) => {
+    if (!s.ours) return;
+    const o = s.ours.result;
+    const b = s.baseline?.result;
+    rows.push(compareRow(name, o.rps, b?.rps, o.latency, b?.latency, errorsOf(o.outcomes, /^2\d\d$/)));
+  };
+  loadRow('1 queue join', join);
+  loadRow('2 seat map read', seats);
+  loadRow(`3 hold storm (N=${settings.storm}, ${STORM_ROUNDS} rounds)`, hold);
+  if (sale.ours) {
+    const o = sale.ours.result;
+    const b = sale.baseline?.result;
+    rows.push(compareRow('4 full sale: purchases/s', o.purchasesPerSec, b?.purchasesPerSec, o.endToEnd, b?.endToEnd, errorsOf(o.outcomes, / 20\d$/)));
+    rows.push(compareRow('4 full sale: requests/s', o.rps, b?.rps, o.latency, b?.latency, ''));
+  }
+  return table(['scenario', 'ours/s', 'baseline/s', 'ratio', 'p50 ms', 'p99 ms', 'baseline p50/p99', 'errors (ours)'], rows);
+}
+
+export function judgeNoise(): void {
+  const measured = Object.values(report.scenarios).flatMap((s) => [(s as ScenarioReport<unknown>).ours, (s as ScenarioReport<unknown>).baseline]);
+  const steps = measured.filter((m): m is Measured<unknown> => m !== undefined);
+  const maxOtherCores = Math.max(0, ...steps.map((m) => m.cpu.other ?? 0));
+  report.noise = { maxOtherCores, disturbed: maxOtherCores > NOISE_CORES, culprits: combineOthers(steps) };
+}
+
+export function judgeTargets(): void {
+  const { join, seats, hold } = report.scenarios;
+  const add = (target: string, measured: string, met: boolean | null) => report.targets.push({ target, measured, met });
+  const ratioTarget = (name: string, s: ScenarioReport<LoadResult>, minimum: number) => {
+    if (!s.ours) return;
+    const r = ratio(s.ours.result.rps, s.baseline?.result.rps);
+    add(`${name} >= ${minimum * 100}% of baseline req/s`, r === undefined ? 'no baseline' : `${Math.round(r * 100)}%`, r === undefined ? null : r >= minimum);
+  };
+  ratioTarget('queue join', join, 0.5);
+  ratioTarget('seat map read', seats, 0.6);
+  ratioTarget('hold', hold, 0.6);
+  if (seats.ours) add('seat map read p99 <= 50 ms', `${seats.ours.result.latency.p99} ms`, seats.ours.result.latency.p99 <= 50);
+  if (hold.ours) {
+    const rounds = hold.ours.result.rounds;
+    const ok = rounds.every(
+      (r) => r.held === 50 && r.seatsHeldInDb === 50 && r.pendingInDb === 50 && r.serverErrors === 0 && r.socketErrors === 0 && r.durationMs < 10_000,
+    );
+    const users = hold.ours.result.users;
+    add(
+      `${users} users racing for 50 seats: exactly 50 held, 0 5xx, done < 10 s${users < 10_000 ? ' (the target is N=10,000: --storm 10000)' : ''}`,
+      rounds
+        .map((r, i) => `round ${i + 1}: ${r.held} held (${r.seatsHeldInDb} in PostgreSQL), ${r.serverErrors} 5xx, ${r.socketErrors} socket errors, ` +
+          `done in ${(r.durationMs / 1000).toFixed(2)} s, all 50 held after ${fmt(r.timeToAllHeldMs, ' ms')}`)
+        .join('; '),
+      ok,
+    );
+  }
+  const violations = report.invariants.reduce((sum, entry) => sum + entry.violations.length, 0);
+  add('invariants hold after every scenario', `${report.invariants.length} checks, ${violations} violations`, report.invariants.length === 0 ? null : violations === 0);
+}
+
+export function printSummary(): void {
+  console.log(`\nFlash-sale benchmark, ${report.machine.cores} cores (${report.machine.cpuModel}), ${settings.connections} connections, ` +
+    `Node ${process.version}, PostgreSQL ${report.machine.postgres}, Redis ${report.machine.redis}\n`);
+  console.log(summaryTable());
+  const storm = report.scenarios.hold;
+  if (storm.ours) {
+    const describe = (r: StormReport) =>
+      `${r.rounds.map((round) => `${round.held} held / ${round.conflicts} x 409 / all held after ${fmt(round.timeToAllHeldMs, ' ms')} / over in ${(round.durationMs / 1000).toFixed(2)} s`).join('; ')}`;
+    console.log(`\nHold storm, ${settings.storm} users for 50 seats, ${STORM_ROUNDS} rounds per server (table: all rounds together).\n  service:  ${describe(storm.ours.result)}` +
+      (storm.baseline ? `\n  baseline: ${describe(storm.baseline.result)}` : ''));
+  }
+  const sale = report.scenarios.sale.ours?.result;
+  if (sale) {
+    console.log(`Full sale: ${sale.purchased}/${sale.buyers} buyers paid; in line p50 ${sale.inLine.p50} ms / p99 ${sale.inLine.p99} ms, ` +
+      `buying (admitted → paid) p50 ${sale.buying.p50} ms / p99 ${sale.buying.p99} ms.`);
+  }
+  const cpuRows = Object.entries(report.scenarios).flatMap(([name, s]) =>
+    (['ours', 'baseline'] as Side[]).flatMap((side) => {
+      const m = (s as ScenarioReport<unknown>)[side];
+      return m ? [[`${name} (${side === 'ours' ? 'service' : 'baseline'})`, ...CPU_COLUMNS.map((k) => m.cpu[k] ?? 0)]] : [];
+    }),
+  );
+  if (cpuRows.length > 0) console.log(`\nCores used during each run (of ${report.machine.cores}):\n${table(['run', 'server', 'postgres', 'redis', 'load gen', 'kernel', 'irq', 'steal', 'other'], cpuRows)}`);
+  if (report.noise.disturbed) {
+    console.log(
+      `WARNING: other programs used up to ${report.noise.maxOtherCores} cores during a measured run ` +
+        `(${report.noise.culprits.map((c) => `${c.process} ${c.cores}`).join(', ')}): the figures are disturbed; rerun on a quiet machine.`,
+    );
+  }
+  if (report.raw.figures.length > 0) {
+    console.log(`\nThe stores alone (${settings.connections} connections):\n${table(
+      ['tool', 'statement', 'ops/s', 'avg ms'],
+      report.raw.figures.map((f) => [f.tool, f.what, f.rps, fmt(f.latencyAvgMs)]),
+    )}`);
+  }
+  console.log(`\nTargets:`);
+  for (const t of report.targets) console.log(`  ${t.met === null ? 'n/a ' : t.met ? 'MET ' : 'MISS'}  ${t.target}: ${t.measured}`);
+  for (const [scenario, s] of Object.entries(report.scenarios)) {
+    const profile = (s as ScenarioReport<unknown>).ours?.profile;
+    if (!profile) continue;
+    console.log(`\nProfile of the service during ${scenario} (${profile.idlePct}% idle; self time of busy samples):`);
+    console.log(`  self time by area: ${profile.byArea.map((a) => `${a.area} ${a.pct}%`).join(', ')}`);
+    console.log(`  inclusive (callees counted): ${profile.inclusiveByArea.map((a) => `${a.area} ${a.pct}%`).join(', ')}`);
+    for (const f of profile.topFunctions.slice(0, 10)) {
+      console.log(`  ${String(f.pct).padStart(5)}%  ${f.fn}  ${f.where}${f.calledFrom ? `  <- ${f.calledFrom}` : ''}`);
+    }
+  }
+  console.log(`\nJSON: ${args.out}${args['drop-db'] ? '' : `\nDatabase kept for inspection: ${databaseUrl} (re-check with npm run bench:check -- --database-url ${databaseUrl})`}`);
+}
