@@ -165,7 +165,7 @@ const admission = setInterval(async () => {
   if (admitting) return;
   admitting = true;
   try {
-    for (const eventId of await room.events()) {
+    for (const eventId of await room.events(Date.now() - tokenTtlMs)) {
       const step = await room.admit(eventId, Date.now(), policy);
       if (step.admitted.length > 0 || step.dropped > 0) await moved.publish(eventId);
     }

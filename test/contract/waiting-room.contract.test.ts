@@ -101,6 +101,17 @@ describe.each(adapters)('waiting room contract: $name', (adapter) => {
     expect((await room.stats(eventId)).admittedTotal).toBe(6);
   });
 
+  it('lists the events joined since a time and forgets the older ones', async () => {
+    const [old, recent] = [randomUUID(), randomUUID()];
+    await join(old, 'u', T0);
+    await join(recent, 'u', T0 + 10_000);
+    const since = T0 + 5_000;
+    const listed = await room.events(since);
+    expect(listed).toContain(recent);
+    expect(listed).not.toContain(old);
+    expect(await room.events(T0 - 1)).not.toContain(old);
+  });
+
   it('treats an old token of a user who rejoined as expired', async () => {
     const eventId = randomUUID();
     const first = (await join(eventId, 'a')).ticket;

@@ -142,7 +142,7 @@ export class QueueService {
   async admitAll(): Promise<number> {
     const { room, clock, policy } = this.deps;
     let admitted = 0;
-    for (const eventId of await room.events()) {
+    for (const eventId of await this.events()) {
       const now = clock.now().getTime();
       const step = await room.admit(eventId, now, policy);
       admitted += step.admitted.length;
@@ -156,8 +156,9 @@ export class QueueService {
     return { ...(await this.deps.room.stats(eventId)), admissionsPerSecond: this.#rate.perSecond(eventId) ?? 0 };
   }
 
+  /** Events whose line may still hold live tickets: someone joined within a token's lifetime. */
   events(): Promise<string[]> {
-    return this.deps.room.events();
+    return this.deps.room.events(this.deps.clock.now().getTime() - this.deps.tokenTtlMs);
   }
 
   async #announce(eventId: string, step: AdmissionStep): Promise<void> {

@@ -18,6 +18,7 @@ interface EventLine {
   rate: { window: number; used: number };
   admitted: number[];
   admittedTotal: number;
+  lastJoin: number;
 }
 
 /**
@@ -31,7 +32,7 @@ export class MemoryWaitingRoom implements WaitingRoom {
   #line(eventId: string): EventLine {
     let line = this.#lines.get(eventId);
     if (!line) {
-      line = { seq: 0, tickets: new Map(), waiting: new Map(), active: new Map(), rate: { window: 0, used: 0 }, admitted: [], admittedTotal: 0 };
+      line = { seq: 0, tickets: new Map(), waiting: new Map(), active: new Map(), rate: { window: 0, used: 0 }, admitted: [], admittedTotal: 0, lastJoin: 0 };
       this.#lines.set(eventId, line);
     }
     return line;
@@ -47,6 +48,7 @@ export class MemoryWaitingRoom implements WaitingRoom {
       this.#forget(line, candidate.userId);
     }
     const ticket: QueueTicket = { ...candidate, seq: ++line.seq };
+    line.lastJoin = Math.max(line.lastJoin, now);
     line.tickets.set(candidate.userId, ticket);
     line.waiting.set(candidate.userId, now);
     return { ticket, created: true };
@@ -105,7 +107,8 @@ export class MemoryWaitingRoom implements WaitingRoom {
     if (line.tickets.get(userId)?.tokenId === tokenId) this.#forget(line, userId);
   }
 
-  async events(): Promise<string[]> {
+  async events(since: number): Promise<string[]> {
+    for (const [eventId, line] of this.#lines) if (line.lastJoin <= since) this.#lines.delete(eventId);
     return [...this.#lines.keys()];
   }
 

@@ -29,7 +29,8 @@ const keysOf = (eventId: string) => {
     seq: `${base}:seq`,
   };
 };
-const EVENTS_KEY = 'q:events';
+/** zset eventId by its latest join: the lines that may still hold live tickets. */
+const LINES_KEY = 'q:lines';
 
 const joinScript = new LuaScript<[number, string]>(
   `
@@ -159,9 +160,9 @@ export class RedisWaitingRoom implements WaitingRoom {
       [k.tickets, k.active, k.waiting, k.seen, k.seq],
       [candidate.userId, candidate.tokenId, candidate.issuedAt, candidate.expiresAt, now],
     );
-    // Every new entry re-registers its event: after a Redis restart emptied the set, the admission
-    // scheduler must find the event again.
-    if (created === 1) await this.redis.sadd(EVENTS_KEY, candidate.eventId);
+    // Every new entry records its event's latest join; after a Redis restart emptied the index, the
+    // admission scheduler finds the event again with the next join.
+    if (created === 1) await this.redis.zadd(LINES_KEY, 'GT', now, candidate.eventId);
     return { ticket: parseTicket(candidate.eventId, candidate.userId, encoded), created: created === 1 };
   }
 
@@ -194,8 +195,9 @@ export class RedisWaitingRoom implements WaitingRoom {
     await completeScript.run(this.redis, [k.tickets, k.active, k.waiting, k.seen], [userId, tokenId]);
   }
 
-  async events(): Promise<string[]> {
-    return this.redis.smembers(EVENTS_KEY);
+  async events(since: number): Promise<string[]> {
+    await this.redis.zremrangebyscore(LINES_KEY, '-inf', since);
+    return this.redis.zrangebyscore(LINES_KEY, `(${since}`, '+inf');
   }
 
   async stats(eventId: string) {

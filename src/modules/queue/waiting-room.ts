@@ -61,8 +61,11 @@ export interface WaitingRoom {
   admit(eventId: string, now: number, policy: AdmissionPolicy): Promise<AdmissionStep>;
   /** Ends the user's entry (after a purchase): the token expires and the slot frees. */
   complete(eventId: string, userId: string, tokenId: string): Promise<void>;
-  /** Events that have had a line since start-up, for the admission scheduler. */
-  events(): Promise<string[]>;
+  /**
+   * Events someone joined after `since` (epoch ms), for the admission scheduler and metrics. Events
+   * with no join since then are forgotten: every ticket they issued has expired.
+   */
+  events(since: number): Promise<string[]>;
   stats(eventId: string): Promise<QueueStats>;
   /** Join sequence numbers in the order they were admitted (most recent 100,000), for FIFO checks. */
   admissionLog(eventId: string): Promise<number[]>;
