@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { authenticatedUser, queueTokenOf } from '../../http/auth.js';
@@ -79,11 +80,12 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       },
     },
     async (request, reply) => {
-      const token = queueTokenOf(request)!;
-      const first = await services.queue.current(token);
+      const first = await services.queue.current(queueTokenOf(request));
       reply.hijack();
       const raw = reply.raw;
       raw.writeHead(200, {
+        // Headers set by hooks so far (security headers) would be lost with the hijack otherwise.
+        ...(reply.getHeaders() as OutgoingHttpHeaders),
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache, no-transform',
         connection: 'keep-alive',
@@ -92,7 +94,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       raw.write('retry: 2000\n\n');
       const client: StreamClient = {
         eventId: first.eventId,
-        token,
+        token: first.token,
         send(message, final = false) {
           raw.write(`data: ${JSON.stringify(message)}\n\n`);
           if (final) raw.end();
