@@ -30,8 +30,18 @@ const claimKey = `
   RETURNING user_id`;
 
 const readKey = `
-  SELECT request_hash, response FROM idempotency_keys
+  SELECT request_hash, response, expires_at FROM idempotency_keys
   WHERE user_id = $1 AND scope = $2 AND key = $3`;
+
+interface StoredKey<T> {
+  request_hash: string;
+  response: Outcome<T> | null;
+  expires_at: Date;
+}
+
+const keyParamsOf = (scope: IdempotencyScope) => [scope.userId, scope.scope, scope.key];
+
+const conflict = () => new AppError('IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was already used for a different request.');
 
 const storeOutcome = `
   UPDATE idempotency_keys SET response = $4, updated_at = now()
@@ -54,15 +64,13 @@ export async function runIdempotent<T>(
 ): Promise<{ outcome: Outcome<T>; replayed: boolean }> {
   if (!scope) return { outcome: await work(), replayed: false };
   const hash = requestHash(scope.request);
-  const keyParams = [scope.userId, scope.scope, scope.key];
+  const keyParams = keyParamsOf(scope);
   const expiresAt = new Date(scope.now.getTime() + IDEMPOTENCY_KEY_TTL_MS);
   const claimed = await tx.query(claimKey, [...keyParams, hash, expiresAt, scope.now]);
   if (claimed.rowCount === 0) {
-    const { rows } = await tx.query<{ request_hash: string; response: Outcome<T> | null }>(readKey, keyParams);
+    const { rows } = await tx.query<StoredKey<T>>(readKey, keyParams);
     const stored = rows[0];
-    if (!stored || stored.request_hash !== hash) {
-      throw new AppError('IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was already used for a different request.');
-    }
+    if (!stored || stored.request_hash !== hash) throw conflict();
     if (stored.response) return { outcome: stored.response, replayed: true };
   }
   const outcome = await work();
@@ -76,15 +84,10 @@ export async function runIdempotent<T>(
  * ends the queue token that authorized it).
  */
 export async function findStoredOutcome<T>(db: Queryable, scope: IdempotencyScope): Promise<Outcome<T> | undefined> {
-  const { rows } = await db.query<{ request_hash: string; response: Outcome<T> | null; expires_at: Date }>(
-    `SELECT request_hash, response, expires_at FROM idempotency_keys WHERE user_id = $1 AND scope = $2 AND key = $3`,
-    [scope.userId, scope.scope, scope.key],
-  );
+  const { rows } = await db.query<StoredKey<T>>(readKey, keyParamsOf(scope));
   const stored = rows[0];
   if (!stored?.response || stored.expires_at <= scope.now) return undefined;
-  if (stored.request_hash !== requestHash(scope.request)) {
-    throw new AppError('IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was already used for a different request.');
-  }
+  if (stored.request_hash !== requestHash(scope.request)) throw conflict();
   return stored.response;
 }
 

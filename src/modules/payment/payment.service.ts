@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../shared/clock.js';
 import type { Database, Queryable } from '../../shared/db.js';
-import { findStoredOutcome, runIdempotent, unwrap, type Outcome } from '../../shared/idempotency.js';
+import { findStoredOutcome, runIdempotent, unwrap, type IdempotencyScope, type Outcome } from '../../shared/idempotency.js';
 import type { QueueAccess, QueueService } from '../queue/queue.service.js';
 import { payability } from '../reservation/reservation.rules.js';
 import type { ReservationRow, ReservationService } from '../reservation/reservation.service.js';
@@ -42,6 +42,15 @@ const toView = (row: PaymentRow): PaymentView => ({
 
 const HISTORY_LIMIT = 200;
 
+/** A payment's key means "pay this reservation": the same key for another reservation is a conflict. */
+const paymentScope = (userId: string, reservationId: string, key: string, now: Date): IdempotencyScope => ({
+  userId,
+  scope: 'payment',
+  key,
+  request: { reservationId },
+  now,
+});
+
 export class PaymentService {
   constructor(
     private readonly db: Database,
@@ -63,9 +72,7 @@ export class PaymentService {
   ): Promise<{ payment: PaymentView; replayed: boolean }> {
     const userId = access.userId;
     const now = this.clock.now();
-    const scope = idempotencyKey
-      ? { userId, scope: 'payment' as const, key: idempotencyKey, request: { reservationId }, now }
-      : undefined;
+    const scope = idempotencyKey ? paymentScope(userId, reservationId, idempotencyKey, now) : undefined;
     let released: ReservationRow | undefined;
     const { outcome, replayed } = await this.db.withTx(async (tx) => {
       const reservation = await this.reservations.findOwned(tx, userId, reservationId);
@@ -104,7 +111,7 @@ export class PaymentService {
   /** The first result of an already-completed payment with this key, if any. */
   async replay(userId: string, reservationId: string, idempotencyKey: string | undefined): Promise<PaymentView | undefined> {
     if (!idempotencyKey) return undefined;
-    const scope = { userId, scope: 'payment' as const, key: idempotencyKey, request: { reservationId }, now: this.clock.now() };
+    const scope = paymentScope(userId, reservationId, idempotencyKey, this.clock.now());
     const stored = await findStoredOutcome<PaymentView>(this.db, scope);
     return stored && unwrap(stored);
   }
