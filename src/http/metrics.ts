@@ -32,15 +32,28 @@ export function registerMetrics(app: FastifyInstance, services: Services): void 
     'POST /api/v1/payments': { counter: payments, success: 'SUCCEEDED' },
   };
 
-  const queueGauge = (name: string, help: string, read: (stats: Awaited<ReturnType<Services['queue']['stats']>>) => number) =>
+  // One read of every line per scrape, shared by the four queue gauges (each collects on its own).
+  type LineStats = Awaited<ReturnType<Services['queue']['stats']>>;
+  let snapshot: { at: number; lines: Promise<[string, LineStats][]> } | undefined;
+  const readLines = () => {
+    if (!snapshot || Date.now() - snapshot.at > 1_000) {
+      const lines = services.queue
+        .events()
+        .then((eventIds) => Promise.all(eventIds.map(async (eventId) => [eventId, await services.queue.stats(eventId)] as [string, LineStats])));
+      snapshot = { at: Date.now(), lines };
+    }
+    return snapshot.lines;
+  };
+  const queueGauge = (name: string, help: string, read: (stats: LineStats) => number) =>
     new Gauge({
       name,
       help,
       labelNames: ['event_id'],
       registers: [registry],
       async collect() {
+        const lines = await readLines();
         this.reset();
-        for (const eventId of await services.queue.events()) this.set({ event_id: eventId }, read(await services.queue.stats(eventId)));
+        for (const [eventId, stats] of lines) this.set({ event_id: eventId }, read(stats));
       },
     });
   queueGauge('ticketing_queue_waiting', 'Users waiting in line', (stats) => stats.waiting);
