@@ -147,7 +147,7 @@ export class QueueService {
       const step = await room.admit(eventId, now, policy);
       admitted += step.admitted.length;
       await this.#announce(eventId, step);
-      this.#rate.record(eventId, (await room.stats(eventId)).admittedTotal, now);
+      this.#rate.record(eventId, step.admittedTotal, now);
     }
     return admitted;
   }

@@ -99,7 +99,7 @@ export class MemoryWaitingRoom implements WaitingRoom {
       line.admittedTotal += admitted.length;
       if (line.admitted.length > ADMISSION_LOG_LIMIT) line.admitted.splice(0, line.admitted.length - ADMISSION_LOG_LIMIT);
     }
-    return { admitted, dropped };
+    return { admitted, dropped, admittedTotal: line.admittedTotal };
   }
 
   async complete(eventId: string, userId: string, tokenId: string): Promise<void> {

@@ -89,7 +89,7 @@ return result
   4,
 );
 
-const admitScript = new LuaScript<[string[], number]>(
+const admitScript = new LuaScript<[string[], number, number]>(
   `
 local active, waiting, seen, tickets, rate, admitted, total = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local now, max_active, per_second = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -111,7 +111,7 @@ local state = redis.call('HMGET', rate, 'window', 'used')
 local used = 0
 if tonumber(state[1]) == window then used = tonumber(state[2]) end
 local n = math.min(max_active - redis.call('ZCARD', active), per_second - used)
-if n <= 0 then return {{}, dropped} end
+if n <= 0 then return {{}, dropped, tonumber(redis.call('GET', total) or 0)} end
 local head = redis.call('ZRANGE', waiting, 0, n - 1, 'WITHSCORES')
 local result = {}
 for i = 1, #head, 2 do
@@ -125,9 +125,9 @@ end
 if #result > 0 then
   redis.call('HSET', rate, 'window', window, 'used', used + #result)
   redis.call('LTRIM', admitted, -log_limit, -1)
-  redis.call('INCRBY', total, #result)
+  return {result, dropped, redis.call('INCRBY', total, #result)}
 end
-return {result, dropped}
+return {result, dropped, tonumber(redis.call('GET', total) or 0)}
 `,
   7,
 );
@@ -182,12 +182,12 @@ export class RedisWaitingRoom implements WaitingRoom {
 
   async admit(eventId: string, now: number, policy: AdmissionPolicy): Promise<AdmissionStep> {
     const k = keysOf(eventId);
-    const [admitted, dropped] = await admitScript.run(
+    const [admitted, dropped, admittedTotal] = await admitScript.run(
       this.redis,
       [k.active, k.waiting, k.seen, k.tickets, k.rate, k.admitted, k.admittedTotal],
       [now, policy.maxActive, policy.admitPerSecond, policy.activeTtlMs, policy.waitingGraceMs, ADMISSION_LOG_LIMIT],
     );
-    return { admitted, dropped };
+    return { admitted, dropped, admittedTotal };
   }
 
   async complete(eventId: string, userId: string, tokenId: string): Promise<void> {

@@ -43,6 +43,8 @@ export interface AdmissionStep {
   admitted: string[];
   /** Entries dropped: actives idle past their TTL and waiters who stopped polling. */
   dropped: number;
+  /** The event's admitted-total after this step, for the admission-rate meter. */
+  admittedTotal: number;
 }
 
 export interface WaitingRoom {
