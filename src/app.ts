@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
@@ -15,8 +17,19 @@ import { queueRoutes } from './modules/queue/queue.routes.js';
 import { reservationRoutes } from './modules/reservation/reservation.routes.js';
 import { userRoutes } from './modules/users/users.routes.js';
 import { walletRoutes } from './modules/wallet/wallet.routes.js';
+import type { TrustProxy } from './config.js';
 import type { Services } from './services.js';
 import type { Redis } from './shared/redis.js';
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+const requestIdOf = (request: IncomingMessage): string => {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+};
+
+/** Fastify trusts a hop count at run time but its types lack it; the same rule as a function. */
+const trustedProxies = (trust: TrustProxy) => (typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : trust);
 
 const publicDir = fileURLToPath(new URL('../public/', import.meta.url));
 
@@ -32,10 +45,13 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: 16 * 1024,
-    trustProxy: services.config.TRUST_PROXY,
+    trustProxy: trustedProxies(services.config.TRUST_PROXY),
     // Errors raised before routing (a bad or over-long URL) get the same problem+json as the rest.
     frameworkErrors: handleError,
-    requestIdHeader: 'x-request-id',
+    // A caller's x-request-id names the request in logs only when it is short and plain; anything else
+    // (log injection, megabyte ids) is replaced by one of ours.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
     // Strict types: "100" is not an amount and "3" is not a seat number.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();

@@ -1,15 +1,22 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
 const IntFrom = (minimum: number, maximum: number, defaultValue: number) =>
   Type.Integer({ minimum, maximum, default: defaultValue });
 
+/** Shared secrets shorter than this are guessable or typos; both settings refuse them. */
+const SECRET_MIN_LENGTH = 32;
+
 const ConfigSchema = Type.Object({
   PORT: IntFrom(0, 65_535, 3000),
   HOST: Type.String({ default: '0.0.0.0' }),
-  /** Behind a load balancer: trust X-Forwarded-For from it, so per-IP limits see the real client. */
-  TRUST_PROXY: Type.Boolean({ default: false }),
+  /**
+   * Behind a load balancer: how many hops, or which addresses/CIDRs, may speak for the client in
+   * X-Forwarded-For. `true` is refused: it would believe the leftmost entry, which the client writes.
+   */
+  TRUST_PROXY: Type.String({ default: 'false' }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATABASE_POOL_SIZE: IntFrom(1, 200, 20),
   DATABASE_STATEMENT_TIMEOUT_MS: IntFrom(100, 600_000, 5_000),
@@ -30,8 +37,11 @@ const ConfigSchema = Type.Object({
   RATE_LIMIT_QUEUE_JOINS_PER_MINUTE: IntFrom(1, 1_000_000, 30),
   RATE_LIMIT_HOLDS_PER_MINUTE: IntFrom(1, 1_000_000, 60),
   RATE_LIMIT_SIGNUPS_PER_MINUTE: IntFrom(1, 1_000_000, 600),
-  TOKEN_SECRET: Type.Optional(Type.String({ minLength: 32 })),
-  ADMIN_API_KEY: Type.Optional(Type.String({ minLength: 8 })),
+  RATE_LIMIT_CHARGES_PER_MINUTE: IntFrom(1, 1_000_000, 20),
+  RATE_LIMIT_PAYMENTS_PER_MINUTE: IntFrom(1, 1_000_000, 30),
+  RATE_LIMIT_CANCELS_PER_MINUTE: IntFrom(1, 1_000_000, 30),
+  TOKEN_SECRET: Type.Optional(Type.String({ minLength: SECRET_MIN_LENGTH })),
+  ADMIN_API_KEY: Type.Optional(Type.String({ minLength: SECRET_MIN_LENGTH })),
   SEED_DEMO: Type.Optional(Type.Boolean()),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
@@ -41,7 +51,11 @@ const ConfigSchema = Type.Object({
 
 type RawConfig = Static<typeof ConfigSchema>;
 
-export interface Config extends Omit<RawConfig, 'TOKEN_SECRET' | 'ADMIN_API_KEY' | 'SEED_DEMO'> {
+/** Fastify's `trustProxy`: false, a hop count, or a list of trusted addresses/CIDRs (proxy-addr names too). */
+export type TrustProxy = false | number | string[];
+
+export interface Config extends Omit<RawConfig, 'TOKEN_SECRET' | 'ADMIN_API_KEY' | 'SEED_DEMO' | 'TRUST_PROXY'> {
+  TRUST_PROXY: TrustProxy;
   TOKEN_SECRET: string;
   ADMIN_API_KEY: string;
   SEED_DEMO: boolean;
@@ -65,10 +79,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems = [...Value.Errors(ConfigSchema, converted)].map(
     (error) => `${error.path.slice(1) || '(root)'}: ${error.message} (got ${JSON.stringify(error.value)})`,
   );
+  const raw = converted as RawConfig;
+  const trustProxy = parseTrustProxy(raw.TRUST_PROXY);
+  if (typeof trustProxy === 'string') problems.push(`TRUST_PROXY: ${trustProxy} (got ${JSON.stringify(raw.TRUST_PROXY)})`);
+  if (raw.DATABASE_URL !== undefined) {
+    // Several instances share one database: a secret made up per process would split them silently.
+    for (const name of ['TOKEN_SECRET', 'ADMIN_API_KEY'] as const) {
+      if (raw[name] === undefined) problems.push(`${name}: required with DATABASE_URL (at least ${SECRET_MIN_LENGTH} characters, the same on every instance)`);
+    }
+  }
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  const raw = converted as RawConfig;
   const generated: string[] = [];
   const fill = (name: string, value: string | undefined) => {
     if (value !== undefined) return value;
@@ -77,9 +99,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
   return {
     ...raw,
+    TRUST_PROXY: trustProxy as TrustProxy,
     TOKEN_SECRET: fill('TOKEN_SECRET', raw.TOKEN_SECRET),
     ADMIN_API_KEY: fill('ADMIN_API_KEY', raw.ADMIN_API_KEY),
     SEED_DEMO: raw.SEED_DEMO ?? raw.DATABASE_URL === undefined,
     generated,
   };
 }
+
+/** Names proxy-addr (Fastify's trust engine) accepts for well-known ranges. */
+const RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+const isAddressOrCidr = (entry: string) => {
+  if (RANGE_NAMES.has(entry)) return true;
+  const [address, bits, extra] = entry.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  const prefix = Number(bits);
+  return /^\d{1,3}$/.test(bits) && prefix <= (family === 4 ? 32 : 128);
+};
+
+/** A hop count, `false`, or trusted addresses; the error text when the value is none of them. */
+function parseTrustProxy(value: string): TrustProxy | string {
+  const trimmed = value.trim();
+  if (trimmed === 'false' || trimmed === '0') return false;
+  if (trimmed === 'true') return 'true would trust any client\'s X-Forwarded-For; give the number of proxy hops or their addresses';
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) <= 10 ? Number(trimmed) : 'more than 10 proxy hops is not a real deployment';
+  const entries = trimmed.split(',').map((entry) => entry.trim());
+  const bad = entries.filter((entry) => !isAddressOrCidr(entry));
+  return bad.length === 0 ? entries : `not an address or CIDR: ${bad.join(', ')}`;
+}
+
+/** A short, non-reversible name for a secret, so logs can tell two keys apart without revealing either. */
+export const fingerprint = (secret: string) => createHash('sha256').update(secret).digest('hex').slice(0, 8);

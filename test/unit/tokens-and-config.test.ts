@@ -43,4 +43,21 @@ describe('configuration', () => {
       expect((error as Error).message).toMatch(/PORT/);
     }
   });
+
+  it('in production mode (DATABASE_URL set) refuses to start without shared secrets of 32+ characters', () => {
+    const production = { DATABASE_URL: 'postgres://db/ticketing' };
+    expect(() => loadConfig(production)).toThrowError(/TOKEN_SECRET: required[\s\S]*ADMIN_API_KEY: required/);
+    expect(() => loadConfig({ ...production, TOKEN_SECRET: 'x'.repeat(32), ADMIN_API_KEY: 'short-admin-key' })).toThrowError(/ADMIN_API_KEY/);
+    const config = loadConfig({ ...production, TOKEN_SECRET: 'x'.repeat(32), ADMIN_API_KEY: 'y'.repeat(32) });
+    expect(config.generated).toEqual([]);
+  });
+
+  it('takes TRUST_PROXY as a hop count or trusted addresses, and refuses `true`', () => {
+    expect(loadConfig({}).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,::1,loopback' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '127.0.0.1', '::1', 'loopback']);
+    for (const bad of ['true', '10.0.0.0/33', 'proxy.example', '1,2', '99']) {
+      expect(() => loadConfig({ TRUST_PROXY: bad }), bad).toThrowError(/TRUST_PROXY/);
+    }
+  });
 });
