@@ -1,7 +1,7 @@
-import pino from 'pino';
 import { buildApp } from './app.js';
 import { startBackgroundJobs } from './background.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, fingerprint, loadConfig } from './config.js';
+import { createLogger } from './http/logging.js';
 import { openInfrastructure } from './infrastructure.js';
 import { seedDemoData } from './seed.js';
 import { createServices } from './services.js';
@@ -18,19 +18,9 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const log = pino({
-    level: config.LOG_LEVEL,
-    serializers: {
-      // Event streams carry the queue token in the query string; it must not reach the logs.
-      req: (request: { method: string; url: string; ip?: string }) => ({
-        method: request.method,
-        url: request.url.replace(/([?&]token=)[^&]*/, '$1[redacted]'),
-        remoteAddress: request.ip,
-      }),
-    },
-  });
+  const log = createLogger(config.LOG_LEVEL);
   for (const name of config.generated) {
-    log.warn(`${name} is not set; using a random value for this process only (set it when running several instances)`);
+    log.warn(`${name} is not set; embedded mode generated a random value for this process only (set it to keep tokens valid across restarts)`);
   }
   if (!config.DATABASE_URL) log.info('DATABASE_URL not set: running on embedded PGlite (data kept in memory unless PGLITE_DATA_DIR is set)');
   if (!config.REDIS_URL) log.info('REDIS_URL not set: waiting room and seat locks run in-process (single instance only)');
@@ -38,7 +28,10 @@ async function main(): Promise<void> {
   const infra = await openInfrastructure(config, log);
   const services = createServices(infra, log);
   if (config.SEED_DEMO && (await seedDemoData(infra.db, services.catalog))) log.info('seeded the demo event');
-  if (config.generated.includes('ADMIN_API_KEY')) log.warn({ adminApiKey: config.ADMIN_API_KEY }, 'generated admin key');
+  if (config.generated.includes('ADMIN_API_KEY')) {
+    // The key itself stays out of the logs (they are often shipped elsewhere); set ADMIN_API_KEY to use admin endpoints.
+    log.warn({ adminKeyFingerprint: fingerprint(config.ADMIN_API_KEY) }, 'generated an admin key; set ADMIN_API_KEY to choose one you can use');
+  }
 
   const app = await buildApp(services, { logger: log, redis: infra.redis });
   const jobs = startBackgroundJobs(services, infra.db, infra.clock, log);

@@ -11,6 +11,10 @@ export interface TokenClaims {
   exp: number;
 }
 
+const MAX_TOKEN_LENGTH = 2048;
+/** Unpadded base64url claims, a dot, and the 43 characters of an HMAC-SHA256 in unpadded base64url. */
+const CANONICAL_TOKEN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/;
+
 export class TokenSigner {
   readonly #secret: Buffer;
 
@@ -25,12 +29,11 @@ export class TokenSigner {
 
   /** The claims if the MAC is genuine and the purpose matches; undefined otherwise. Expiry is the caller's call. */
   verify<C extends TokenClaims>(token: string, typ: C['typ']): C | undefined {
-    const dot = token.indexOf('.');
-    if (dot <= 0 || token.length > 2048) return undefined;
-    const body = token.slice(0, dot);
-    const given = Buffer.from(token.slice(dot + 1), 'base64url');
-    const expected = Buffer.from(this.#mac(body), 'base64url');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    if (token.length > MAX_TOKEN_LENGTH || !CANONICAL_TOKEN.test(token)) return undefined;
+    const [body, mac] = token.split('.') as [string, string];
+    // The MAC is compared as text, not as decoded bytes: base64url decoding skips junk and ignores
+    // trailing bits, so several spellings would decode to the same MAC. Only ours is accepted.
+    if (!timingSafeEqual(Buffer.from(mac), Buffer.from(this.#mac(body)))) return undefined;
     try {
       const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as C;
       if (claims.typ !== typ || typeof claims.exp !== 'number' || typeof claims.iat !== 'number') return undefined;
