@@ -93,7 +93,7 @@ export const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')
 export const redisPrefix = `bench:${runId}:`;
 /** The baseline's own waiting room in the full sale (inside the run's prefix, so it is cleaned up too). */
 export const baselineSalePrefix = `${redisPrefix}baseline:`;
-export const adminKey = randomBytes(18).toString('base64url');
+export const adminKey = randomBytes(32).toString('base64url');
 
 /** Settings both servers share; the queue is wide open in scenarios 1-3 so everyone is admitted at once. */
 const common: Record<string, string> = {

@@ -43,7 +43,7 @@ const env = {
   REDIS_URL: redisUrl,
   REDIS_KEY_PREFIX: 'multi:',
   TOKEN_SECRET: process.env.TOKEN_SECRET ?? randomBytes(32).toString('base64url'),
-  ADMIN_API_KEY: process.env.ADMIN_API_KEY ?? randomBytes(12).toString('base64url'),
+  ADMIN_API_KEY: process.env.ADMIN_API_KEY ?? randomBytes(32).toString('base64url'),
   LOG_LEVEL: 'warn',
   QUEUE_MAX_ACTIVE: '5',
   QUEUE_ADMIT_INTERVAL_MS: '250',

@@ -49,7 +49,7 @@ describe('process lifecycle', () => {
   it('on SIGTERM closes the server, ends open event streams, closes the pools and exits 0', async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const { child, output } = startService({ PORT: String(port), HOST: '127.0.0.1', ADMIN_API_KEY: 'lifecycle-admin' });
+    const { child, output } = startService({ PORT: String(port), HOST: '127.0.0.1', ADMIN_API_KEY: 'lifecycle-admin-lifecycle-admin-0123' });
     await waitForHealth(base);
 
     const events = (await (await fetch(`${base}/api/v1/events`)).json()) as { id: string }[];

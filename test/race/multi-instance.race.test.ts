@@ -106,6 +106,9 @@ describe(`${INSTANCES} service processes behind a round-robin balancer, one data
       // Every buyer comes from 127.0.0.1 through the balancer; lift the per-caller limits like the other tests do.
       RATE_LIMIT_SIGNUPS_PER_MINUTE: '1000000',
       RATE_LIMIT_HOLDS_PER_MINUTE: '1000000',
+      RATE_LIMIT_CHARGES_PER_MINUTE: '1000000',
+      RATE_LIMIT_PAYMENTS_PER_MINUTE: '1000000',
+      RATE_LIMIT_CANCELS_PER_MINUTE: '1000000',
     };
     const ports = await Promise.all(Array.from({ length: INSTANCES }, () => freePort()));
     const started = await Promise.allSettled(ports.map((port, i) => startInstance(`instance-${i}`, port, env)));

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -10,7 +10,7 @@ import { ManualClock } from '../../src/shared/clock.js';
 export type Backend = 'postgres+redis' | 'embedded';
 export const backends: Backend[] = ['postgres+redis', 'embedded'];
 
-export const ADMIN_KEY = 'test-admin-key';
+export const ADMIN_KEY = 'test-admin-key-test-admin-key-0123';
 const silentLogger = pino({ level: 'silent' });
 
 export interface TestApp {
@@ -25,7 +25,11 @@ export interface TestApp {
  * The whole service on the chosen backend, with a manual clock so expiry is tested by moving time,
  * not by sleeping. No background jobs run: tests call the sweeper and admission explicitly.
  */
-export async function startTestApp(backend: Backend, env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  backend: Backend,
+  env: Record<string, string> = {},
+  options: { logger?: Logger } = {},
+): Promise<TestApp> {
   const config = loadConfig({
     TOKEN_SECRET: 'test-secret-test-secret-test-secret-0123',
     ADMIN_API_KEY: ADMIN_KEY,
@@ -36,6 +40,10 @@ export async function startTestApp(backend: Backend, env: Record<string, string>
     DATABASE_POOL_SIZE: '20',
     // Every test user signs up from 127.0.0.1; the per-IP sign-up limit is tested on its own.
     RATE_LIMIT_SIGNUPS_PER_MINUTE: '1000000',
+    // Race tests fire dozens of charges, payments and cancels from one user; the limits are tested on their own.
+    RATE_LIMIT_CHARGES_PER_MINUTE: '1000000',
+    RATE_LIMIT_PAYMENTS_PER_MINUTE: '1000000',
+    RATE_LIMIT_CANCELS_PER_MINUTE: '1000000',
     ...(backend === 'postgres+redis'
       ? { DATABASE_URL: inject('databaseUrl'), REDIS_URL: inject('redisUrl'), REDIS_KEY_PREFIX: inject('redisPrefix') }
       : {}),
@@ -44,7 +52,7 @@ export async function startTestApp(backend: Backend, env: Record<string, string>
   const clock = new ManualClock();
   const infra = await openInfrastructure(config, silentLogger, clock);
   const services = createServices(infra, silentLogger);
-  const app = await buildApp(services, { redis: infra.redis });
+  const app = await buildApp(services, { redis: infra.redis, logger: options.logger });
   await app.ready();
   return {
     app,

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { authenticatedUser, queueTokenOf } from '../../http/auth.js';
+import { limitPerMinute } from '../../http/security.js';
 import { bearer, bearerAndQueue, IdempotencyHeader, Money, Nullable, problems, QueueTokenHeader, Timestamp, Uuid } from '../../http/schemas.js';
 import type { Services } from '../../services.js';
 
@@ -20,13 +21,14 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
   app.post(
     '/payments',
     {
+      config: limitPerMinute(services.config.RATE_LIMIT_PAYMENTS_PER_MINUTE),
       schema: {
         tags: ['payments'],
         summary: 'Pay a hold from your balance; confirms the reservation and sells the seat',
         security: bearerAndQueue,
         headers: Type.Composite([QueueTokenHeader, IdempotencyHeader]),
         body: Type.Object({ reservationId: Uuid }, { additionalProperties: false }),
-        response: { 201: Payment, ...problems(400, 401, 402, 403, 404, 409, 410) },
+        response: { 201: Payment, ...problems(400, 401, 402, 403, 404, 409, 410, 429) },
       },
     },
     async (request, reply) => {

@@ -62,12 +62,13 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ services: Services }
   app.delete(
     '/reservations/:id',
     {
+      config: limitPerMinute(services.config.RATE_LIMIT_CANCELS_PER_MINUTE),
       schema: {
         tags: ['reservations'],
         summary: 'Cancel your pending hold; the seat is released at once',
         security: bearer,
         params: IdParams,
-        response: { 200: Reservation, ...problems(400, 401, 403, 404, 409, 410) },
+        response: { 200: Reservation, ...problems(400, 401, 403, 404, 409, 410, 429) },
       },
     },
     async (request) => reservations.cancel(authenticatedUser(request, users), request.params.id),

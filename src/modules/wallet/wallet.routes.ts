@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { authenticatedUser } from '../../http/auth.js';
+import { limitPerMinute } from '../../http/security.js';
 import { bearer, IdempotencyHeader, Money, Nullable, problems, Timestamp, Uuid } from '../../http/schemas.js';
 import type { Services } from '../../services.js';
 import { MAX_CHARGE_AMOUNT } from './wallet.service.js';
@@ -27,13 +28,14 @@ export const walletRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   app.post(
     '/users/me/balance/charges',
     {
+      config: limitPerMinute(services.config.RATE_LIMIT_CHARGES_PER_MINUTE),
       schema: {
         tags: ['wallet'],
         summary: 'Add money to your balance',
         security: bearer,
         headers: IdempotencyHeader,
         body: Type.Object({ amount: Type.Integer({ minimum: 1, maximum: MAX_CHARGE_AMOUNT }) }, { additionalProperties: false }),
-        response: { 200: Balance, ...problems(400, 401, 409) },
+        response: { 200: Balance, ...problems(400, 401, 409, 429) },
       },
     },
     async (request, reply) => {

@@ -11,7 +11,7 @@ import { freePort } from '../../../bench/lib/net.js';
 import { sleep } from '../../../bench/lib/stats.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const ADMIN_KEY = 'test-admin-key';
+export const ADMIN_KEY = 'test-admin-key-test-admin-key-0123';
 
 export interface ServerOptions {
   holdTtlSeconds?: number;

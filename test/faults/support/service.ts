@@ -12,7 +12,7 @@ import { createServices, type Services } from '../../../src/services.js';
 import { ManualClock, systemClock, type Clock } from '../../../src/shared/clock.js';
 import { checkInvariants, type Violation } from '../../../bench/invariants.js';
 
-export const ADMIN_KEY = 'faults-admin-key';
+export const ADMIN_KEY = 'faults-admin-key-faults-admin-key-01';
 export const TOKEN_SECRET = 'faults-secret-faults-secret-faults-0123';
 
 /** A key prefix of our own under the run's prefix (removed by the global teardown with the rest). */
@@ -46,6 +46,9 @@ export function baseEnv(scope: string): Record<string, string> {
     REDIS_KEY_PREFIX: redisPrefixFor(scope),
     RATE_LIMIT_QUEUE_JOINS_PER_MINUTE: '100000',
     RATE_LIMIT_HOLDS_PER_MINUTE: '100000',
+    RATE_LIMIT_CHARGES_PER_MINUTE: '1000000',
+    RATE_LIMIT_PAYMENTS_PER_MINUTE: '1000000',
+    RATE_LIMIT_CANCELS_PER_MINUTE: '1000000',
   };
 }
 
