@@ -11,7 +11,11 @@ export async function createPgliteDatabase(dataDir?: string): Promise<Database> 
 
   const run = async <Row>(target: PGlite | Transaction, sql: string, params: readonly unknown[]) => {
     const result = await target.query<Row>(sql, params as unknown[]);
-    return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length } satisfies QueryResult<Row>;
+    // `rowCount` is the number in the command tag, exactly what `pg` reports: rows returned for SELECT
+    // and RETURNING, rows changed otherwise. `affectedRows` would not do: it counts only INSERT, UPDATE
+    // and DELETE, so every SELECT would look empty ("no migration applied yet", "demo not seeded").
+    // A tag without a number (DDL) leaves it unset, where `pg` says null; the port says 0.
+    return { rows: result.rows, rowCount: result.rowCount ?? 0 } satisfies QueryResult<Row>;
   };
 
   return {
