@@ -11,12 +11,15 @@ export interface AdapterPair {
   open(): { room: WaitingRoom; locks: SeatLocks; close(): Promise<void> };
 }
 
+/** The Redis client contract tests share, under the run's prefix; tests that read keys directly use it too. */
+export const openContractRedis = (): Redis => createRedis(inject('redisUrl'), `${inject('redisPrefix')}contract:`);
+
 /** Both implementations of each port; a contract test runs the same checks against each. */
 export const adapters: AdapterPair[] = [
   {
     name: 'redis',
     open() {
-      const redis: Redis = createRedis(inject('redisUrl'), `${inject('redisPrefix')}contract:`);
+      const redis = openContractRedis();
       return {
         room: new RedisWaitingRoom(redis),
         locks: new RedisSeatLocks(redis),
