@@ -11,8 +11,13 @@ export interface AdapterPair {
   open(): { room: WaitingRoom; locks: SeatLocks; close(): Promise<void> };
 }
 
-/** The Redis client contract tests share, under the run's prefix; tests that read keys directly use it too. */
-export const openContractRedis = (): Redis => createRedis(inject('redisUrl'), `${inject('redisPrefix')}contract:`);
+/** How long the contract tests' queue tokens live; the Redis waiting room sizes a line's expiry from it. */
+export const CONTRACT_TOKEN_TTL_MS = 3_600_000;
+
+/** Where contract tests keep their Redis keys, under the run's prefix. */
+export const contractRedisPrefix = () => `${inject('redisPrefix')}contract:`;
+
+export const openContractRedis = (): Redis => createRedis(inject('redisUrl'), contractRedisPrefix());
 
 /** Both implementations of each port; a contract test runs the same checks against each. */
 export const adapters: AdapterPair[] = [
@@ -21,7 +26,7 @@ export const adapters: AdapterPair[] = [
     open() {
       const redis = openContractRedis();
       return {
-        room: new RedisWaitingRoom(redis),
+        room: new RedisWaitingRoom(redis, { tokenTtlMs: CONTRACT_TOKEN_TTL_MS }),
         locks: new RedisSeatLocks(redis),
         close: async () => redis.disconnect(),
       };

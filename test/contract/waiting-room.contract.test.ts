@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdmissionPolicy, WaitingRoom } from '../../src/modules/queue/waiting-room.js';
-import { adapters } from './adapters.js';
+import { adapters, CONTRACT_TOKEN_TTL_MS } from './adapters.js';
 
 const policy: AdmissionPolicy = { maxActive: 2, admitPerSecond: 100, activeTtlMs: 60_000, waitingGraceMs: 30_000 };
 const T0 = 1_800_000_000_000;
@@ -18,7 +18,7 @@ describe.each(adapters)('waiting room contract: $name', (adapter) => {
     (await room.touch(eventId, [{ userId, tokenId }], now, p))[0];
 
   const join = (eventId: string, userId: string, now = T0) =>
-    room.join({ tokenId: randomUUID(), userId, eventId, issuedAt: now, expiresAt: now + 3_600_000 }, now);
+    room.join({ tokenId: randomUUID(), userId, eventId, issuedAt: now, expiresAt: now + CONTRACT_TOKEN_TTL_MS }, now);
 
   it('gives one live ticket per user and event, numbered in join order', async () => {
     const eventId = randomUUID();
