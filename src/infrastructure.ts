@@ -46,7 +46,7 @@ export async function openInfrastructure(config: Config, log: Logger, clock: Clo
       await redis.ping();
     };
   }
-  const waitingRoom = redis ? new RedisWaitingRoom(redis) : new MemoryWaitingRoom();
+  const waitingRoom = redis ? new RedisWaitingRoom(redis, { tokenTtlMs: config.QUEUE_TOKEN_TTL_SECONDS * 1000 }) : new MemoryWaitingRoom();
   const seatLocks = redis ? new RedisSeatLocks(redis) : new MemorySeatLocks();
   const queueEvents = redis ? new RedisQueueEvents(redis, config.REDIS_KEY_PREFIX) : new MemoryQueueEvents();
 

@@ -32,7 +32,7 @@ pg.types.setTypeParser(20, Number);
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: env('DATABASE_POOL_SIZE', 20) });
 const prefix = process.env.REDIS_KEY_PREFIX ?? 'tix:';
 const redis = createRedis(process.env.REDIS_URL!, prefix);
-const room = new RedisWaitingRoom(redis);
+const room = new RedisWaitingRoom(redis, { tokenTtlMs });
 const moved = new RedisQueueEvents(redis, prefix);
 const locks = new RedisSeatLocks(redis);
 

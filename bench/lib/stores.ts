@@ -50,10 +50,13 @@ export function closeRedis(): void {
   baselineRedis?.disconnect();
 }
 
+// Reading the admission log writes nothing, so the line lifetime a room renews to never applies.
+const READ_ONLY = { tokenTtlMs: 0 };
+
 /** The admission log of an event, from whichever waiting room (the shared one, or the baseline's sale room) has it. */
 async function admissionLog(eventId: string): Promise<number[]> {
-  const shared = await new RedisWaitingRoom(redis!).admissionLog(eventId);
-  return shared.length > 0 ? shared : new RedisWaitingRoom(baselineRedis!).admissionLog(eventId);
+  const shared = await new RedisWaitingRoom(redis!, READ_ONLY).admissionLog(eventId);
+  return shared.length > 0 ? shared : new RedisWaitingRoom(baselineRedis!, READ_ONLY).admissionLog(eventId);
 }
 
 export async function checkAfter(label: string): Promise<void> {

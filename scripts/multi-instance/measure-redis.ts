@@ -22,7 +22,7 @@ export async function measureRedis(redisUrl: string, waiters: number) {
   const prefix = `measure:${randomBytes(4).toString('hex')}:`;
   const plain = new Redis(redisUrl);
   const redis = createRedis(redisUrl, prefix);
-  const room = new RedisWaitingRoom(redis);
+  const room = new RedisWaitingRoom(redis, { tokenTtlMs: 3 * HOUR });
   const eventId = randomUUID();
   const base = `${prefix}q:{${eventId}}`;
   const policy: AdmissionPolicy = { maxActive: 100, admitPerSecond: 100, activeTtlMs: 600_000, waitingGraceMs: 120_000 };

@@ -16,7 +16,7 @@ import type { AdmissionPolicy } from '../../src/modules/queue/waiting-room.js';
 import { RedisWaitingRoom } from '../../src/modules/queue/waiting-room.redis.js';
 import { createRedis } from '../../src/shared/redis.js';
 import { freePort, metric, scrape, startInstance, type Instance } from './instances.js';
-import { mib, ms, redisCpuSeconds } from './measure-support.js';
+import { HOUR, mib, ms, redisCpuSeconds } from './measure-support.js';
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
@@ -131,7 +131,8 @@ export async function measureStreams(options: { redisUrl: string; adminUrl: stri
   const clients: StreamClient[] = [];
   const plain = new Redis(redisUrl);
   const redis = createRedis(redisUrl, prefix);
-  const room = new RedisWaitingRoom(redis);
+  // The instance runs with the default QUEUE_TOKEN_TTL_SECONDS (3 hours).
+  const room = new RedisWaitingRoom(redis, { tokenTtlMs: 3 * HOUR });
   try {
     instance = await startInstance('measured', await freePort(), {
       DATABASE_URL: databaseUrl.toString(),

@@ -98,3 +98,31 @@ export async function dbRow<Row = Record<string, unknown>>(t: TestApp, sql: stri
   expect(rows).toHaveLength(1);
   return rows[0]!;
 }
+
+/**
+ * Runs `fn` while counting every statement and transaction sent to the test app's database, to prove
+ * a request was answered without a database round trip. Services share the infrastructure's db object,
+ * so wrapping its methods sees every call they make.
+ */
+export async function countDatabaseCalls<T>(t: TestApp, fn: () => Promise<T>): Promise<{ result: T; calls: number }> {
+  const db = t.infra.db;
+  const original = { query: db.query, exec: db.exec, withTx: db.withTx };
+  let calls = 0;
+  db.query = ((...args: Parameters<typeof db.query>) => {
+    calls++;
+    return original.query.apply(db, args);
+  }) as typeof db.query;
+  db.exec = (...args) => {
+    calls++;
+    return original.exec.apply(db, args);
+  };
+  db.withTx = ((...args: Parameters<typeof db.withTx>) => {
+    calls++;
+    return original.withTx.apply(db, args);
+  }) as typeof db.withTx;
+  try {
+    return { result: await fn(), calls };
+  } finally {
+    Object.assign(db, original);
+  }
+}

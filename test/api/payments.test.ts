@@ -5,6 +5,7 @@ import { backends, type TestApp } from '../support/test-app.js';
 import {
   buyer,
   cancelReservation,
+  countDatabaseCalls,
   currentQueue,
   dbRow,
   expectProblem,
@@ -62,6 +63,32 @@ describe.each(backends)('payments (%s)', (backend) => {
     // A sold seat stays sold, even after its hold would have lapsed.
     t.clock.advance(HOLD_TTL_MS);
     expect(await seatStatus(client, s.viewer.token, s.scheduleId, 1)).toBe('SOLD');
+    expectProblem(await client.hold(s.viewer.user, s.viewer.token, s.scheduleId, 1), 409, 'SEAT_UNAVAILABLE');
+  });
+
+  it('refuses a hold on a sold seat from the lock store, past the hold deadline, without a database call', async () => {
+    const s = await holding(VIP);
+    expect((await client.pay(s.user, s.token, s.reservationId)).status).toBe(201);
+    t.clock.advance(HOLD_TTL_MS + 1);
+    const attempt = await countDatabaseCalls(t, () => client.hold(s.viewer.user, s.viewer.token, s.scheduleId, 1));
+    expectProblem(attempt.result, 409, 'SEAT_UNAVAILABLE');
+    expect(attempt.calls).toBe(0);
+  });
+
+  it('sells the seat when the lock store fails after the commit; the database still refuses the seat', async () => {
+    const s = await holding(VIP);
+    const locks = t.infra.seatLocks;
+    const markSold = locks.markSold;
+    locks.markSold = async () => {
+      throw new Error('lock store down');
+    };
+    try {
+      expect((await client.pay(s.user, s.token, s.reservationId)).status).toBe(201);
+    } finally {
+      locks.markSold = markSold;
+    }
+    expect((await getReservation(client, s.user, s.reservationId)).body.status).toBe('CONFIRMED');
+    t.clock.advance(HOLD_TTL_MS + 1);
     expectProblem(await client.hold(s.viewer.user, s.viewer.token, s.scheduleId, 1), 409, 'SEAT_UNAVAILABLE');
   });
 

@@ -11,14 +11,22 @@ export interface AdapterPair {
   open(): { room: WaitingRoom; locks: SeatLocks; close(): Promise<void> };
 }
 
+/** How long the contract tests' queue tokens live; the Redis waiting room sizes a line's expiry from it. */
+export const CONTRACT_TOKEN_TTL_MS = 3_600_000;
+
+/** Where contract tests keep their Redis keys, under the run's prefix. */
+export const contractRedisPrefix = () => `${inject('redisPrefix')}contract:`;
+
+export const openContractRedis = (): Redis => createRedis(inject('redisUrl'), contractRedisPrefix());
+
 /** Both implementations of each port; a contract test runs the same checks against each. */
 export const adapters: AdapterPair[] = [
   {
     name: 'redis',
     open() {
-      const redis: Redis = createRedis(inject('redisUrl'), `${inject('redisPrefix')}contract:`);
+      const redis = openContractRedis();
       return {
-        room: new RedisWaitingRoom(redis),
+        room: new RedisWaitingRoom(redis, { tokenTtlMs: CONTRACT_TOKEN_TTL_MS }),
         locks: new RedisSeatLocks(redis),
         close: async () => redis.disconnect(),
       };

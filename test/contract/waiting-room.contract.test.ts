@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdmissionPolicy, WaitingRoom } from '../../src/modules/queue/waiting-room.js';
-import { adapters } from './adapters.js';
+import { adapters, CONTRACT_TOKEN_TTL_MS } from './adapters.js';
 
 const policy: AdmissionPolicy = { maxActive: 2, admitPerSecond: 100, activeTtlMs: 60_000, waitingGraceMs: 30_000 };
 const T0 = 1_800_000_000_000;
@@ -18,7 +18,7 @@ describe.each(adapters)('waiting room contract: $name', (adapter) => {
     (await room.touch(eventId, [{ userId, tokenId }], now, p))[0];
 
   const join = (eventId: string, userId: string, now = T0) =>
-    room.join({ tokenId: randomUUID(), userId, eventId, issuedAt: now, expiresAt: now + 3_600_000 }, now);
+    room.join({ tokenId: randomUUID(), userId, eventId, issuedAt: now, expiresAt: now + CONTRACT_TOKEN_TTL_MS }, now);
 
   it('gives one live ticket per user and event, numbered in join order', async () => {
     const eventId = randomUUID();
@@ -157,6 +157,30 @@ describe.each(adapters)('seat lock contract: $name', (adapter) => {
     expect(await locks.acquire(key, 'r2', T0, 5_000)).toBe(false);
     await locks.release(key, 'r1');
     expect(await locks.acquire(key, 'r2', T0, 5_000)).toBe(true);
+  });
+
+  it('keeps a sold seat refused until the date ends, past the hold deadline and through releases', async () => {
+    const key = `seat:{${randomUUID()}}:4`;
+    const dateEnd = T0 + 86_400_000;
+    await locks.acquire(key, 'r1', T0, 5_000);
+    expect(await locks.markSold(key, 'r1', dateEnd, T0 + 1_000)).toBe(true);
+    expect(await locks.acquire(key, 'r2', T0 + 5_000, 5_000)).toBe(false);
+    await locks.release(key, 'r1');
+    expect(await locks.acquire(key, 'r2', dateEnd - 1, 5_000)).toBe(false);
+    expect(await locks.acquire(key, 'r2', dateEnd, 5_000)).toBe(true);
+  });
+
+  it('lets only the holder of a live lock mark it sold; a lapsed or missing lock is nobody\'s', async () => {
+    const [held, lapsed, missing] = [5, 6, 7].map((seat) => `seat:{${randomUUID()}}:${seat}`);
+    const dateEnd = T0 + 86_400_000;
+    await locks.acquire(held!, 'r1', T0, 5_000);
+    expect(await locks.markSold(held!, 'r2', dateEnd, T0 + 1_000)).toBe(false);
+    expect(await locks.acquire(held!, 'r3', T0 + 5_000, 5_000)).toBe(true);
+    await locks.acquire(lapsed!, 'r1', T0, 5_000);
+    expect(await locks.markSold(lapsed!, 'r2', dateEnd, T0 + 5_000)).toBe(true);
+    expect(await locks.markSold(missing!, 'r1', dateEnd, T0)).toBe(true);
+    expect(await locks.acquire(lapsed!, 'r3', T0 + 10_000, 5_000)).toBe(false);
+    expect(await locks.acquire(missing!, 'r3', T0 + 10_000, 5_000)).toBe(false);
   });
 
   it('grants exactly one of many simultaneous attempts', async () => {

@@ -74,6 +74,7 @@ export class PaymentService {
     const now = this.clock.now();
     const scope = idempotencyKey ? paymentScope(userId, reservationId, idempotencyKey, now) : undefined;
     let released: ReservationRow | undefined;
+    let sold: ReservationRow | undefined;
     const { outcome, replayed } = await this.db.withTx(async (tx) => {
       const reservation = await this.reservations.findOwned(tx, userId, reservationId);
       this.queue.assertSameEvent(access, reservation.event_id);
@@ -99,10 +100,12 @@ export class PaymentService {
         }
         const payment = await this.#record(tx, paymentId, reservation, 'SUCCEEDED', null, now);
         await this.reservations.confirmSale(tx, reservation, now);
+        sold = reservation;
         return { ok: true, value: payment };
       });
     });
     if (released) await this.reservations.afterRelease(released);
+    if (sold) await this.reservations.afterSale(sold);
     const payment = unwrap(outcome);
     if (!replayed) await this.queue.complete(access);
     return { payment, replayed };

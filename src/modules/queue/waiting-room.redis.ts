@@ -15,6 +15,10 @@ import {
  * waiting: zset userId by seq · seen: zset userId by last poll · active: zset userId by idle deadline
  * rate: hash {window, used} · admitted: list of seqs in admission order (capped) · admitted-total: counter
  * seq: join counter
+ * Every script gets all of them, in this order, and renews all their expiries whenever it adds or
+ * refreshes an entry (join, a touch of a live entry, admission), so the line lives or goes as a whole: one
+ * nobody joins or touches any more disappears once the last token it issued has expired. Steps that only
+ * remove entries renew nothing; they create no key that could be left without an expiry.
  */
 const keysOf = (eventId: string) => {
   const base = `q:{${eventId}}`;
@@ -29,13 +33,25 @@ const keysOf = (eventId: string) => {
     seq: `${base}:seq`,
   };
 };
+const lineKeys = (eventId: string) => Object.values(keysOf(eventId));
 /** zset eventId by its latest join: the lines that may still hold live tickets. */
 const LINES_KEY = 'q:lines';
 
-const joinScript = new LuaScript<[number, string]>(
+/** Past the token lifetime, so a line outlives the last token it issued even with some clock skew. */
+export const LINE_EXPIRY_MARGIN_MS = 10 * 60_000;
+
+/** Names the keys, and `renew_line()` resets every key's expiry to ARGV[1], the line's lifetime in ms. */
+const linePrelude = `
+local tickets, waiting, seen, active, rate, admitted, total, seq = unpack(KEYS)
+local function renew_line()
+  for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ARGV[1]) end
+end
+`;
+const lineScript = <Result>(body: string) => new LuaScript<Result>(linePrelude + body, lineKeys('').length);
+
+const joinScript = lineScript<[number, string]>(
   `
-local tickets, active, waiting, seen, seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local user, now = ARGV[1], tonumber(ARGV[5])
+local user, now = ARGV[2], tonumber(ARGV[6])
 local current = redis.call('HGET', tickets, user)
 if current then
   local deadline = redis.call('ZSCORE', active, user)
@@ -48,22 +64,22 @@ if current then
   redis.call('ZREM', seen, user)
 end
 local n = redis.call('INCR', seq)
-local ticket = ARGV[2] .. '|' .. n .. '|' .. ARGV[3] .. '|' .. ARGV[4]
+local ticket = ARGV[3] .. '|' .. n .. '|' .. ARGV[4] .. '|' .. ARGV[5]
 redis.call('HSET', tickets, user, ticket)
 redis.call('ZADD', waiting, n, user)
 redis.call('ZADD', seen, now, user)
+renew_line()
 return {1, ticket}
 `,
-  5,
 );
 
 /** Answers per entry: -1 expired, 0 active, n > 0 waiting at position n. */
-const touchScript = new LuaScript<number[]>(
+const touchScript = lineScript<number[]>(
   `
-local tickets, active, waiting, seen = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local now, active_ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local now, active_ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
 local result = {}
-for i = 3, #ARGV, 2 do
+local wrote = false
+for i = 4, #ARGV, 2 do
   local user, token = ARGV[i], ARGV[i + 1]
   local current = redis.call('HGET', tickets, user)
   local answer = -1
@@ -72,28 +88,29 @@ for i = 3, #ARGV, 2 do
     if deadline then
       if tonumber(deadline) > now then
         redis.call('ZADD', active, 'GT', now + active_ttl, user)
+        wrote = true
         answer = 0
       end
     else
       local rank = redis.call('ZRANK', waiting, user)
       if rank then
         redis.call('ZADD', seen, 'XX', 'GT', now, user)
+        wrote = true
         answer = rank + 1
       end
     end
   end
   result[#result + 1] = answer
 end
+if wrote then renew_line() end
 return result
 `,
-  4,
 );
 
-const admitScript = new LuaScript<[string[], number, number]>(
+const admitScript = lineScript<[string[], number, number]>(
   `
-local active, waiting, seen, tickets, rate, admitted, total = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
-local now, max_active, per_second = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local active_ttl, grace, log_limit = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local now, max_active, per_second = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local active_ttl, grace, log_limit = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local dropped = 0
 for _, user in ipairs(redis.call('ZRANGEBYSCORE', active, '-inf', now, 'LIMIT', 0, 1000)) do
   redis.call('ZREM', active, user)
@@ -125,24 +142,27 @@ end
 if #result > 0 then
   redis.call('HSET', rate, 'window', window, 'used', used + #result)
   redis.call('LTRIM', admitted, -log_limit, -1)
-  return {result, dropped, redis.call('INCRBY', total, #result)}
+  local admitted_total = redis.call('INCRBY', total, #result)
+  -- Only admitting adds entries (and may create keys); a step that merely drops or idles keeps the
+  -- expiry as it is, so the scheduler alone never keeps a forgotten line alive.
+  renew_line()
+  return {result, dropped, admitted_total}
 end
 return {result, dropped, tonumber(redis.call('GET', total) or 0)}
 `,
-  7,
 );
 
-const completeScript = new LuaScript<number>(
+const completeScript = lineScript<number>(
   `
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-if not current or string.match(current, '^([^|]+)') ~= ARGV[2] then return 0 end
-redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('ZREM', KEYS[4], ARGV[1])
+local user = ARGV[2]
+local current = redis.call('HGET', tickets, user)
+if not current or string.match(current, '^([^|]+)') ~= ARGV[3] then return 0 end
+redis.call('HDEL', tickets, user)
+redis.call('ZREM', active, user)
+redis.call('ZREM', waiting, user)
+redis.call('ZREM', seen, user)
 return 1
 `,
-  4,
 );
 
 function parseTicket(eventId: string, userId: string, encoded: string): QueueTicket {
@@ -151,14 +171,21 @@ function parseTicket(eventId: string, userId: string, encoded: string): QueueTic
 }
 
 export class RedisWaitingRoom implements WaitingRoom {
-  constructor(private readonly redis: Redis) {}
+  readonly #lineTtlMs: number;
+
+  /** `tokenTtlMs`: how long a queue token lives (QUEUE_TOKEN_TTL_SECONDS); a line lasts that long past its last write. */
+  constructor(
+    private readonly redis: Redis,
+    { tokenTtlMs }: { tokenTtlMs: number },
+  ) {
+    this.#lineTtlMs = tokenTtlMs + LINE_EXPIRY_MARGIN_MS;
+  }
 
   async join(candidate: Omit<QueueTicket, 'seq'>, now: number) {
-    const k = keysOf(candidate.eventId);
     const [created, encoded] = await joinScript.run(
       this.redis,
-      [k.tickets, k.active, k.waiting, k.seen, k.seq],
-      [candidate.userId, candidate.tokenId, candidate.issuedAt, candidate.expiresAt, now],
+      lineKeys(candidate.eventId),
+      [this.#lineTtlMs, candidate.userId, candidate.tokenId, candidate.issuedAt, candidate.expiresAt, now],
     );
     // Every new entry records its event's latest join; after a Redis restart emptied the index, the
     // admission scheduler finds the event again with the next join.
@@ -167,11 +194,10 @@ export class RedisWaitingRoom implements WaitingRoom {
   }
 
   async touch(eventId: string, entries: readonly EntryRef[], now: number, policy: AdmissionPolicy): Promise<QueueState[]> {
-    const k = keysOf(eventId);
     const answers = await touchScript.run(
       this.redis,
-      [k.tickets, k.active, k.waiting, k.seen],
-      [now, policy.activeTtlMs, ...entries.flatMap((entry) => [entry.userId, entry.tokenId])],
+      lineKeys(eventId),
+      [this.#lineTtlMs, now, policy.activeTtlMs, ...entries.flatMap((entry) => [entry.userId, entry.tokenId])],
     );
     return answers.map((answer): QueueState => {
       if (answer === 0) return { status: 'ACTIVE' };
@@ -181,18 +207,16 @@ export class RedisWaitingRoom implements WaitingRoom {
   }
 
   async admit(eventId: string, now: number, policy: AdmissionPolicy): Promise<AdmissionStep> {
-    const k = keysOf(eventId);
     const [admitted, dropped, admittedTotal] = await admitScript.run(
       this.redis,
-      [k.active, k.waiting, k.seen, k.tickets, k.rate, k.admitted, k.admittedTotal],
-      [now, policy.maxActive, policy.admitPerSecond, policy.activeTtlMs, policy.waitingGraceMs, ADMISSION_LOG_LIMIT],
+      lineKeys(eventId),
+      [this.#lineTtlMs, now, policy.maxActive, policy.admitPerSecond, policy.activeTtlMs, policy.waitingGraceMs, ADMISSION_LOG_LIMIT],
     );
     return { admitted, dropped, admittedTotal };
   }
 
   async complete(eventId: string, userId: string, tokenId: string): Promise<void> {
-    const k = keysOf(eventId);
-    await completeScript.run(this.redis, [k.tickets, k.active, k.waiting, k.seen], [userId, tokenId]);
+    await completeScript.run(this.redis, lineKeys(eventId), [this.#lineTtlMs, userId, tokenId]);
   }
 
   async events(since: number): Promise<string[]> {

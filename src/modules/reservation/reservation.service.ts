@@ -22,6 +22,8 @@ export interface ReservationRow {
   confirmed_at: Date | null;
   canceled_at: Date | null;
   event_id: string;
+  /** The date's end: how long a sold seat stays refused in the fast path. */
+  schedule_end_at: Date;
 }
 
 export interface ReservationView {
@@ -160,6 +162,22 @@ export class ReservationService {
   /** Frees the fast-path lock once the database has released the seat. */
   async afterRelease(row: ReservationRow): Promise<void> {
     await this.#unlock(seatLockKey(row.schedule_id, row.seat_number), row.id);
+  }
+
+  /**
+   * After a sale commits, the seat's lock becomes a sold marker until the date ends, so attempts on the
+   * seat keep being turned away without a database round trip once the hold's deadline has passed.
+   */
+  async afterSale(row: ReservationRow): Promise<void> {
+    const key = seatLockKey(row.schedule_id, row.seat_number);
+    try {
+      if (!(await this.locks.markSold(key, row.id, row.schedule_end_at.getTime(), this.clock.now().getTime()))) {
+        this.log.info({ key }, 'seat lock taken by another request; the database alone refuses the sold seat');
+      }
+    } catch (error) {
+      // The sale has committed; a lock store that is down only costs the fast refusal.
+      this.log.warn({ err: error, key }, 'could not mark the seat lock sold; the database still refuses the seat');
+    }
   }
 
   /** The reservation if it exists and belongs to the user: NOT_FOUND or FORBIDDEN otherwise. */

@@ -5,7 +5,7 @@
 
 const reservationColumns = `
   r.id, r.user_id, r.schedule_id, r.seat_id, s.seat_number, s.seat_type, r.price, r.status,
-  r.reserved_at, r.expires_at, r.confirmed_at, r.canceled_at, sc.event_id`;
+  r.reserved_at, r.expires_at, r.confirmed_at, r.canceled_at, sc.event_id, sc.end_at AS schedule_end_at`;
 
 const reservationJoins = `
   FROM reservations r

@@ -12,6 +12,18 @@ return 1
   1,
 );
 
+// A sold marker is "sold:owner|deadline": acquire reads only the deadline, and release never matches it.
+const markSoldScript = new LuaScript<number>(
+  `
+local current = redis.call('GET', KEYS[1])
+if current and tonumber(string.match(current, '|(%d+)$')) > tonumber(ARGV[3])
+  and string.match(current, '^([^|]+)') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], 'sold:' .. ARGV[1] .. '|' .. ARGV[2], 'PX', ARGV[4])
+return 1
+`,
+  1,
+);
+
 const releaseScript = new LuaScript<number>(
   `
 local current = redis.call('GET', KEYS[1])
@@ -20,6 +32,17 @@ return 0
 `,
   1,
 );
+
+/** Redis may keep the marker a little past the date's end: the deadline in the value decides, not PX. */
+export const SOLD_MARKER_MARGIN_MS = 3_600_000;
+/**
+ * A date years away (or a mistyped end) must not pin keys for years; past the cap a sold seat is
+ * refused by the database alone, long after the rush for it has passed.
+ */
+export const SOLD_MARKER_MAX_TTL_MS = 366 * 86_400_000;
+
+export const soldMarkerTtlMs = (untilMs: number, now: number) =>
+  Math.min(Math.max(untilMs - now, 0) + SOLD_MARKER_MARGIN_MS, SOLD_MARKER_MAX_TTL_MS);
 
 export class RedisSeatLocks implements SeatLocks {
   constructor(private readonly redis: Redis) {}
@@ -30,5 +53,9 @@ export class RedisSeatLocks implements SeatLocks {
 
   async release(key: string, owner: string): Promise<void> {
     await releaseScript.run(this.redis, [key], [owner]);
+  }
+
+  async markSold(key: string, owner: string, untilMs: number, now: number): Promise<boolean> {
+    return (await markSoldScript.run(this.redis, [key], [owner, untilMs, now, soldMarkerTtlMs(untilMs, now)])) === 1;
   }
 }
