@@ -20,13 +20,15 @@ const REFRESH_BATCH = 500;
 /**
  * The stream clients of this instance, by event. When an event's line moves (a pub/sub message from any
  * instance) its clients are re-read and sent what changed; a heartbeat re-reads everyone, which also
- * counts as their poll, so an open stream keeps a waiter in line.
+ * counts as their poll, so an open stream keeps a waiter in line. That is why a stream must not outlive
+ * its connection.
  */
 export class QueueStreamHub {
   readonly #clients = new Map<string, Map<StreamClient, string>>();
   readonly #dirty = new Set<string>();
   #flushing: Promise<void> | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
+  #stopped = false;
 
   constructor(
     private readonly queue: QueueService,
@@ -46,10 +48,16 @@ export class QueueStreamHub {
 
   /** Stops refreshing and ends every open stream, so a shutting-down server is not held open by them. */
   async stop(): Promise<void> {
+    this.#stopped = true;
     clearInterval(this.#heartbeat);
     await this.#flushing;
     for (const clients of this.#clients.values()) for (const client of clients.keys()) client.end();
     this.#clients.clear();
+  }
+
+  /** False once stop() has begun: a stream set up from then on is ended at once. */
+  get accepting(): boolean {
+    return !this.#stopped;
   }
 
   get size(): number {
@@ -58,7 +66,15 @@ export class QueueStreamHub {
     return total;
   }
 
+  /**
+   * Follows a client from its first view on. Once stopped, the client is ended instead: its set-up
+   * finished during shutdown and would hold the server open.
+   */
   add(client: StreamClient, first: QueueView): void {
+    if (this.#stopped) {
+      client.end();
+      return;
+    }
     const clients = this.#clients.get(client.eventId) ?? new Map<StreamClient, string>();
     clients.set(client, JSON.stringify(first));
     this.#clients.set(client.eventId, clients);

@@ -80,19 +80,29 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       },
     },
     async (request, reply) => {
+      const raw = reply.raw;
+      // Listen before the first await: every refresh of a stream counts as its holder's activity, so
+      // one left behind by a client gone during the read would keep an abandoned slot alive.
+      let client: StreamClient | undefined;
+      raw.on('close', () => {
+        if (client) services.queueStreams.remove(client);
+      });
       const first = await services.queue.current(queueTokenOf(request));
       reply.hijack();
-      const raw = reply.raw;
+      if (raw.destroyed) return;
+      // During shutdown the hub ends the stream at once; the socket must close with it, since the
+      // server closed its idle connections before this one became idle and would wait for it.
+      const closing = !services.queueStreams.accepting;
       raw.writeHead(200, {
         // Headers set by hooks so far (security headers) would be lost with the hijack otherwise.
         ...(reply.getHeaders() as OutgoingHttpHeaders),
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
+        connection: closing ? 'close' : 'keep-alive',
         'x-accel-buffering': 'no',
       });
       raw.write('retry: 2000\n\n');
-      const client: StreamClient = {
+      client = {
         eventId: first.eventId,
         token: first.token,
         send(message, final = false) {
@@ -106,7 +116,6 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
           raw.end();
         },
       };
-      request.raw.on('close', () => services.queueStreams.remove(client));
       services.queueStreams.add(client, first);
     },
   );
