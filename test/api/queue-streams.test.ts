@@ -100,6 +100,25 @@ describe.each(backends)('queue event streams (%s)', (backend) => {
     expect((await currentQueue(client, b.body.token)).body).toMatchObject({ status: 'ACTIVE', position: 0 });
     expectProblem(await currentQueue(client, a.token), 401, 'QUEUE_TOKEN_EXPIRED');
   });
+
+  it('a token holds at most QUEUE_STREAMS_PER_TOKEN (2) streams: a third one ends the oldest', async () => {
+    const { eventId } = await client.createEventWithSchedule();
+    const { token } = await buyer(client, eventId);
+    const streams = [];
+    for (let i = 0; i < 3; i++) {
+      const stream = new Stream(`${base}${streamPath(token)}`);
+      await stream.until(() => true);
+      streams.push(stream);
+    }
+    const [oldest, second, third] = streams as [Stream, Stream, Stream];
+    let oldestEnded = false;
+    void oldest.done.then(() => (oldestEnded = true));
+    await vi.waitFor(() => expect(oldestEnded).toBe(true), { timeout: 2_000 });
+    await expectStreams(t, base, 2);
+    second.close();
+    third.close();
+    await expectStreams(t, base, 0);
+  });
 });
 
 describe('queue event streams: 60 clients that connect and drop at once (postgres+redis, real port)', () => {

@@ -73,7 +73,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         tags: ['queue'],
         summary: 'Server-Sent Events: the same object as /current, pushed whenever it changes',
         description:
-          'Each `data:` line is a queue token view; `{"status":"EXPIRED"}` ends the stream. EventSource cannot set headers, so the token may come as `?token=`. Comment lines are heartbeats. An open stream counts as polling.',
+          'Each `data:` line is a queue token view; `{"status":"EXPIRED"}` ends the stream. EventSource cannot set headers, so the token may come as `?token=`. Comment lines are heartbeats. An open stream counts as polling. A token keeps at most `QUEUE_STREAMS_PER_TOKEN` streams; a newer one ends the oldest.',
         querystring: Type.Object({ token: Type.Optional(Type.String()) }),
         headers: QueueTokenHeader,
         response: { 200: { content: { 'text/event-stream': { schema: Type.String() } } }, ...problems(401) },
