@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { authenticatedUser, queueTokenOf } from '../../http/auth.js';
 import { limitPerMinute } from '../../http/security.js';
-import { bearer, problems, QueueTokenHeader, Timestamp, Uuid } from '../../http/schemas.js';
+import { bearer, bearerAndQueue, problems, QueueTokenHeader, Timestamp, Uuid } from '../../http/schemas.js';
 import type { Services } from '../../services.js';
 import type { StreamClient } from './queue-stream.js';
 
@@ -56,12 +56,15 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       schema: {
         tags: ['queue'],
         summary: 'Leave the line: the token expires and everyone behind moves up',
+        description: 'Takes the bearer token as well: the queue token alone travels in stream URLs, and must not be enough to end a turn.',
+        security: bearerAndQueue,
         headers: QueueTokenHeader,
-        response: { 204: Type.Null(), ...problems(401) },
+        response: { 204: Type.Null(), ...problems(401, 403) },
       },
     },
     async (request, reply) => {
-      await services.queue.leave(queueTokenOf(request));
+      const userId = authenticatedUser(request, services.users);
+      await services.queue.leave(queueTokenOf(request), userId);
       return reply.status(204).send(null);
     },
   );
