@@ -31,6 +31,7 @@ const ConfigSchema = Type.Object({
   RATE_LIMIT_QUEUE_JOINS_PER_MINUTE: IntFrom(1, 1_000_000, 30),
   RATE_LIMIT_HOLDS_PER_MINUTE: IntFrom(1, 1_000_000, 60),
   RATE_LIMIT_SIGNUPS_PER_MINUTE: IntFrom(1, 1_000_000, 600),
+  RATE_LIMIT_STREAMS_PER_MINUTE: IntFrom(1, 1_000_000, 60),
   TOKEN_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   ADMIN_API_KEY: Type.Optional(Type.String({ minLength: 8 })),
   SEED_DEMO: Type.Optional(Type.Boolean()),

@@ -8,6 +8,7 @@ import { backends, type Backend, type TestApp } from '../support/test-app.js';
 import { buyer, currentQueue, expectProblem, startApiApp } from './helpers.js';
 
 const ACTIVE_TTL_MS = 60_000;
+const STREAMS_PER_MINUTE = 4;
 
 const ENV = {
   QUEUE_MAX_ACTIVE: '1',
@@ -15,6 +16,7 @@ const ENV = {
   QUEUE_WAITING_GRACE_SECONDS: '600',
   // Heartbeats within a test, so a stream left behind would refresh (and keep alive) its holder.
   QUEUE_STREAM_HEARTBEAT_MS: '100',
+  RATE_LIMIT_STREAMS_PER_MINUTE: String(STREAMS_PER_MINUTE),
 };
 
 const streamPath = (token: string) => `/api/v1/queue/tokens/current/stream?token=${encodeURIComponent(token)}`;
@@ -117,6 +119,33 @@ describe.each(backends)('queue event streams (%s)', (backend) => {
     await expectStreams(t, base, 2);
     second.close();
     third.close();
+    await expectStreams(t, base, 0);
+  });
+
+  it('limits stream opens per user to RATE_LIMIT_STREAMS_PER_MINUTE, keyed by the queue token (429 RATE_LIMITED)', async () => {
+    const user = await client.createUser('restless');
+    const tokens = [];
+    for (let i = 0; i < 2; i++) tokens.push(await client.admittedToken(user, (await client.createEventWithSchedule()).eventId));
+    // Opens with either of the user's tokens count together.
+    for (let i = 0; i < STREAMS_PER_MINUTE; i++) {
+      const stream = new Stream(`${base}${streamPath(tokens[i % 2]!)}`);
+      await stream.until(() => true);
+      stream.close();
+    }
+    const controller = new AbortController();
+    try {
+      const response = await fetch(`${base}${streamPath(tokens[0]!)}`, { signal: controller.signal });
+      expect(response.status).toBe(429);
+      expectProblem({ status: response.status, headers: Object.fromEntries(response.headers), body: await response.json() }, 429, 'RATE_LIMITED');
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+    } finally {
+      controller.abort();
+    }
+    // Another buyer from the same address is not limited by it.
+    const { eventId } = await client.createEventWithSchedule();
+    const other = new Stream(`${base}${streamPath((await buyer(client, eventId, 'calm')).token)}`);
+    await other.until(() => true);
+    other.close();
     await expectStreams(t, base, 0);
   });
 });

@@ -72,6 +72,8 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
   app.get(
     '/queue/tokens/current/stream',
     {
+      // EventSource sends no bearer: the stream's caller is the user its queue token was issued to.
+      config: limitPerMinute(services.config.RATE_LIMIT_STREAMS_PER_MINUTE, (request) => services.queue.userOf(queueTokenOf(request))),
       schema: {
         tags: ['queue'],
         summary: 'Server-Sent Events: the same object as /current, pushed whenever it changes',
@@ -79,7 +81,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
           'Each `data:` line is a queue token view; `{"status":"EXPIRED"}` ends the stream. EventSource cannot set headers, so the token may come as `?token=`. Comment lines are heartbeats. An open stream counts as polling. A token keeps at most `QUEUE_STREAMS_PER_TOKEN` streams; a newer one ends the oldest.',
         querystring: Type.Object({ token: Type.Optional(Type.String()) }),
         headers: QueueTokenHeader,
-        response: { 200: { content: { 'text/event-stream': { schema: Type.String() } } }, ...problems(401) },
+        response: { 200: { content: { 'text/event-stream': { schema: Type.String() } } }, ...problems(401, 429) },
       },
     },
     async (request, reply) => {

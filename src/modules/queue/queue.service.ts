@@ -96,6 +96,11 @@ export class QueueService {
     return this.#admitted(this.#verifyOwn(token, userId));
   }
 
+  /** The user a genuine queue token was issued to, expired or not (to key rate limits); else undefined. */
+  userOf(token: string | undefined): string | undefined {
+    return token ? this.deps.signer.verify<QueueTokenClaims>(token, 'queue')?.uid : undefined;
+  }
+
   /** The guard for reads that need no identity beyond the token itself (the seat map). */
   async authorizeToken(token: string | undefined): Promise<QueueAccess> {
     return this.#admitted(this.#verify(token));
