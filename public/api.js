@@ -80,7 +80,8 @@ export const api = {
 
   joinQueue: (eventId) => request('POST', '/api/v1/queue/tokens', { body: { eventId } }),
   queueStatus: (queueToken) => request('GET', '/api/v1/queue/tokens/current', { queueToken }),
-  leaveQueue: (queueToken) => request('DELETE', '/api/v1/queue/tokens/current', { queueToken }),
+  // Leaving takes the bearer as well: the queue token alone travels in stream URLs.
+  leaveQueue: (queueToken) => request('DELETE', '/api/v1/queue/tokens/current', { queueToken, auth: true }),
   queueStreamUrl: (queueToken) => `/api/v1/queue/tokens/current/stream?token=${encodeURIComponent(queueToken)}`,
 
   seats: (scheduleId, queueToken) =>

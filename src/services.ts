@@ -67,6 +67,11 @@ export function createServices(infra: Infrastructure, log: Logger): Services {
     log,
   );
   const payments = new PaymentService(db, clock, reservations, wallet, queue);
-  const queueStreams = new QueueStreamHub(queue, infra.queueEvents, config.QUEUE_STREAM_HEARTBEAT_MS, log);
+  const queueStreams = new QueueStreamHub(
+    queue,
+    infra.queueEvents,
+    { heartbeatMs: config.QUEUE_STREAM_HEARTBEAT_MS, streamsPerToken: config.QUEUE_STREAMS_PER_TOKEN },
+    log,
+  );
   return { config, users, catalog, queue, reservations, wallet, payments, queueStreams, checks: infra.checks };
 }

@@ -26,8 +26,19 @@ function securityHeaders(options: HelmetOptions): Record<string, string> {
   return headers;
 }
 
-/** Route option for a per-caller limit; the caller is the signed-in user, or the client IP without one. */
-export const limitPerMinute = (max: number) => ({ rateLimit: { max, timeWindow: 60_000 } });
+const callerKey = (userId: string | undefined, request: FastifyRequest) => (userId ? `user:${userId}` : `ip:${request.ip}`);
+
+/**
+ * Route option for a per-caller limit; the caller is the signed-in user, or the client IP without one.
+ * A route without a bearer can name its caller's user with `userOf` (event streams: from the queue token).
+ */
+export const limitPerMinute = (max: number, userOf?: (request: FastifyRequest) => string | undefined) => ({
+  rateLimit: {
+    max,
+    timeWindow: 60_000,
+    ...(userOf ? { keyGenerator: (request: FastifyRequest) => callerKey(userOf(request), request) } : {}),
+  },
+});
 
 /**
  * Security headers on every response, and the per-route rate limiter. With Redis the counters are
@@ -51,18 +62,18 @@ export async function registerSecurity(app: FastifyInstance, services: Services,
   app.addHook('onRequest', async (_request, reply) => {
     reply.headers(headers);
   });
-  const callerOf = (request: FastifyRequest) => {
+  const bearerUser = (request: FastifyRequest) => {
     try {
-      return `user:${authenticatedUser(request, services.users)}`;
+      return authenticatedUser(request, services.users);
     } catch {
-      return `ip:${request.ip}`;
+      return undefined;
     }
   };
   await app.register(rateLimit, {
     global: false,
     ...(redis ? { redis, nameSpace: 'rate:' } : {}),
     skipOnError: true,
-    keyGenerator: callerOf,
+    keyGenerator: (request) => callerKey(bearerUser(request), request),
     errorResponseBuilder: (_request, context) =>
       new AppError('RATE_LIMITED', `Too many requests; try again in ${context.after}.`, { status: context.statusCode }),
   });

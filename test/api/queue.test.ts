@@ -180,14 +180,28 @@ describe.each(backends)('waiting room (%s)', (backend) => {
   });
 
   describe('DELETE /queue/tokens/current', () => {
+    const leave = (user: TestUser | undefined, queueToken: string) =>
+      client.request('DELETE', '/queue/tokens/current', user ? { user, queueToken } : { queueToken });
+
     it('gives the place back: the token expires and the next in line is admitted', async () => {
       const s = await scene();
-      const left = await client.request('DELETE', '/queue/tokens/current', { queueToken: s.tokenB });
-      expect(left.status).toBe(204);
+      expect((await leave(s.b, s.tokenB)).status).toBe(204);
       expectProblem(await currentQueue(client, s.tokenB), 401, 'QUEUE_TOKEN_EXPIRED');
       await t.services.queue.admitAll();
       expect((await currentQueue(client, s.tokenC)).body).toMatchObject({ status: 'ACTIVE', position: 0 });
-      expectProblem(await client.request('DELETE', '/queue/tokens/current', { queueToken: 'garbage' }), 401, 'QUEUE_TOKEN_INVALID');
+      expectProblem(await leave(s.b, 'garbage'), 401, 'QUEUE_TOKEN_INVALID');
+    });
+
+    it('refuses the queue token alone (401 UNAUTHORIZED): it travels in stream URLs', async () => {
+      const s = await scene();
+      expectProblem(await leave(undefined, s.tokenB), 401, 'UNAUTHORIZED');
+      expect((await currentQueue(client, s.tokenB)).body).toMatchObject({ status: 'ACTIVE' });
+    });
+
+    it("refuses another user's queue token with 403 QUEUE_TOKEN_INVALID and leaves the place alone", async () => {
+      const s = await scene();
+      expectProblem(await leave(s.a, s.tokenC), 403, 'QUEUE_TOKEN_INVALID');
+      expect((await currentQueue(client, s.tokenC)).body).toMatchObject({ status: 'WAITING', position: 1 });
     });
   });
 

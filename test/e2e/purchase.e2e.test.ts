@@ -7,8 +7,8 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { at, PRICES, ServiceApi } from './support/api.js';
 import {
-  addFunds, alert, goToSeatMap, launchBrowser, openEvent, openTab, screenshot, seat, signedInUser, signUp, skipWithoutChromium, until,
-  visible, waitForSeatMap,
+  addFunds, alert, goToSeatMap, joinWaitingRoom, launchBrowser, openEvent, openTab, screenshot, seat, signedInUser, signUp, skipWithoutChromium,
+  until, visible, waitForSeatMap,
 } from './support/browser.js';
 import { startServer, type RunningServer } from './support/server.js';
 
@@ -174,6 +174,24 @@ describe.skipIf(skipWithoutChromium)('buying a ticket in the browser', () => {
     await visible(page.getByRole('heading', { name: 'Welcome' }));
     await signUp(page, 'Rui Again');
     expect((await signedInUser(page)).id).not.toBe(rui.id);
+    expect(problems).toEqual([]);
+  });
+
+  it('gives the place back with "Leave the line" (signed in): the next in line moves up', async () => {
+    const { event } = await api.freshEvent('Early Exit Evening');
+    await api.admittedBuyer('Ahead one', event.id);
+    await api.admittedBuyer('Ahead two', event.id);
+    const { page, problems } = await openTab(browser, server.baseUrl);
+    await signUp(page, 'Lea');
+    await openEvent(page, event.name);
+    await joinWaitingRoom(page);
+    await until(() => page.getByTestId('queue-position').textContent()).toBe('#1');
+    const behind = await api.joinQueue(await api.createUser('Right behind'), event.id);
+    expect(behind.position).toBe(2);
+
+    await page.getByRole('button', { name: 'Leave the line' }).click();
+    await until(() => page.locator('body').getAttribute('data-screen')).toBe('event');
+    await until(async () => (await api.queueStatus(behind.token)).position).toBe(1);
     expect(problems).toEqual([]);
   });
 

@@ -20,18 +20,22 @@ const REFRESH_BATCH = 500;
 /**
  * The stream clients of this instance, by event. When an event's line moves (a pub/sub message from any
  * instance) its clients are re-read and sent what changed; a heartbeat re-reads everyone, which also
- * counts as their poll, so an open stream keeps a waiter in line.
+ * counts as their poll, so an open stream keeps a waiter in line. That is why a stream must not outlive
+ * its connection, and why one token may hold only a few: each one keeps the holder's slot alive.
  */
 export class QueueStreamHub {
   readonly #clients = new Map<string, Map<StreamClient, string>>();
+  /** Each token's open streams, oldest first. */
+  readonly #byToken = new Map<string, StreamClient[]>();
   readonly #dirty = new Set<string>();
   #flushing: Promise<void> | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
+  #stopped = false;
 
   constructor(
     private readonly queue: QueueService,
     private readonly events: QueueEvents,
-    private readonly heartbeatMs: number,
+    private readonly options: { heartbeatMs: number; streamsPerToken: number },
     private readonly log: Logger,
   ) {}
 
@@ -40,16 +44,23 @@ export class QueueStreamHub {
     this.#heartbeat = setInterval(() => {
       for (const eventId of this.#clients.keys()) this.#markDirty(eventId);
       for (const clients of this.#clients.values()) for (const client of clients.keys()) client.heartbeat();
-    }, this.heartbeatMs);
+    }, this.options.heartbeatMs);
     this.#heartbeat.unref();
   }
 
   /** Stops refreshing and ends every open stream, so a shutting-down server is not held open by them. */
   async stop(): Promise<void> {
+    this.#stopped = true;
     clearInterval(this.#heartbeat);
     await this.#flushing;
     for (const clients of this.#clients.values()) for (const client of clients.keys()) client.end();
     this.#clients.clear();
+    this.#byToken.clear();
+  }
+
+  /** False once stop() has begun: a stream set up from then on is ended at once. */
+  get accepting(): boolean {
+    return !this.#stopped;
   }
 
   get size(): number {
@@ -58,7 +69,22 @@ export class QueueStreamHub {
     return total;
   }
 
+  /**
+   * Follows a client from its first view on. Once stopped, the client is ended instead: its set-up
+   * finished during shutdown and would hold the server open. A token past its share of streams loses
+   * its oldest one (a tab left open, a client that reconnects without closing).
+   */
   add(client: StreamClient, first: QueueView): void {
+    if (this.#stopped) {
+      client.end();
+      return;
+    }
+    const open = [...(this.#byToken.get(client.token) ?? []), client];
+    for (const oldest of open.splice(0, open.length - this.options.streamsPerToken)) {
+      this.remove(oldest);
+      oldest.end();
+    }
+    this.#byToken.set(client.token, open);
     const clients = this.#clients.get(client.eventId) ?? new Map<StreamClient, string>();
     clients.set(client, JSON.stringify(first));
     this.#clients.set(client.eventId, clients);
@@ -69,6 +95,9 @@ export class QueueStreamHub {
     const clients = this.#clients.get(client.eventId);
     clients?.delete(client);
     if (clients?.size === 0) this.#clients.delete(client.eventId);
+    const open = this.#byToken.get(client.token)?.filter((other) => other !== client) ?? [];
+    if (open.length > 0) this.#byToken.set(client.token, open);
+    else this.#byToken.delete(client.token);
   }
 
   #markDirty(eventId: string): void {

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { authenticatedUser, queueTokenOf } from '../../http/auth.js';
 import { limitPerMinute } from '../../http/security.js';
-import { bearer, problems, QueueTokenHeader, Timestamp, Uuid } from '../../http/schemas.js';
+import { bearer, bearerAndQueue, problems, QueueTokenHeader, Timestamp, Uuid } from '../../http/schemas.js';
 import type { Services } from '../../services.js';
 import type { StreamClient } from './queue-stream.js';
 
@@ -56,12 +56,15 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       schema: {
         tags: ['queue'],
         summary: 'Leave the line: the token expires and everyone behind moves up',
+        description: 'Takes the bearer token as well: the queue token alone travels in stream URLs, and must not be enough to end a turn.',
+        security: bearerAndQueue,
         headers: QueueTokenHeader,
-        response: { 204: Type.Null(), ...problems(401) },
+        response: { 204: Type.Null(), ...problems(401, 403) },
       },
     },
     async (request, reply) => {
-      await services.queue.leave(queueTokenOf(request));
+      const userId = authenticatedUser(request, services.users);
+      await services.queue.leave(queueTokenOf(request), userId);
       return reply.status(204).send(null);
     },
   );
@@ -69,30 +72,42 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
   app.get(
     '/queue/tokens/current/stream',
     {
+      // EventSource sends no bearer: the stream's caller is the user its queue token was issued to.
+      config: limitPerMinute(services.config.RATE_LIMIT_STREAMS_PER_MINUTE, (request) => services.queue.userOf(queueTokenOf(request))),
       schema: {
         tags: ['queue'],
         summary: 'Server-Sent Events: the same object as /current, pushed whenever it changes',
         description:
-          'Each `data:` line is a queue token view; `{"status":"EXPIRED"}` ends the stream. EventSource cannot set headers, so the token may come as `?token=`. Comment lines are heartbeats. An open stream counts as polling.',
+          'Each `data:` line is a queue token view; `{"status":"EXPIRED"}` ends the stream. EventSource cannot set headers, so the token may come as `?token=`. Comment lines are heartbeats. An open stream counts as polling. A token keeps at most `QUEUE_STREAMS_PER_TOKEN` streams; a newer one ends the oldest.',
         querystring: Type.Object({ token: Type.Optional(Type.String()) }),
         headers: QueueTokenHeader,
-        response: { 200: { content: { 'text/event-stream': { schema: Type.String() } } }, ...problems(401) },
+        response: { 200: { content: { 'text/event-stream': { schema: Type.String() } } }, ...problems(401, 429) },
       },
     },
     async (request, reply) => {
+      const raw = reply.raw;
+      // Listen before the first await: every refresh of a stream counts as its holder's activity, so
+      // one left behind by a client gone during the read would keep an abandoned slot alive.
+      let client: StreamClient | undefined;
+      raw.on('close', () => {
+        if (client) services.queueStreams.remove(client);
+      });
       const first = await services.queue.current(queueTokenOf(request));
       reply.hijack();
-      const raw = reply.raw;
+      if (raw.destroyed) return;
+      // During shutdown the hub ends the stream at once; the socket must close with it, since the
+      // server closed its idle connections before this one became idle and would wait for it.
+      const closing = !services.queueStreams.accepting;
       raw.writeHead(200, {
         // Headers set by hooks so far (security headers) would be lost with the hijack otherwise.
         ...(reply.getHeaders() as OutgoingHttpHeaders),
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
+        connection: closing ? 'close' : 'keep-alive',
         'x-accel-buffering': 'no',
       });
       raw.write('retry: 2000\n\n');
-      const client: StreamClient = {
+      client = {
         eventId: first.eventId,
         token: first.token,
         send(message, final = false) {
@@ -106,7 +121,6 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
           raw.end();
         },
       };
-      request.raw.on('close', () => services.queueStreams.remove(client));
       services.queueStreams.add(client, first);
     },
   );

@@ -93,11 +93,12 @@ export class QueueService {
    * admitted. The call counts as activity and keeps the slot alive.
    */
   async authorize(token: string | undefined, userId: string): Promise<QueueAccess> {
-    const claims = this.#verify(token);
-    if (claims.uid !== userId) {
-      throw new AppError('QUEUE_TOKEN_INVALID', 'The queue token belongs to another user.', { status: 403 });
-    }
-    return this.#admitted(claims);
+    return this.#admitted(this.#verifyOwn(token, userId));
+  }
+
+  /** The user a genuine queue token was issued to, expired or not (to key rate limits); else undefined. */
+  userOf(token: string | undefined): string | undefined {
+    return token ? this.deps.signer.verify<QueueTokenClaims>(token, 'queue')?.uid : undefined;
   }
 
   /** The guard for reads that need no identity beyond the token itself (the seat map). */
@@ -112,9 +113,9 @@ export class QueueService {
   }
 
   /** The holder gives up their place (waiting or admitted); people behind move up at once. */
-  async leave(token: string | undefined): Promise<void> {
+  async leave(token: string | undefined, userId: string): Promise<void> {
     const { room, clock, policy } = this.deps;
-    const claims = this.#verify(token);
+    const claims = this.#verifyOwn(token, userId);
     await room.complete(claims.eid, claims.uid, claims.tid);
     const step = await room.admit(claims.eid, clock.now().getTime(), policy);
     await this.#announce(claims.eid, { ...step, dropped: step.dropped + 1 });
@@ -183,6 +184,14 @@ export class QueueService {
     const claims = this.deps.signer.verify<QueueTokenClaims>(token, 'queue');
     if (!claims) throw new AppError('QUEUE_TOKEN_INVALID', 'The queue token is not valid.');
     if (claims.exp <= this.deps.clock.now().getTime()) throw expired();
+    return claims;
+  }
+
+  #verifyOwn(token: string | undefined, userId: string): QueueTokenClaims {
+    const claims = this.#verify(token);
+    if (claims.uid !== userId) {
+      throw new AppError('QUEUE_TOKEN_INVALID', 'The queue token belongs to another user.', { status: 403 });
+    }
     return claims;
   }
 
