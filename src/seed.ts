@@ -1,3 +1,4 @@
+import { HOUSE_PRICES } from './modules/catalog/catalog.rules.js';
 import type { CatalogService } from './modules/catalog/catalog.service.js';
 import type { Database } from './shared/db.js';
 
@@ -19,7 +20,7 @@ export async function seedDemoData(db: Database, catalog: CatalogService, now = 
     await catalog.createSchedule(event.id, {
       startAt: startAt.toISOString(),
       endAt: new Date(startAt.getTime() + 3 * 60 * 60 * 1000).toISOString(),
-      prices: { VIP: 15_000, STANDARD: 8_000, STANDING: 4_500 },
+      prices: { ...HOUSE_PRICES },
     });
   }
   return true;

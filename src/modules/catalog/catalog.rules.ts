@@ -5,6 +5,9 @@ export type SeatType = (typeof seatTypes)[number];
 export type SeatStatus = 'AVAILABLE' | 'HELD' | 'SOLD';
 export type SeatPrices = Record<SeatType, number>;
 
+/** The house's list prices in minor units: the demo event, the tests and the benchmark all sell at these. */
+export const HOUSE_PRICES: Readonly<SeatPrices> = { VIP: 15_000, STANDARD: 8_000, STANDING: 4_500 };
+
 /** The house layout: the front ten seats are VIP, the back ten are standing room, the rest standard. */
 export function seatTypeOf(seatNumber: number): SeatType {
   if (seatNumber <= 10) return 'VIP';

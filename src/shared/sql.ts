@@ -1,0 +1,44 @@
+import type { Queryable } from './db.js';
+
+/** `:name` placeholders; `::type` casts are left alone. */
+const PLACEHOLDER = /(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/**
+ * One SQL statement with named parameters, compiled once to PostgreSQL's `$1, $2…`. The statement's
+ * parameter object is typed, so a call site names every value it passes: no positional array to
+ * misorder. Rows are typed too; select with `AS "camelCase"` aliases so no snake_case leaves the file.
+ */
+export interface Statement<Params, Row> {
+  readonly text: string;
+  /** All rows. */
+  rows(db: Queryable, params: Params): Promise<Row[]>;
+  /** The first row, or undefined. */
+  first(db: Queryable, params: Params): Promise<Row | undefined>;
+  /** Rows returned or changed, as the database reports it. */
+  count(db: Queryable, params: Params): Promise<number>;
+}
+
+export function statement<Params extends object = Record<never, never>, Row = Record<string, unknown>>(
+  source: string,
+): Statement<Params, Row> {
+  const names: string[] = [];
+  const text = source.replace(PLACEHOLDER, (_match, name: string) => {
+    let index = names.indexOf(name);
+    if (index === -1) index = names.push(name) - 1;
+    return `$${index + 1}`;
+  });
+  const valuesOf = (params: Params) =>
+    names.map((name) => {
+      const value = (params as Record<string, unknown>)[name];
+      // Undefined would be sent as NULL and silently match nothing; a missing parameter is a bug.
+      if (value === undefined) throw new Error(`SQL parameter :${name} is missing`);
+      return value;
+    });
+  const run = (db: Queryable, params: Params) => db.query<Row>(text, valuesOf(params));
+  return {
+    text,
+    rows: async (db, params) => (await run(db, params)).rows,
+    first: async (db, params) => (await run(db, params)).rows[0],
+    count: async (db, params) => (await run(db, params)).rowCount,
+  };
+}

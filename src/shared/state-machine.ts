@@ -1,0 +1,40 @@
+import { AppError, type ErrorCode } from './errors.js';
+
+/** Every move a state may make; a state that maps to nothing is final. */
+export type Transitions<State extends string> = Readonly<Record<State, readonly State[]>>;
+
+/**
+ * A state machine declared as data. Services ask it before they write (`assert`), and the SQL that
+ * writes guards on the same table (`guard`), so a move the table does not list can happen neither in
+ * code nor in a race. Adding a lifecycle step is a line in the table.
+ */
+export class StateMachine<State extends string> {
+  constructor(
+    readonly name: string,
+    readonly transitions: Transitions<State>,
+    private readonly refusal: ErrorCode,
+  ) {}
+
+  can(from: State, to: State): boolean {
+    return this.transitions[from].includes(to);
+  }
+
+  /** Throws the machine's refusal code (a 409 for every machine here) unless `from → to` is listed. */
+  assert(from: State, to: State): void {
+    if (!this.can(from, to)) {
+      throw new AppError(this.refusal, `A ${from} ${this.name} cannot become ${to}.`);
+    }
+  }
+
+  /** The states from which `to` may be reached. */
+  sources(to: State): State[] {
+    return (Object.keys(this.transitions) as State[]).filter((from) => this.can(from, to));
+  }
+
+  /** `column IN ('A', 'B')`: the database's last word on the same rule, for a WHERE clause. */
+  guard(column: string, to: State): string {
+    const sources = this.sources(to);
+    if (sources.length === 0) throw new Error(`no ${this.name} state may become ${to}`);
+    return `${column} IN (${sources.map((state) => `'${state}'`).join(', ')})`;
+  }
+}
