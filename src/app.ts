@@ -6,6 +6,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { createGuards } from './http/auth.js';
 import { handleError, registerErrorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health.routes.js';
 import { registerMetrics } from './http/metrics.js';
@@ -58,12 +59,14 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   // The API speaks JSON only; any other body is 415 rather than a confusing schema error.
   app.removeContentTypeParser('text/plain');
 
+  const { config, users, catalog, queue, reservations, wallet, payments, queueStreams } = services;
   registerErrorHandling(app);
-  app.addHook('onReady', () => services.queueStreams.start());
+  app.addHook('onReady', () => queueStreams.start());
   // Open event streams would otherwise keep close() waiting for them forever.
-  app.addHook('preClose', () => services.queueStreams.stop());
+  app.addHook('preClose', () => queueStreams.stop());
   app.addSchema(Problem);
-  await registerSecurity(app, services, options.redis);
+  await registerSecurity(app, users, options.redis);
+  const guards = createGuards(app, { users, queue, adminKey: config.ADMIN_API_KEY });
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -89,13 +92,28 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
   });
 
-  registerMetrics(app, services);
-  await app.register(healthRoutes, { services });
+  registerMetrics(app, { events: () => queue.events(), stats: (eventId) => queue.stats(eventId), streams: () => queueStreams.size });
+  await app.register(healthRoutes, { checks: services.checks });
   await app.register(
     async (api) => {
-      for (const routes of [userRoutes, queueRoutes, catalogRoutes, reservationRoutes, walletRoutes, paymentRoutes]) {
-        await api.register(routes, { services });
-      }
+      await api.register(userRoutes, { users, guards, signupsPerMinute: config.RATE_LIMIT_SIGNUPS_PER_MINUTE });
+      await api.register(queueRoutes, {
+        queue,
+        streams: queueStreams,
+        guards,
+        joinsPerMinute: config.RATE_LIMIT_QUEUE_JOINS_PER_MINUTE,
+        streamsPerMinute: config.RATE_LIMIT_STREAMS_PER_MINUTE,
+      });
+      await api.register(catalogRoutes, { catalog, guards });
+      await api.register(reservationRoutes, {
+        reservations,
+        catalog,
+        guards,
+        holdsPerMinute: config.RATE_LIMIT_HOLDS_PER_MINUTE,
+        cancelsPerMinute: config.RATE_LIMIT_CANCELS_PER_MINUTE,
+      });
+      await api.register(walletRoutes, { wallet, guards, chargesPerMinute: config.RATE_LIMIT_CHARGES_PER_MINUTE });
+      await api.register(paymentRoutes, { payments, guards, paymentsPerMinute: config.RATE_LIMIT_PAYMENTS_PER_MINUTE });
     },
     { prefix: '/api/v1' },
   );

@@ -1,16 +1,29 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import type { ReadinessChecks } from './http/health.routes.js';
 import { systemClock, type Clock } from './shared/clock.js';
-import { createPostgresDatabase } from './shared/db.js';
+import { createPostgresDatabase, type Database } from './shared/db.js';
 import { migrate } from './shared/migrate.js';
 import { createPgliteDatabase } from './shared/pglite.js';
 import { createRedis, whenReady, type Redis } from './shared/redis.js';
-import { MemoryQueueEvents, RedisQueueEvents } from './modules/queue/queue-events.js';
+import { MemoryQueueEvents, RedisQueueEvents, type QueueEvents } from './modules/queue/queue-events.js';
+import type { WaitingRoom } from './modules/queue/waiting-room.js';
 import { MemoryWaitingRoom } from './modules/queue/waiting-room.memory.js';
 import { RedisWaitingRoom } from './modules/queue/waiting-room.redis.js';
-import { MemorySeatLocks } from './modules/reservation/seat-locks.js';
+import { MemorySeatLocks, type SeatLocks } from './modules/reservation/seat-locks.js';
 import { RedisSeatLocks } from './modules/reservation/seat-locks.redis.js';
-import type { Infrastructure } from './services.js';
+
+/** The adapters a running service is built from; main.ts picks production or embedded ones. */
+export interface Infrastructure {
+  config: Config;
+  db: Database;
+  waitingRoom: WaitingRoom;
+  queueEvents: QueueEvents;
+  seatLocks: SeatLocks;
+  clock: Clock;
+  /** Reports whether each external dependency answers, for /ready. */
+  checks: ReadinessChecks;
+}
 
 export interface OpenInfrastructure extends Infrastructure {
   /** The Redis client when REDIS_URL is set, for stores outside the domain ports (rate limits). */
@@ -32,7 +45,7 @@ export async function openInfrastructure(config: Config, log: Logger, clock: Clo
     : await createPgliteDatabase(config.PGLITE_DATA_DIR);
   await migrate(db);
 
-  const checks: Infrastructure['checks'] = {
+  const checks: ReadinessChecks = {
     database: async () => {
       await db.query('SELECT 1');
     },

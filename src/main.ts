@@ -27,7 +27,7 @@ async function main(): Promise<void> {
 
   const infra = await openInfrastructure(config, log);
   const services = createServices(infra, log);
-  if (config.SEED_DEMO && (await seedDemoData(infra.db, services.catalog))) log.info('seeded the demo event');
+  if (config.SEED_DEMO && (await seedDemoData(services.catalog, infra.clock.now()))) log.info('seeded the demo event');
   if (config.generated.includes('ADMIN_API_KEY')) {
     // The key itself stays out of the logs (they are often shipped elsewhere); set ADMIN_API_KEY to use admin endpoints.
     log.warn({ adminKeyFingerprint: fingerprint(config.ADMIN_API_KEY) }, 'generated an admin key; set ADMIN_API_KEY to choose one you can use');

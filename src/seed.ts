@@ -1,14 +1,12 @@
 import { HOUSE_PRICES } from './modules/catalog/catalog.rules.js';
 import type { CatalogService } from './modules/catalog/catalog.service.js';
-import type { Database } from './shared/db.js';
 
 const DEMO_EVENT_CODE = 'DEMO-CONCERT';
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** A demo event with three dates, so a newcomer can walk the whole flow at once. Runs once per database. */
-export async function seedDemoData(db: Database, catalog: CatalogService, now = new Date()): Promise<boolean> {
-  const { rowCount } = await db.query('SELECT 1 FROM events WHERE code = $1', [DEMO_EVENT_CODE]);
-  if (rowCount > 0) return false;
+export async function seedDemoData(catalog: CatalogService, now: Date): Promise<boolean> {
+  if (await catalog.findEventByCode(DEMO_EVENT_CODE)) return false;
   const event = await catalog.createEvent({
     code: DEMO_EVENT_CODE,
     name: 'The Flash Sale Orchestra',

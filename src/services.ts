@@ -1,30 +1,15 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import type { Clock } from './shared/clock.js';
-import type { Database } from './shared/db.js';
+import type { ReadinessChecks } from './http/health.routes.js';
+import type { Infrastructure } from './infrastructure.js';
 import { TokenSigner } from './shared/signed-token.js';
 import { CatalogService } from './modules/catalog/catalog.service.js';
 import { PaymentService } from './modules/payment/payment.service.js';
 import { QueueStreamHub } from './modules/queue/queue-stream.js';
 import { QueueService } from './modules/queue/queue.service.js';
-import type { QueueEvents } from './modules/queue/queue-events.js';
-import type { WaitingRoom } from './modules/queue/waiting-room.js';
 import { ReservationService } from './modules/reservation/reservation.service.js';
-import type { SeatLocks } from './modules/reservation/seat-locks.js';
 import { UserService } from './modules/users/users.service.js';
 import { WalletService } from './modules/wallet/wallet.service.js';
-
-/** The adapters a running service is built from; main.ts picks production or embedded ones. */
-export interface Infrastructure {
-  config: Config;
-  db: Database;
-  waitingRoom: WaitingRoom;
-  queueEvents: QueueEvents;
-  seatLocks: SeatLocks;
-  clock: Clock;
-  /** Reports whether each external dependency answers, for /ready. */
-  checks: Record<string, () => Promise<void>>;
-}
 
 export interface Services {
   config: Config;
@@ -35,9 +20,10 @@ export interface Services {
   wallet: WalletService;
   payments: PaymentService;
   queueStreams: QueueStreamHub;
-  checks: Infrastructure['checks'];
+  checks: ReadinessChecks;
 }
 
+/** Every service of one running instance, wired together; only the composition root sees all of them. */
 export function createServices(infra: Infrastructure, log: Logger): Services {
   const { config, db, clock } = infra;
   const signer = new TokenSigner(config.TOKEN_SECRET);

@@ -15,6 +15,7 @@ import * as sql from '../../src/modules/reservation/reservation.sql.js';
 import { RedisSeatLocks } from '../../src/modules/reservation/seat-locks.redis.js';
 import { seatLockKey } from '../../src/modules/reservation/seat-locks.js';
 import * as walletSql from '../../src/modules/wallet/wallet.sql.js';
+import type { Queryable } from '../../src/shared/db.js';
 import { createRedis } from '../../src/shared/redis.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -41,11 +42,22 @@ const claims = (token: string | string[] | undefined): Claims => {
   const text = String(token ?? '').replace(/^Bearer /, '');
   return JSON.parse(Buffer.from(text.slice(0, text.indexOf('.')), 'base64url').toString());
 };
-const tx = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+/** The service's statements run on a bare pg client: no pool wrapper, no error mapping. */
+const queryable = (client: pg.Pool | pg.PoolClient): Queryable => ({
+  query: async <Row>(text: string, params: readonly unknown[] = []) => {
+    const result = await client.query(text, params as unknown[]);
+    return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+  },
+  exec: async (script: string) => {
+    await client.query(script);
+  },
+});
+const db = queryable(pool);
+const tx = async <T>(work: (client: Queryable) => Promise<T>): Promise<T> => {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const result = await work(client);
+    const result = await work(queryable(client));
     await client.query('COMMIT');
     return result;
   } catch (error) {
@@ -100,8 +112,7 @@ app.get('/api/v1/queue/tokens/current', async (request) => {
 
 app.get('/api/v1/schedules/:id/seats', async (request) => {
   await admitted(claims(request.headers['x-queue-token']));
-  const { rows } = await pool.query(catalogSql.listSeats, [(request.params as { id: string }).id, new Date()]);
-  return rows.map((row) => ({ seatNumber: row.seat_number, seatType: row.seat_type, price: row.price, status: row.status }));
+  return catalogSql.listSeats.rows(db, { scheduleId: (request.params as { id: string }).id, now: new Date() });
 });
 
 app.post('/api/v1/reservations', async (request, reply) => {
@@ -115,14 +126,14 @@ app.post('/api/v1/reservations', async (request, reply) => {
   if (!(await locks.acquire(key, id, now.getTime(), holdTtlMs))) throw new Refusal(409, 'SEAT_UNAVAILABLE');
   try {
     const seat = await tx(async (client) => {
-      await client.query(sql.lockUser, [userId]);
-      const { rows: holds } = await client.query(sql.countLiveHolds, [userId, now]);
-      if (holds[0].holds >= maxHolds) throw new Refusal(409, 'HOLD_LIMIT_REACHED');
-      const { rows } = await client.query(sql.holdSeat, [scheduleId, seatNumber, userId, now, expiresAt]);
-      if (!rows[0]) throw new Refusal(409, 'SEAT_UNAVAILABLE');
-      await client.query(sql.expireLapsedReservation, [rows[0].id, now]);
-      await client.query(sql.insertReservation, [id, userId, rows[0].id, scheduleId, rows[0].price, now, expiresAt]);
-      return rows[0];
+      await sql.lockUser.count(client, { userId });
+      const holds = await sql.countLiveHolds.first(client, { userId, now });
+      if (holds!.holds >= maxHolds) throw new Refusal(409, 'HOLD_LIMIT_REACHED');
+      const held = await sql.holdSeat.first(client, { scheduleId, seatNumber, userId, now, expiresAt });
+      if (!held) throw new Refusal(409, 'SEAT_UNAVAILABLE');
+      await sql.expireLapsedReservation.count(client, { seatId: held.id, now });
+      await sql.insertReservation.count(client, { reservationId: id, userId, seatId: held.id, scheduleId, price: held.price, now, expiresAt });
+      return held;
     });
     return reply.code(201).send({ id, scheduleId, seatNumber, status: 'PENDING', price: seat.price, expiresAt });
   } catch (error) {
@@ -138,22 +149,28 @@ app.post('/api/v1/payments', async (request, reply) => {
   const reservationId = (request.body as { reservationId: string }).reservationId;
   const now = new Date();
   const payment = await tx(async (client) => {
-    const { rows } = await client.query(sql.findReservation, [reservationId]);
-    const reservation = rows[0];
-    if (!reservation || reservation.user_id !== userId) throw new Refusal(404, 'NOT_FOUND');
-    await client.query(sql.lockSeat, [reservation.seat_id]);
-    const { rows: state } = await client.query(sql.lockReservation, [reservation.id]);
-    if (state[0].status !== 'PENDING' || state[0].expires_at <= now) throw new Refusal(409, 'RESERVATION_NOT_PAYABLE');
+    const reservation = await sql.findReservation.first(client, { reservationId });
+    if (!reservation || reservation.userId !== userId) throw new Refusal(404, 'NOT_FOUND');
+    await sql.lockSeat.count(client, { seatId: reservation.seatId });
+    const state = await sql.lockReservation.first(client, { reservationId: reservation.id });
+    if (state!.status !== 'PENDING' || state!.expiresAt <= now) throw new Refusal(409, 'RESERVATION_NOT_PAYABLE');
     const paymentId = randomUUID();
     if (reservation.price > 0) {
-      const debited = await client.query(walletSql.debit, [userId, reservation.price]);
-      if (debited.rowCount === 0) throw new Refusal(402, 'INSUFFICIENT_BALANCE');
-      await client.query(walletSql.appendLedger, [userId, -reservation.price, 'PAYMENT', paymentId]);
+      if ((await walletSql.debit.count(client, { userId, amount: reservation.price })) === 0) throw new Refusal(402, 'INSUFFICIENT_BALANCE');
+      await walletSql.appendLedger.count(client, { userId, amount: -reservation.price, kind: 'PAYMENT', reference: paymentId });
     }
-    const { rows: paid } = await client.query(paymentSql.insertPayment, [paymentId, userId, reservation.id, reservation.price, 'SUCCEEDED', null, now]);
-    await client.query(sql.confirmReservation, [reservation.id, now]);
-    await client.query(sql.sellSeat, [reservation.seat_id, userId, now]);
-    return paid[0];
+    const paid = await paymentSql.insertPayment.first(client, {
+      paymentId,
+      userId,
+      reservationId: reservation.id,
+      amount: reservation.price,
+      status: 'SUCCEEDED',
+      failureCode: null,
+      paidAt: now,
+    });
+    await sql.confirmReservation.count(client, { reservationId: reservation.id, now });
+    await sql.sellSeat.count(client, { seatId: reservation.seatId, userId, now });
+    return paid;
   });
   await room.complete(token.eid, token.uid, token.tid);
   return reply.code(201).send(payment);

@@ -36,7 +36,7 @@ export async function rawFigures(options: {
 
   const seatMapScript = join(tmpdir(), `bench-seatmap-${process.pid}.sql`);
   const selectOneScript = join(tmpdir(), `bench-select1-${process.pid}.sql`);
-  await writeFile(seatMapScript, `${listSeats.replace('$1', ':schedule').replaceAll('$2', 'now()').replace(/\s+/g, ' ').trim()};\n`);
+  await writeFile(seatMapScript, `${listSeats.source.replaceAll(':scheduleId', ':schedule').replaceAll(':now', 'now()').replace(/\s+/g, ' ').trim()};\n`);
   await writeFile(selectOneScript, 'SELECT 1;\n');
   for (const [what, script] of [
     ['seat-map SELECT', seatMapScript],

@@ -1,19 +1,55 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
-import type { UserService } from '../modules/users/users.service.js';
+import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { assertBuyerFor, type Buyer } from '../modules/queue/buyer.js';
 import { AppError } from '../shared/errors.js';
 
-const authenticated = new WeakMap<FastifyRequest, string>();
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the `user` guard: the user the bearer token proves. */
+    userId: string | null;
+    /** Set by the `buyer` and `admittedToken` guards: an admitted buyer for one event. */
+    buyer: Buyer | null;
+  }
+}
+
+/** Who a bearer token belongs to (the users module). */
+export interface Authenticator {
+  authenticate(authorization: string | undefined): string;
+}
+
+/** Whether a queue token is admitted (the queue module); each check counts as the holder's activity. */
+export interface Admission {
+  authorize(token: string | undefined, userId: string): Promise<Buyer>;
+  authorizeToken(token: string | undefined): Promise<Buyer>;
+}
+
+/** The event a request is about, for the guards to hold the queue token against. */
+export type EventOf = (request: FastifyRequest) => Promise<string>;
 
 /**
- * The user a request's bearer token proves (UNAUTHORIZED otherwise), verified once per request:
- * the rate limiter and the handler both need it.
+ * The one place that decides who may call what: routes list guards as preHandlers, guards put the
+ * caller on the request, handlers pass that value to services. They run after schema validation, so a
+ * malformed request is a 400 whoever sends it.
  */
-export function authenticatedUser(request: FastifyRequest, users: UserService): string {
-  let userId = authenticated.get(request);
+export interface Guards {
+  /** A valid bearer token. */
+  user: preHandlerAsyncHookHandler;
+  /** A valid bearer token and the same user's admitted queue token, for `eventOf`'s event when given. */
+  buyer(eventOf?: EventOf): preHandlerAsyncHookHandler;
+  /** An admitted queue token alone (it is signed for one user and event): reads such as the seat map. */
+  admittedToken(eventOf: EventOf): preHandlerAsyncHookHandler;
+  /** `X-Admin-Key`, compared in constant time. */
+  admin: preHandlerAsyncHookHandler;
+}
+
+const verifiedUsers = new WeakMap<FastifyRequest, string>();
+
+/** The bearer's user, verified once per request: the rate limiter and the guards both ask. */
+export function authenticatedUser(request: FastifyRequest, users: Authenticator): string {
+  let userId = verifiedUsers.get(request);
   if (userId === undefined) {
     userId = users.authenticate(request.headers.authorization);
-    authenticated.set(request, userId);
+    verifiedUsers.set(request, userId);
   }
   return userId;
 }
@@ -28,10 +64,42 @@ export function queueTokenOf(request: FastifyRequest): string | undefined {
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-/** Admin endpoints take `X-Admin-Key`; compared in constant time. */
-export function requireAdmin(request: FastifyRequest, adminKey: string): void {
-  const given = request.headers['x-admin-key'];
-  if (typeof given !== 'string' || !timingSafeEqual(digest(given), digest(adminKey))) {
-    throw new AppError('FORBIDDEN', 'A valid X-Admin-Key header is required.');
-  }
+export function createGuards(app: FastifyInstance, deps: { users: Authenticator; queue: Admission; adminKey: string }): Guards {
+  app.decorateRequest('userId', null);
+  app.decorateRequest('buyer', null);
+  const { users, queue, adminKey } = deps;
+  const admitted = async (request: FastifyRequest, buyer: Buyer, eventOf: EventOf | undefined) => {
+    if (eventOf) assertBuyerFor(buyer, await eventOf(request));
+    request.buyer = buyer;
+  };
+  return {
+    user: async (request) => {
+      request.userId = authenticatedUser(request, users);
+    },
+    buyer: (eventOf) => async (request) => {
+      const userId = authenticatedUser(request, users);
+      request.userId = userId;
+      await admitted(request, await queue.authorize(queueTokenOf(request), userId), eventOf);
+    },
+    admittedToken: (eventOf) => async (request) => {
+      await admitted(request, await queue.authorizeToken(queueTokenOf(request)), eventOf);
+    },
+    admin: async (request) => {
+      const given = request.headers['x-admin-key'];
+      if (typeof given !== 'string' || !timingSafeEqual(digest(given), digest(adminKey))) {
+        throw new AppError('FORBIDDEN', 'A valid X-Admin-Key header is required.');
+      }
+    },
+  };
+}
+
+/** The user a guard put on the request; a route that forgot its guard fails loudly, not open. */
+export function userOf(request: FastifyRequest): string {
+  if (request.userId === null) throw new Error(`route ${request.routeOptions.url} reads the user without the user guard`);
+  return request.userId;
+}
+
+export function buyerOf(request: FastifyRequest): Buyer {
+  if (request.buyer === null) throw new Error(`route ${request.routeOptions.url} reads the buyer without a buyer guard`);
+  return request.buyer;
 }

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Services } from '../services.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -14,7 +13,21 @@ declare module 'fastify' {
  * result; queue gauges read from the shared queue store at scrape time, so every instance reports
  * the same global line (label by event).
  */
-export function registerMetrics(app: FastifyInstance, services: Services): void {
+/** What the queue gauges read: the lines in the shared store, and this instance's open streams. */
+export interface QueueFigures {
+  events(): Promise<string[]>;
+  stats(eventId: string): Promise<LineStats>;
+  streams(): number;
+}
+
+interface LineStats {
+  waiting: number;
+  active: number;
+  admittedTotal: number;
+  admissionsPerSecond: number;
+}
+
+export function registerMetrics(app: FastifyInstance, queue: QueueFigures): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -33,13 +46,12 @@ export function registerMetrics(app: FastifyInstance, services: Services): void 
   };
 
   // One read of every line per scrape, shared by the four queue gauges (each collects on its own).
-  type LineStats = Awaited<ReturnType<Services['queue']['stats']>>;
   let snapshot: { at: number; lines: Promise<[string, LineStats][]> } | undefined;
   const readLines = () => {
     if (!snapshot || Date.now() - snapshot.at > 1_000) {
-      const lines = services.queue
+      const lines = queue
         .events()
-        .then((eventIds) => Promise.all(eventIds.map(async (eventId) => [eventId, await services.queue.stats(eventId)] as [string, LineStats])));
+        .then((eventIds) => Promise.all(eventIds.map(async (eventId) => [eventId, await queue.stats(eventId)] as [string, LineStats])));
       snapshot = { at: Date.now(), lines };
     }
     return snapshot.lines;
@@ -65,7 +77,7 @@ export function registerMetrics(app: FastifyInstance, services: Services): void 
     help: 'Open queue event streams on this instance',
     registers: [registry],
     collect() {
-      this.set(services.queueStreams.size);
+      this.set(queue.streams());
     },
   });
 

@@ -3,9 +3,8 @@ import helmet, { type HelmetOptions } from 'helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../shared/errors.js';
-import { authenticatedUser } from './auth.js';
+import { authenticatedUser, type Authenticator } from './auth.js';
 import type { Redis } from '../shared/redis.js';
-import type { Services } from '../services.js';
 
 /**
  * The headers helmet would set, computed once: the policy is the same for every response, and
@@ -45,7 +44,7 @@ export const limitPerMinute = (max: number, userOf?: (request: FastifyRequest) =
  * shared by all instances; embedded, they live in this process. A limiter whose store is down lets
  * requests through: the queue and the database still protect what matters.
  */
-export async function registerSecurity(app: FastifyInstance, services: Services, redis: Redis | undefined): Promise<void> {
+export async function registerSecurity(app: FastifyInstance, users: Authenticator, redis: Redis | undefined): Promise<void> {
   const headers = securityHeaders({
     contentSecurityPolicy: {
       directives: {
@@ -64,7 +63,7 @@ export async function registerSecurity(app: FastifyInstance, services: Services,
   });
   const bearerUser = (request: FastifyRequest) => {
     try {
-      return authenticatedUser(request, services.users);
+      return authenticatedUser(request, users);
     } catch {
       return undefined;
     }

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from './db.js';
 import { AppError, type ErrorCode } from './errors.js';
+import * as sql from './idempotency.sql.js';
+
+export { purgeExpiredKeys } from './idempotency.sql.js';
 
 /** How long a key is remembered; a retry after this is treated as a new request. */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -20,36 +23,9 @@ export interface IdempotencyScope {
 export const requestHash = (request: unknown): string =>
   createHash('sha256').update(JSON.stringify(request)).digest('base64url');
 
-const claimKey = `
-  INSERT INTO idempotency_keys (user_id, scope, key, request_hash, expires_at)
-  VALUES ($1, $2, $3, $4, $5)
-  ON CONFLICT (user_id, scope, key) DO UPDATE
-    SET request_hash = EXCLUDED.request_hash, response = NULL,
-        created_at = now(), updated_at = now(), expires_at = EXCLUDED.expires_at
-    WHERE idempotency_keys.expires_at <= $6
-  RETURNING user_id`;
-
-const readKey = `
-  SELECT request_hash, response, expires_at FROM idempotency_keys
-  WHERE user_id = $1 AND scope = $2 AND key = $3`;
-
-interface StoredKey<T> {
-  request_hash: string;
-  response: Outcome<T> | null;
-  expires_at: Date;
-}
-
-const keyParamsOf = (scope: IdempotencyScope) => [scope.userId, scope.scope, scope.key];
+const keyParamsOf = ({ userId, scope, key }: IdempotencyScope) => ({ userId, scope, key });
 
 const conflict = () => new AppError('IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was already used for a different request.');
-
-const storeOutcome = `
-  UPDATE idempotency_keys SET response = $4, updated_at = now()
-  WHERE user_id = $1 AND scope = $2 AND key = $3`;
-
-export const purgeExpiredKeys = `
-  DELETE FROM idempotency_keys
-  WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE expires_at <= $1 LIMIT $2)`;
 
 /**
  * Runs `work` once per (user, scope, key), inside the caller's transaction. A concurrent request with
@@ -66,15 +42,14 @@ export async function runIdempotent<T>(
   const hash = requestHash(scope.request);
   const keyParams = keyParamsOf(scope);
   const expiresAt = new Date(scope.now.getTime() + IDEMPOTENCY_KEY_TTL_MS);
-  const claimed = await tx.query(claimKey, [...keyParams, hash, expiresAt, scope.now]);
-  if (claimed.rowCount === 0) {
-    const { rows } = await tx.query<StoredKey<T>>(readKey, keyParams);
-    const stored = rows[0];
-    if (!stored || stored.request_hash !== hash) throw conflict();
-    if (stored.response) return { outcome: stored.response, replayed: true };
+  const claimed = await sql.claimKey.count(tx, { ...keyParams, requestHash: hash, expiresAt, now: scope.now });
+  if (claimed === 0) {
+    const stored = await sql.readKey.first(tx, keyParams);
+    if (!stored || stored.requestHash !== hash) throw conflict();
+    if (stored.response) return { outcome: stored.response as Outcome<T>, replayed: true };
   }
   const outcome = await work();
-  await tx.query(storeOutcome, [...keyParams, JSON.stringify(outcome)]);
+  await sql.storeOutcome.count(tx, { ...keyParams, response: JSON.stringify(outcome) });
   return { outcome, replayed: false };
 }
 
@@ -84,11 +59,10 @@ export async function runIdempotent<T>(
  * ends the queue token that authorized it).
  */
 export async function findStoredOutcome<T>(db: Queryable, scope: IdempotencyScope): Promise<Outcome<T> | undefined> {
-  const { rows } = await db.query<StoredKey<T>>(readKey, keyParamsOf(scope));
-  const stored = rows[0];
-  if (!stored?.response || stored.expires_at <= scope.now) return undefined;
-  if (stored.request_hash !== requestHash(scope.request)) throw conflict();
-  return stored.response;
+  const stored = await sql.readKey.first(db, keyParamsOf(scope));
+  if (!stored?.response || stored.expiresAt <= scope.now) return undefined;
+  if (stored.requestHash !== requestHash(scope.request)) throw conflict();
+  return stored.response as Outcome<T>;
 }
 
 /** Turns a stored failure back into the error it was. */

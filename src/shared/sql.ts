@@ -9,6 +9,9 @@ const PLACEHOLDER = /(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)/g;
  * misorder. Rows are typed too; select with `AS "camelCase"` aliases so no snake_case leaves the file.
  */
 export interface Statement<Params, Row> {
+  /** As written, with `:name` placeholders (pgbench reads the same syntax as its variables). */
+  readonly source: string;
+  /** As sent, with `$n` placeholders. */
   readonly text: string;
   /** All rows. */
   rows(db: Queryable, params: Params): Promise<Row[]>;
@@ -36,6 +39,7 @@ export function statement<Params extends object = Record<never, never>, Row = Re
     });
   const run = (db: Queryable, params: Params) => db.query<Row>(text, valuesOf(params));
   return {
+    source,
     text,
     rows: async (db, params) => (await run(db, params)).rows,
     first: async (db, params) => (await run(db, params)).rows[0],

@@ -12,17 +12,16 @@ export class StateMachine<State extends string> {
   constructor(
     readonly name: string,
     readonly transitions: Transitions<State>,
-    private readonly refusal: ErrorCode,
   ) {}
 
   can(from: State, to: State): boolean {
     return this.transitions[from].includes(to);
   }
 
-  /** Throws the machine's refusal code (a 409 for every machine here) unless `from → to` is listed. */
-  assert(from: State, to: State): void {
+  /** Throws `refusal` (the caller knows what the move means to a client) unless `from → to` is listed. */
+  assert(from: State, to: State, refusal: ErrorCode): void {
     if (!this.can(from, to)) {
-      throw new AppError(this.refusal, `A ${from} ${this.name} cannot become ${to}.`);
+      throw new AppError(refusal, `A ${from.toLowerCase()} ${this.name} cannot become ${to.toLowerCase()}.`);
     }
   }
 

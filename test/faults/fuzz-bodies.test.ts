@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_CHARGE_AMOUNT } from '../../src/modules/wallet/wallet.service.js';
+import { MAX_CHARGE_AMOUNT } from '../../src/modules/wallet/wallet.schemas.js';
 import { fuzzTarget, nastyStrings, notAnInteger, type HostileRequest } from './support/fuzz.js';
 import { ADMIN_KEY } from './support/service.js';
 

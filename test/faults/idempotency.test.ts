@@ -225,7 +225,7 @@ describe('Idempotency-Key lifetime: remembered for 24 hours, then forgotten and 
       (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM idempotency_keys WHERE user_id = $1', [user.id])).rows[0]!.n;
     expect(await count()).toBe(1);
     // The statement the hold sweeper runs (src/background.ts), at the real time: this key expired a day ago.
-    await f.infra.db.query(purgeExpiredKeys, [new Date(), 1_000]);
+    await purgeExpiredKeys.count(f.infra.db, { now: new Date(), limit: 1_000 });
     expect(await count()).toBe(0);
   });
 

@@ -1,8 +1,9 @@
+import { StateMachine } from '../../shared/state-machine.js';
+import type { SeatStatus, SeatType } from './catalog.schemas.js';
+
+/** Every date of the house has this many seats; schemas, the seat plan and the schema's CHECK agree on it. */
 export const SEATS_PER_SCHEDULE = 50;
 
-export const seatTypes = ['STANDARD', 'VIP', 'STANDING'] as const;
-export type SeatType = (typeof seatTypes)[number];
-export type SeatStatus = 'AVAILABLE' | 'HELD' | 'SOLD';
 export type SeatPrices = Record<SeatType, number>;
 
 /** The house's list prices in minor units: the demo event, the tests and the benchmark all sell at these. */
@@ -22,3 +23,24 @@ export function seatPlan(prices: SeatPrices): { seatNumber: number; seatType: Se
     return { seatNumber, seatType, price: prices[seatType] };
   });
 }
+
+/**
+ * Rule "a lapsed hold counts as free": a hold lasts until its deadline, not until the sweeper gets to it.
+ * Every read and every write that asks "is this hold still live?" uses one of these two forms.
+ */
+export const isLapsed = (deadline: Date, now: Date): boolean => deadline <= now;
+export const lapsedSql = (deadlineColumn: string, now = ':now'): string => `${deadlineColumn} <= ${now}`;
+
+/** A seat's status as a buyer should see it: a HELD seat whose hold lapsed is AVAILABLE. */
+export const effectiveSeatStatusSql = (table: string): string =>
+  `(CASE WHEN ${table}.status = 'HELD' AND ${lapsedSql(`${table}.hold_expires_at`)} THEN 'AVAILABLE' ELSE ${table}.status END)`;
+
+/**
+ * Seat: AVAILABLE ⇄ HELD → SOLD. A lapsed hold reads as AVAILABLE, so taking it over is AVAILABLE → HELD
+ * too. Writes guard on `seatMachine.guard(…)`, so the table is the database's last word as well.
+ */
+export const seatMachine = new StateMachine<SeatStatus>('seat', {
+  AVAILABLE: ['HELD'],
+  HELD: ['AVAILABLE', 'SOLD'],
+  SOLD: [],
+});

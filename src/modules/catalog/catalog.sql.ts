@@ -1,52 +1,76 @@
-/** A hold whose deadline passed counts as AVAILABLE in every read, before the sweeper gets to it. */
-const SEAT_IS_FREE = `(s.status = 'AVAILABLE' OR (s.status = 'HELD' AND s.hold_expires_at <= $2))`;
+import { statement } from '../../shared/sql.js';
+import { effectiveSeatStatusSql } from './catalog.rules.js';
+import type { SeatStatus, SeatType } from './catalog.schemas.js';
 
-export const listEnabledEvents = `
-  SELECT e.id, e.code, e.name, e.description, c.name AS category
-  FROM events e LEFT JOIN categories c ON c.id = e.category_id
+interface EventRow {
+  id: string;
+  code: string;
+  name: string;
+  description: string;
+  category: string | null;
+  enabled: boolean;
+}
+
+interface ScheduleRow {
+  id: string;
+  eventId: string;
+  startAt: Date;
+  endAt: Date;
+  totalSeats: number;
+  availableSeats: number;
+}
+
+const eventColumns = `e.id, e.code, e.name, e.description, e.enabled, c.name AS category
+  FROM events e LEFT JOIN categories c ON c.id = e.category_id`;
+
+export const listEnabledEvents = statement<Record<never, never>, EventRow>(`
+  SELECT ${eventColumns}
   WHERE e.enabled
-  ORDER BY e.created_at, e.code`;
+  ORDER BY e.created_at, e.code`);
 
-export const findEvent = `
-  SELECT e.id, e.code, e.name, e.description, e.enabled, c.name AS category
-  FROM events e LEFT JOIN categories c ON c.id = e.category_id
-  WHERE e.id = $1`;
+export const findEvent = statement<{ eventId: string }, EventRow>(`SELECT ${eventColumns} WHERE e.id = :eventId`);
 
-export const listSchedulesWithAvailability = `
-  SELECT sc.id, sc.event_id, sc.start_at, sc.end_at,
-         count(s.id) AS total_seats,
-         count(s.id) FILTER (WHERE ${SEAT_IS_FREE}) AS available_seats
+export const findEventByCode = statement<{ code: string }, { id: string }>(`SELECT id FROM events WHERE code = :code`);
+
+export const listSchedulesWithAvailability = statement<{ eventId: string; now: Date }, ScheduleRow>(`
+  SELECT sc.id, sc.event_id AS "eventId", sc.start_at AS "startAt", sc.end_at AS "endAt",
+         count(s.id) AS "totalSeats",
+         count(s.id) FILTER (WHERE ${effectiveSeatStatusSql('s')} = 'AVAILABLE') AS "availableSeats"
   FROM schedules sc LEFT JOIN seats s ON s.schedule_id = sc.id
-  WHERE sc.event_id = $1
+  WHERE sc.event_id = :eventId
   GROUP BY sc.id
-  ORDER BY sc.start_at`;
+  ORDER BY sc.start_at`);
 
-export const findScheduleEvent = `SELECT event_id FROM schedules WHERE id = $1`;
+export const findScheduleEvent = statement<{ scheduleId: string }, { eventId: string }>(
+  `SELECT event_id AS "eventId" FROM schedules WHERE id = :scheduleId`,
+);
 
-export const listSeats = `
-  SELECT s.seat_number, s.seat_type, s.price,
-         CASE WHEN ${SEAT_IS_FREE} THEN 'AVAILABLE' ELSE s.status END AS status
+export const listSeats = statement<
+  { scheduleId: string; now: Date },
+  { seatNumber: number; seatType: SeatType; price: number; status: SeatStatus }
+>(`
+  SELECT s.seat_number AS "seatNumber", s.seat_type AS "seatType", s.price, ${effectiveSeatStatusSql('s')} AS status
   FROM seats s
-  WHERE s.schedule_id = $1
-  ORDER BY s.seat_number`;
+  WHERE s.schedule_id = :scheduleId
+  ORDER BY s.seat_number`);
 
-export const upsertCategory = `
-  INSERT INTO categories (name) VALUES ($1)
+export const upsertCategory = statement<{ name: string }, { id: number }>(`
+  INSERT INTO categories (name) VALUES (:name)
   ON CONFLICT (name) DO UPDATE SET updated_at = categories.updated_at
-  RETURNING id`;
+  RETURNING id`);
 
-export const insertEvent = `
+export const insertEvent = statement<{ categoryId: number | null; code: string; name: string; description: string }, { id: string }>(`
   INSERT INTO events (category_id, code, name, description)
-  VALUES ($1, $2, $3, $4)
+  VALUES (:categoryId, :code, :name, :description)
   ON CONFLICT (code) DO NOTHING
-  RETURNING id`;
+  RETURNING id`);
 
-export const insertSchedule = `
-  INSERT INTO schedules (event_id, start_at, end_at) VALUES ($1, $2, $3)
-  RETURNING id`;
+export const insertSchedule = statement<{ eventId: string; startAt: Date; endAt: Date }, { id: string }>(`
+  INSERT INTO schedules (event_id, start_at, end_at) VALUES (:eventId, :startAt, :endAt)
+  RETURNING id`);
 
-/** All fifty seats in one statement, from parallel arrays. */
-export const insertSeats = `
+/** All of a date's seats in one statement, from parallel arrays. */
+export const insertSeats = statement<{ scheduleId: string; numbers: number[]; types: SeatType[]; prices: number[] }>(`
   INSERT INTO seats (schedule_id, seat_number, seat_type, price)
-  SELECT $1, number, seat_type, price
-  FROM unnest($2::smallint[], $3::text[], $4::bigint[]) AS plan(number, seat_type, price)`;
+  SELECT :scheduleId, number, seat_type, price
+  FROM unnest(:numbers::smallint[], :types::text[], :prices::bigint[]) AS plan(number, seat_type, price)`);

@@ -2,42 +2,22 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../shared/clock.js';
 import type { Database, Queryable } from '../../shared/db.js';
 import { findStoredOutcome, runIdempotent, unwrap, type IdempotencyScope, type Outcome } from '../../shared/idempotency.js';
-import type { QueueAccess, QueueService } from '../queue/queue.service.js';
+import type { Buyer } from '../queue/buyer.js';
 import { payability } from '../reservation/reservation.rules.js';
-import type { ReservationRow, ReservationService } from '../reservation/reservation.service.js';
+import type { ReservationRecord, ReservationService } from '../reservation/reservation.service.js';
 import type { WalletService } from '../wallet/wallet.service.js';
+import type { PaymentStatus, PaymentView } from './payment.schemas.js';
 import * as sql from './payment.sql.js';
 
-export type PaymentStatus = 'SUCCEEDED' | 'FAILED';
-
-export interface PaymentView {
-  id: string;
-  reservationId: string;
-  amount: number;
-  status: PaymentStatus;
-  failureCode: string | null;
-  paidAt: string | null;
-  createdAt: string;
+/** Ends a buyer's queue turn once their purchase is done (the queue module). */
+export interface TurnEnder {
+  complete(buyer: Buyer): Promise<void>;
 }
 
-interface PaymentRow {
-  id: string;
-  reservation_id: string;
-  amount: number;
-  status: PaymentStatus;
-  failure_code: string | null;
-  paid_at: Date | null;
-  created_at: Date;
-}
-
-const toView = (row: PaymentRow): PaymentView => ({
-  id: row.id,
-  reservationId: row.reservation_id,
-  amount: row.amount,
-  status: row.status,
-  failureCode: row.failure_code,
-  paidAt: row.paid_at?.toISOString() ?? null,
-  createdAt: row.created_at.toISOString(),
+const toView = (row: { paidAt: Date | null; createdAt: Date } & Omit<PaymentView, 'paidAt' | 'createdAt'>): PaymentView => ({
+  ...row,
+  paidAt: row.paidAt?.toISOString() ?? null,
+  createdAt: row.createdAt.toISOString(),
 });
 
 const HISTORY_LIMIT = 200;
@@ -57,7 +37,7 @@ export class PaymentService {
     private readonly clock: Clock,
     private readonly reservations: ReservationService,
     private readonly wallet: WalletService,
-    private readonly queue: QueueService,
+    private readonly queue: TurnEnder,
   ) {}
 
   /**
@@ -65,22 +45,16 @@ export class PaymentService {
    * and sells the seat, or does none of it. Outcomes that must stick even though the purchase failed
    * (a FAILED payment and a released hold; an expired hold marked EXPIRED) commit, then surface as errors.
    */
-  async pay(
-    access: QueueAccess,
-    reservationId: string,
-    idempotencyKey?: string,
-  ): Promise<{ payment: PaymentView; replayed: boolean }> {
-    const userId = access.userId;
+  async pay(buyer: Buyer, reservationId: string, idempotencyKey?: string): Promise<{ payment: PaymentView; replayed: boolean }> {
     const now = this.clock.now();
-    const scope = idempotencyKey ? paymentScope(userId, reservationId, idempotencyKey, now) : undefined;
-    let released: ReservationRow | undefined;
-    let sold: ReservationRow | undefined;
+    const scope = idempotencyKey ? paymentScope(buyer.userId, reservationId, idempotencyKey, now) : undefined;
+    let released: ReservationRecord | undefined;
+    let sold: ReservationRecord | undefined;
     const { outcome, replayed } = await this.db.withTx(async (tx) => {
-      const reservation = await this.reservations.findOwned(tx, userId, reservationId);
-      this.queue.assertSameEvent(access, reservation.event_id);
+      const reservation = await this.reservations.findForBuyer(tx, buyer, reservationId);
       return runIdempotent(tx, scope, async (): Promise<Outcome<PaymentView>> => {
         const locked = await this.reservations.lockForUpdate(tx, reservation);
-        const verdict = payability(locked.status, locked.expires_at, now);
+        const verdict = payability(locked.status, locked.expiresAt, now);
         if (verdict === 'NOT_PAYABLE') {
           return { ok: false, code: 'RESERVATION_NOT_PAYABLE', detail: `The reservation is ${locked.status.toLowerCase()}.` };
         }
@@ -92,13 +66,13 @@ export class PaymentService {
           return { ok: false, code: 'RESERVATION_EXPIRED', detail: 'The hold expired before payment.' };
         }
         const paymentId = randomUUID();
-        if (!(await this.wallet.debit(tx, userId, reservation.price, paymentId))) {
-          await this.#record(tx, paymentId, reservation, 'FAILED', 'INSUFFICIENT_BALANCE', null);
+        if (!(await this.wallet.debit(tx, buyer.userId, reservation.price, paymentId))) {
+          await this.#record(tx, paymentId, reservation, 'FAILED', null);
           await this.reservations.releaseHold(tx, reservation, 'CANCELED', now);
           released = reservation;
           return { ok: false, code: 'INSUFFICIENT_BALANCE', detail: `The balance does not cover ${reservation.price}; the hold was released.` };
         }
-        const payment = await this.#record(tx, paymentId, reservation, 'SUCCEEDED', null, now);
+        const payment = await this.#record(tx, paymentId, reservation, 'SUCCEEDED', now);
         await this.reservations.confirmSale(tx, reservation, now);
         sold = reservation;
         return { ok: true, value: payment };
@@ -107,7 +81,7 @@ export class PaymentService {
     if (released) await this.reservations.afterRelease(released);
     if (sold) await this.reservations.afterSale(sold);
     const payment = unwrap(outcome);
-    if (!replayed) await this.queue.complete(access);
+    if (!replayed) await this.queue.complete(buyer);
     return { payment, replayed };
   }
 
@@ -120,27 +94,20 @@ export class PaymentService {
   }
 
   async history(userId: string): Promise<PaymentView[]> {
-    const { rows } = await this.db.query<PaymentRow>(sql.listUserPayments, [userId, HISTORY_LIMIT]);
-    return rows.map(toView);
+    return (await sql.listUserPayments.rows(this.db, { userId, limit: HISTORY_LIMIT })).map(toView);
   }
 
-  async #record(
-    tx: Queryable,
-    paymentId: string,
-    reservation: ReservationRow,
-    status: PaymentStatus,
-    failureCode: string | null,
-    paidAt: Date | null,
-  ): Promise<PaymentView> {
-    const { rows } = await tx.query<PaymentRow>(sql.insertPayment, [
+  /** A FAILED payment is always for insufficient balance: the only failure that is recorded rather than refused. */
+  async #record(tx: Queryable, paymentId: string, reservation: ReservationRecord, status: PaymentStatus, paidAt: Date | null): Promise<PaymentView> {
+    const row = await sql.insertPayment.first(tx, {
       paymentId,
-      reservation.user_id,
-      reservation.id,
-      reservation.price,
+      userId: reservation.userId,
+      reservationId: reservation.id,
+      amount: reservation.price,
       status,
-      failureCode,
+      failureCode: status === 'FAILED' ? 'INSUFFICIENT_BALANCE' : null,
       paidAt,
-    ]);
-    return toView(rows[0]!);
+    });
+    return toView(row!);
   }
 }

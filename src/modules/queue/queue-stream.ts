@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { QueueEvents } from './queue-events.js';
-import type { QueueService, QueueView } from './queue.service.js';
+import type { QueueView } from './queue.schemas.js';
+import type { QueueService } from './queue.service.js';
 
 export type StreamMessage = QueueView | { status: 'EXPIRED' };
 

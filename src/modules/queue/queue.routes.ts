@@ -1,40 +1,38 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { authenticatedUser, queueTokenOf } from '../../http/auth.js';
+import { queueTokenOf, userOf, type Guards } from '../../http/auth.js';
+import { bearer, bearerAndQueue, problems, QueueTokenHeader } from '../../http/schemas.js';
 import { limitPerMinute } from '../../http/security.js';
-import { bearer, bearerAndQueue, problems, QueueTokenHeader, Timestamp, Uuid } from '../../http/schemas.js';
-import type { Services } from '../../services.js';
-import type { StreamClient } from './queue-stream.js';
+import type { QueueStreamHub, StreamClient } from './queue-stream.js';
+import { JoinRequest, QueueToken, StreamQuery } from './queue.schemas.js';
+import type { QueueService } from './queue.service.js';
 
-export const QueueTokenView = Type.Object({
-  token: Type.String(),
-  userId: Uuid,
-  eventId: Uuid,
-  status: Type.Union([Type.Literal('WAITING'), Type.Literal('ACTIVE')]),
-  position: Type.Integer({ minimum: 0, description: '1-based place in line while WAITING; 0 once ACTIVE.' }),
-  issuedAt: Timestamp,
-  expiresAt: Timestamp,
-  etaSeconds: Type.Integer({ minimum: 0 }),
-});
+export interface QueueRoutesOptions {
+  queue: QueueService;
+  streams: QueueStreamHub;
+  guards: Guards;
+  joinsPerMinute: number;
+  streamsPerMinute: number;
+}
 
-export const queueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async (app, options) => {
+  const { queue, streams, guards } = options;
+
   app.post(
     '/queue/tokens',
     {
-      config: limitPerMinute(services.config.RATE_LIMIT_QUEUE_JOINS_PER_MINUTE),
+      config: limitPerMinute(options.joinsPerMinute),
+      preHandler: guards.user,
       schema: {
         tags: ['queue'],
         summary: 'Join the waiting room for an event (or get your live token back)',
         security: bearer,
-        body: Type.Object({ eventId: Uuid }, { additionalProperties: false }),
-        response: { 201: QueueTokenView, ...problems(400, 401, 404, 429) },
+        body: JoinRequest,
+        response: { 201: QueueToken, ...problems(400, 401, 404, 429) },
       },
     },
-    async (request, reply) => {
-      const userId = authenticatedUser(request, services.users);
-      return reply.status(201).send(await services.queue.join(userId, request.body.eventId));
-    },
+    async (request, reply) => reply.status(201).send(await queue.join(userOf(request), request.body.eventId)),
   );
 
   app.get(
@@ -44,15 +42,16 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
         tags: ['queue'],
         summary: 'Position, status and ETA for a queue token (poll this, or use the stream)',
         headers: QueueTokenHeader,
-        response: { 200: QueueTokenView, ...problems(401) },
+        response: { 200: QueueToken, ...problems(401) },
       },
     },
-    async (request) => services.queue.current(queueTokenOf(request)),
+    async (request) => queue.current(queueTokenOf(request)),
   );
 
   app.delete(
     '/queue/tokens/current',
     {
+      preHandler: guards.user,
       schema: {
         tags: ['queue'],
         summary: 'Leave the line: the token expires and everyone behind moves up',
@@ -63,8 +62,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       },
     },
     async (request, reply) => {
-      const userId = authenticatedUser(request, services.users);
-      await services.queue.leave(queueTokenOf(request), userId);
+      await queue.leave(queueTokenOf(request), userOf(request));
       return reply.status(204).send(null);
     },
   );
@@ -73,13 +71,13 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     '/queue/tokens/current/stream',
     {
       // EventSource sends no bearer: the stream's caller is the user its queue token was issued to.
-      config: limitPerMinute(services.config.RATE_LIMIT_STREAMS_PER_MINUTE, (request) => services.queue.userOf(queueTokenOf(request))),
+      config: limitPerMinute(options.streamsPerMinute, (request) => queue.userOf(queueTokenOf(request))),
       schema: {
         tags: ['queue'],
         summary: 'Server-Sent Events: the same object as /current, pushed whenever it changes',
         description:
           'Each `data:` line is a queue token view; `{"status":"EXPIRED"}` ends the stream. EventSource cannot set headers, so the token may come as `?token=`. Comment lines are heartbeats. An open stream counts as polling. A token keeps at most `QUEUE_STREAMS_PER_TOKEN` streams; a newer one ends the oldest.',
-        querystring: Type.Object({ token: Type.Optional(Type.String()) }),
+        querystring: StreamQuery,
         headers: QueueTokenHeader,
         response: { 200: { content: { 'text/event-stream': { schema: Type.String() } } }, ...problems(401, 429) },
       },
@@ -90,14 +88,14 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       // one left behind by a client gone during the read would keep an abandoned slot alive.
       let client: StreamClient | undefined;
       raw.on('close', () => {
-        if (client) services.queueStreams.remove(client);
+        if (client) streams.remove(client);
       });
-      const first = await services.queue.current(queueTokenOf(request));
+      const first = await queue.current(queueTokenOf(request));
       reply.hijack();
       if (raw.destroyed) return;
       // During shutdown the hub ends the stream at once; the socket must close with it, since the
       // server closed its idle connections before this one became idle and would wait for it.
-      const closing = !services.queueStreams.accepting;
+      const closing = !streams.accepting;
       raw.writeHead(200, {
         // Headers set by hooks so far (security headers) would be lost with the hijack otherwise.
         ...(reply.getHeaders() as OutgoingHttpHeaders),
@@ -121,7 +119,7 @@ export const queueRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
           raw.end();
         },
       };
-      services.queueStreams.add(client, first);
+      streams.add(client, first);
     },
   );
 };

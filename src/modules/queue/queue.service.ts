@@ -4,7 +4,9 @@ import type { Clock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
 import type { TokenClaims, TokenSigner } from '../../shared/signed-token.js';
 import { AdmissionRateMeter, estimateWaitSeconds } from './admission-rate.js';
+import type { Buyer } from './buyer.js';
 import type { QueueEvents } from './queue-events.js';
+import type { QueueView } from './queue.schemas.js';
 import type { AdmissionPolicy, AdmissionStep, EntryRef, QueueStats, QueueTicket, WaitingRoom } from './waiting-room.js';
 
 interface QueueTokenClaims extends TokenClaims {
@@ -14,24 +16,6 @@ interface QueueTokenClaims extends TokenClaims {
   eid: string;
 }
 
-/** What a verified, admitted queue token grants: the right to buy for one event. */
-export interface QueueAccess {
-  tokenId: string;
-  userId: string;
-  eventId: string;
-}
-
-export interface QueueView {
-  token: string;
-  userId: string;
-  eventId: string;
-  status: 'WAITING' | 'ACTIVE';
-  /** 1-based place in line while WAITING; 0 once ACTIVE. */
-  position: number;
-  issuedAt: string;
-  expiresAt: string;
-  etaSeconds: number;
-}
 
 export interface QueueDeps {
   room: WaitingRoom;
@@ -92,7 +76,7 @@ export class QueueService {
    * The guard every buying endpoint runs: the token must be genuine, unexpired, the caller's own and
    * admitted. The call counts as activity and keeps the slot alive.
    */
-  async authorize(token: string | undefined, userId: string): Promise<QueueAccess> {
+  async authorize(token: string | undefined, userId: string): Promise<Buyer> {
     return this.#admitted(this.#verifyOwn(token, userId));
   }
 
@@ -102,14 +86,8 @@ export class QueueService {
   }
 
   /** The guard for reads that need no identity beyond the token itself (the seat map). */
-  async authorizeToken(token: string | undefined): Promise<QueueAccess> {
+  async authorizeToken(token: string | undefined): Promise<Buyer> {
     return this.#admitted(this.#verify(token));
-  }
-
-  assertSameEvent(access: QueueAccess, eventId: string): void {
-    if (access.eventId !== eventId) {
-      throw new AppError('QUEUE_TOKEN_INVALID', 'The queue token was issued for another event.', { status: 403 });
-    }
   }
 
   /** The holder gives up their place (waiting or admitted); people behind move up at once. */
@@ -125,14 +103,14 @@ export class QueueService {
    * Ends the user's turn after a purchase: the token expires and the slot goes to the next in line.
    * Best effort: the purchase has already committed, and an entry left behind lapses after inactivity.
    */
-  async complete(access: QueueAccess): Promise<void> {
+  async complete(buyer: Buyer): Promise<void> {
     const { room, clock, policy, log } = this.deps;
     try {
-      await room.complete(access.eventId, access.userId, access.tokenId);
+      await room.complete(buyer.eventId, buyer.userId, buyer.tokenId);
       // The freed slot goes to the next in line now, not at the scheduler's next tick.
-      await this.#announce(access.eventId, await room.admit(access.eventId, clock.now().getTime(), policy));
+      await this.#announce(buyer.eventId, await room.admit(buyer.eventId, clock.now().getTime(), policy));
     } catch (error) {
-      log.warn({ err: error, eventId: access.eventId }, 'could not end the queue entry; it will lapse when idle');
+      log.warn({ err: error, eventId: buyer.eventId }, 'could not end the queue entry; it will lapse when idle');
     }
   }
 
@@ -169,7 +147,7 @@ export class QueueService {
     });
   }
 
-  async #admitted(claims: QueueTokenClaims): Promise<QueueAccess> {
+  async #admitted(claims: QueueTokenClaims): Promise<Buyer> {
     const { room, clock, policy } = this.deps;
     const [state] = await room.touch(claims.eid, [refOf(claims)], clock.now().getTime(), policy);
     if (!state || state.status === 'EXPIRED') throw expired();

@@ -1,53 +1,44 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { authenticatedUser, queueTokenOf } from '../../http/auth.js';
+import { buyerOf, userOf, type Guards } from '../../http/auth.js';
+import { bearer, bearerAndQueue, IdParams, problems, QueueTokenHeader } from '../../http/schemas.js';
 import { limitPerMinute } from '../../http/security.js';
-import { bearer, bearerAndQueue, IdParams, Money, Nullable, problems, QueueTokenHeader, Timestamp, Uuid } from '../../http/schemas.js';
-import type { Services } from '../../services.js';
+import type { CatalogService } from '../catalog/catalog.service.js';
+import { HoldRequest, Reservation } from './reservation.schemas.js';
+import type { ReservationService } from './reservation.service.js';
 
-export const Reservation = Type.Object({
-  id: Uuid,
-  scheduleId: Uuid,
-  seatNumber: Type.Integer(),
-  seatType: Type.Union([Type.Literal('STANDARD'), Type.Literal('VIP'), Type.Literal('STANDING')]),
-  status: Type.Union([Type.Literal('PENDING'), Type.Literal('CONFIRMED'), Type.Literal('CANCELED'), Type.Literal('EXPIRED')]),
-  price: Money,
-  reservedAt: Timestamp,
-  expiresAt: Timestamp,
-  confirmedAt: Nullable(Timestamp),
-  canceledAt: Nullable(Timestamp),
-});
+export interface ReservationRoutesOptions {
+  reservations: ReservationService;
+  catalog: Pick<CatalogService, 'eventOfSchedule'>;
+  guards: Guards;
+  holdsPerMinute: number;
+  cancelsPerMinute: number;
+}
 
-export const reservationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
-  const { users, queue, catalog, reservations } = services;
+export const reservationRoutes: FastifyPluginAsyncTypebox<ReservationRoutesOptions> = async (app, options) => {
+  const { reservations, catalog, guards } = options;
 
   app.post(
     '/reservations',
     {
-      config: limitPerMinute(services.config.RATE_LIMIT_HOLDS_PER_MINUTE),
+      config: limitPerMinute(options.holdsPerMinute),
+      preHandler: guards.buyer((request) => catalog.eventOfSchedule((request.body as { scheduleId: string }).scheduleId)),
       schema: {
         tags: ['reservations'],
         summary: 'Hold a seat (for HOLD_TTL_SECONDS) until it is paid',
         security: bearerAndQueue,
         headers: QueueTokenHeader,
-        body: Type.Object(
-          { scheduleId: Uuid, seatNumber: Type.Integer({ minimum: 1, maximum: 50 }) },
-          { additionalProperties: false },
-        ),
+        body: HoldRequest,
         response: { 201: Reservation, ...problems(400, 401, 403, 404, 409, 429) },
       },
     },
-    async (request, reply) => {
-      const userId = authenticatedUser(request, users);
-      const access = await queue.authorize(queueTokenOf(request), userId);
-      queue.assertSameEvent(access, await catalog.eventOfSchedule(request.body.scheduleId));
-      return reply.status(201).send(await reservations.hold(userId, request.body.scheduleId, request.body.seatNumber));
-    },
+    async (request, reply) => reply.status(201).send(await reservations.hold(buyerOf(request), request.body.scheduleId, request.body.seatNumber)),
   );
 
   app.get(
     '/reservations/:id',
     {
+      preHandler: guards.user,
       schema: {
         tags: ['reservations'],
         summary: 'One of your reservations',
@@ -56,13 +47,14 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ services: Services }
         response: { 200: Reservation, ...problems(400, 401, 403, 404) },
       },
     },
-    async (request) => reservations.get(authenticatedUser(request, users), request.params.id),
+    async (request) => reservations.get(userOf(request), request.params.id),
   );
 
   app.delete(
     '/reservations/:id',
     {
-      config: limitPerMinute(services.config.RATE_LIMIT_CANCELS_PER_MINUTE),
+      config: limitPerMinute(options.cancelsPerMinute),
+      preHandler: guards.user,
       schema: {
         tags: ['reservations'],
         summary: 'Cancel your pending hold; the seat is released at once',
@@ -71,12 +63,13 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ services: Services }
         response: { 200: Reservation, ...problems(400, 401, 403, 404, 409, 410, 429) },
       },
     },
-    async (request) => reservations.cancel(authenticatedUser(request, users), request.params.id),
+    async (request) => reservations.cancel(userOf(request), request.params.id),
   );
 
   app.get(
     '/users/me/reservations',
     {
+      preHandler: guards.user,
       schema: {
         tags: ['reservations'],
         summary: 'Your reservations, newest first',
@@ -84,6 +77,6 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<{ services: Services }
         response: { 200: Type.Array(Reservation), ...problems(401) },
       },
     },
-    async (request) => reservations.listForUser(authenticatedUser(request, users)),
+    async (request) => reservations.listForUser(userOf(request)),
   );
 };

@@ -1,22 +1,26 @@
-export type ReservationStatus = 'PENDING' | 'CONFIRMED' | 'CANCELED' | 'EXPIRED';
+import { StateMachine } from '../../shared/state-machine.js';
+import { isLapsed } from '../catalog/catalog.rules.js';
+import type { ReservationStatus } from './reservation.schemas.js';
 
 /**
- * Every move a reservation can make, and nothing else. PENDING is the hold; the other three are final.
- * SQL updates also guard on the current status, so a transition the table forbids cannot happen in a race.
+ * Reservation: PENDING (the hold) → CONFIRMED (paid) | CANCELED (by the buyer or a failed payment) |
+ * EXPIRED (lapsed). Services assert moves against this table; the SQL guards on it too, so a move it
+ * does not list cannot happen in a race either.
  */
-export const reservationTransitions: Record<ReservationStatus, readonly ReservationStatus[]> = {
+export const reservationMachine = new StateMachine<ReservationStatus>('reservation', {
   PENDING: ['CONFIRMED', 'CANCELED', 'EXPIRED'],
   CONFIRMED: [],
   CANCELED: [],
   EXPIRED: [],
-};
+});
 
-export const canTransition = (from: ReservationStatus, to: ReservationStatus): boolean =>
-  reservationTransitions[from].includes(to);
+export const reservationTransitions = reservationMachine.transitions;
+
+export const canTransition = (from: ReservationStatus, to: ReservationStatus): boolean => reservationMachine.can(from, to);
 
 /** A PENDING hold past its deadline is expired, whether or not the sweeper has marked it yet. */
 export function effectiveStatus(status: ReservationStatus, expiresAt: Date, now: Date): ReservationStatus {
-  return status === 'PENDING' && expiresAt <= now ? 'EXPIRED' : status;
+  return status === 'PENDING' && isLapsed(expiresAt, now) ? 'EXPIRED' : status;
 }
 
 export type PayabilityVerdict = 'PAYABLE' | 'EXPIRED' | 'NOT_PAYABLE';
@@ -24,7 +28,6 @@ export type PayabilityVerdict = 'PAYABLE' | 'EXPIRED' | 'NOT_PAYABLE';
 /** Whether a reservation in this state can be paid now. */
 export function payability(status: ReservationStatus, expiresAt: Date, now: Date): PayabilityVerdict {
   const effective = effectiveStatus(status, expiresAt, now);
-  if (effective === 'PENDING') return 'PAYABLE';
   if (effective === 'EXPIRED') return 'EXPIRED';
-  return 'NOT_PAYABLE';
+  return reservationMachine.can(effective, 'CONFIRMED') ? 'PAYABLE' : 'NOT_PAYABLE';
 }

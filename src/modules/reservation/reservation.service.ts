@@ -3,41 +3,14 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
 import type { Database, Queryable } from '../../shared/db.js';
 import { AppError } from '../../shared/errors.js';
-import type { SeatType } from '../catalog/catalog.rules.js';
-import { effectiveStatus, type ReservationStatus } from './reservation.rules.js';
+import { assertBuyerFor, type Buyer } from '../queue/buyer.js';
+import { effectiveStatus, reservationMachine } from './reservation.rules.js';
+import type { ReservationStatus, ReservationView } from './reservation.schemas.js';
 import * as sql from './reservation.sql.js';
+import type { ReservationRecord } from './reservation.sql.js';
 import { seatLockKey, type SeatLocks } from './seat-locks.js';
 
-export interface ReservationRow {
-  id: string;
-  user_id: string;
-  schedule_id: string;
-  seat_id: string;
-  seat_number: number;
-  seat_type: SeatType;
-  price: number;
-  status: ReservationStatus;
-  reserved_at: Date;
-  expires_at: Date;
-  confirmed_at: Date | null;
-  canceled_at: Date | null;
-  event_id: string;
-  /** The date's end: how long a sold seat stays refused in the fast path. */
-  schedule_end_at: Date;
-}
-
-export interface ReservationView {
-  id: string;
-  scheduleId: string;
-  seatNumber: number;
-  seatType: SeatType;
-  status: ReservationStatus;
-  price: number;
-  reservedAt: string;
-  expiresAt: string;
-  confirmedAt: string | null;
-  canceledAt: string | null;
-}
+export type { ReservationRecord };
 
 export interface HoldSettings {
   holdTtlMs: number;
@@ -45,6 +18,8 @@ export interface HoldSettings {
 }
 
 const RESERVATION_LIST_LIMIT = 100;
+
+const seatTaken = (seatNumber: number) => new AppError('SEAT_UNAVAILABLE', `Seat ${seatNumber} is held or sold.`);
 
 export class ReservationService {
   constructor(
@@ -56,42 +31,35 @@ export class ReservationService {
   ) {}
 
   /**
-   * Holds a seat for the user. The Redis lock turns away the crowd behind a taken seat without a
+   * Holds a seat for the buyer. The Redis lock turns away the crowd behind a taken seat without a
    * database round trip; the conditional UPDATE and the one-live-reservation index decide the winner.
    */
-  async hold(userId: string, scheduleId: string, seatNumber: number): Promise<ReservationView> {
+  async hold(buyer: Buyer, scheduleId: string, seatNumber: number): Promise<ReservationView> {
+    const { userId } = buyer;
     const now = this.clock.now();
     const expiresAt = new Date(now.getTime() + this.settings.holdTtlMs);
     const reservationId = randomUUID();
     const lockKey = seatLockKey(scheduleId, seatNumber);
-    if (!(await this.#tryLock(lockKey, reservationId, now))) {
-      throw new AppError('SEAT_UNAVAILABLE', `Seat ${seatNumber} is held or sold.`);
-    }
+    if (!(await this.#tryLock(lockKey, reservationId, now))) throw seatTaken(seatNumber);
     try {
       const seat = await this.db.withTx(async (tx) => {
-        await tx.query(sql.lockUser, [userId]);
-        const { rows: holds } = await tx.query<{ holds: number }>(sql.countLiveHolds, [userId, now]);
-        if (holds[0]!.holds >= this.settings.maxHoldsPerUser) {
+        await sql.lockUser.count(tx, { userId });
+        // Rule "at most HOLD_MAX_PER_USER live holds", decided under the user's row lock.
+        const [{ holds } = { holds: 0 }] = await sql.countLiveHolds.rows(tx, { userId, now });
+        if (holds >= this.settings.maxHoldsPerUser) {
           throw new AppError('HOLD_LIMIT_REACHED', `At most ${this.settings.maxHoldsPerUser} seats can be held at once.`);
         }
-        const { rows } = await tx.query<{ id: string; seat_type: SeatType; price: number }>(sql.holdSeat, [
-          scheduleId,
-          seatNumber,
-          userId,
-          now,
-          expiresAt,
-        ]);
-        const held = rows[0];
+        const held = await sql.holdSeat.first(tx, { scheduleId, seatNumber, userId, now, expiresAt });
         if (!held) throw await this.#whyNotHeld(tx, scheduleId, seatNumber);
-        await tx.query(sql.expireLapsedReservation, [held.id, now]);
-        await tx.query(sql.insertReservation, [reservationId, userId, held.id, scheduleId, held.price, now, expiresAt]);
+        await sql.expireLapsedReservation.count(tx, { seatId: held.id, now });
+        await sql.insertReservation.count(tx, { reservationId, userId, seatId: held.id, scheduleId, price: held.price, now, expiresAt });
         return held;
       });
       return {
         id: reservationId,
         scheduleId,
         seatNumber,
-        seatType: seat.seat_type,
+        seatType: seat.seatType,
         status: 'PENDING',
         price: seat.price,
         reservedAt: now.toISOString(),
@@ -110,7 +78,7 @@ export class ReservationService {
   }
 
   async listForUser(userId: string): Promise<ReservationView[]> {
-    const { rows } = await this.db.query<ReservationRow>(sql.listUserReservations, [userId, RESERVATION_LIST_LIMIT]);
+    const rows = await sql.listUserReservations.rows(this.db, { userId, limit: RESERVATION_LIST_LIMIT });
     return rows.map((row) => this.#toView(row));
   }
 
@@ -120,31 +88,37 @@ export class ReservationService {
     const reservation = await this.db.withTx(async (tx) => {
       const row = await this.findOwned(tx, userId, reservationId);
       const locked = await this.lockForUpdate(tx, row);
-      const status = effectiveStatus(locked.status, locked.expires_at, now);
+      const status = effectiveStatus(locked.status, locked.expiresAt, now);
       if (status === 'EXPIRED') throw new AppError('RESERVATION_EXPIRED', 'The hold has already expired.');
-      if (status !== 'PENDING') throw new AppError('RESERVATION_NOT_CANCELABLE', `A ${status} reservation cannot be canceled.`);
+      reservationMachine.assert(status, 'CANCELED', 'RESERVATION_NOT_CANCELABLE');
       await this.releaseHold(tx, row, 'CANCELED', now);
       return row;
     });
-    await this.#unlock(seatLockKey(reservation.schedule_id, reservation.seat_number), reservation.id);
+    await this.afterRelease(reservation);
     return this.get(userId, reservationId);
+  }
+
+  /** The buyer's own reservation for the event their queue token admits them to. */
+  async findForBuyer(tx: Queryable, buyer: Buyer, reservationId: string): Promise<ReservationRecord> {
+    const row = await this.findOwned(tx, buyer.userId, reservationId);
+    assertBuyerFor(buyer, row.eventId);
+    return row;
   }
 
   /**
    * Locks the reservation's seat, then the reservation (the project's lock order), and returns the
    * reservation's current state as seen under those locks.
    */
-  async lockForUpdate(tx: Queryable, row: ReservationRow): Promise<{ status: ReservationStatus; expires_at: Date }> {
-    await tx.query(sql.lockSeat, [row.seat_id]);
-    const { rows } = await tx.query<{ status: ReservationStatus; expires_at: Date }>(sql.lockReservation, [row.id]);
-    return rows[0]!;
+  async lockForUpdate(tx: Queryable, row: ReservationRecord): Promise<{ status: ReservationStatus; expiresAt: Date }> {
+    await sql.lockSeat.count(tx, { seatId: row.seatId });
+    return (await sql.lockReservation.first(tx, { reservationId: row.id }))!;
   }
 
   /** Confirms a paid hold and sells its seat; the caller holds the locks from lockForUpdate. */
-  async confirmSale(tx: Queryable, row: ReservationRow, now: Date): Promise<void> {
-    const confirmed = await tx.query(sql.confirmReservation, [row.id, now]);
-    const sold = await tx.query(sql.sellSeat, [row.seat_id, row.user_id, now]);
-    if (confirmed.rowCount !== 1 || sold.rowCount !== 1) {
+  async confirmSale(tx: Queryable, row: ReservationRecord, now: Date): Promise<void> {
+    const confirmed = await sql.confirmReservation.count(tx, { reservationId: row.id, now });
+    const sold = await sql.sellSeat.count(tx, { seatId: row.seatId, userId: row.userId, now });
+    if (confirmed !== 1 || sold !== 1) {
       // Unreachable while the row locks hold; if it ever happens, the whole payment rolls back.
       throw new Error(`reservation ${row.id} and its seat disagree; payment rolled back`);
     }
@@ -154,24 +128,24 @@ export class ReservationService {
    * Ends a pending hold (canceled by the user or a failed payment, or expired) and frees its seat.
    * The caller holds the seat and reservation row locks.
    */
-  async releaseHold(tx: Queryable, row: ReservationRow, outcome: 'CANCELED' | 'EXPIRED', now: Date): Promise<void> {
-    await tx.query(sql.closeReservation, [row.id, outcome, now]);
-    await tx.query(sql.releaseSeat, [row.seat_id, now]);
+  async releaseHold(tx: Queryable, row: ReservationRecord, outcome: 'CANCELED' | 'EXPIRED', now: Date): Promise<void> {
+    await sql.closeReservation.count(tx, { reservationId: row.id, outcome, now });
+    await sql.releaseSeat.count(tx, { seatId: row.seatId, now });
   }
 
   /** Frees the fast-path lock once the database has released the seat. */
-  async afterRelease(row: ReservationRow): Promise<void> {
-    await this.#unlock(seatLockKey(row.schedule_id, row.seat_number), row.id);
+  async afterRelease(row: ReservationRecord): Promise<void> {
+    await this.#unlock(seatLockKey(row.scheduleId, row.seatNumber), row.id);
   }
 
   /**
    * After a sale commits, the seat's lock becomes a sold marker until the date ends, so attempts on the
    * seat keep being turned away without a database round trip once the hold's deadline has passed.
    */
-  async afterSale(row: ReservationRow): Promise<void> {
-    const key = seatLockKey(row.schedule_id, row.seat_number);
+  async afterSale(row: ReservationRecord): Promise<void> {
+    const key = seatLockKey(row.scheduleId, row.seatNumber);
     try {
-      if (!(await this.locks.markSold(key, row.id, row.schedule_end_at.getTime(), this.clock.now().getTime()))) {
+      if (!(await this.locks.markSold(key, row.id, row.scheduleEndAt.getTime(), this.clock.now().getTime()))) {
         this.log.info({ key }, 'seat lock taken by another request; the database alone refuses the sold seat');
       }
     } catch (error) {
@@ -181,11 +155,10 @@ export class ReservationService {
   }
 
   /** The reservation if it exists and belongs to the user: NOT_FOUND or FORBIDDEN otherwise. */
-  async findOwned(db: Queryable, userId: string, reservationId: string): Promise<ReservationRow> {
-    const { rows } = await db.query<ReservationRow>(sql.findReservation, [reservationId]);
-    const row = rows[0];
+  async findOwned(db: Queryable, userId: string, reservationId: string): Promise<ReservationRecord> {
+    const row = await sql.findReservation.first(db, { reservationId });
     if (!row) throw new AppError('NOT_FOUND', `Reservation ${reservationId} was not found.`);
-    if (row.user_id !== userId) throw new AppError('FORBIDDEN', 'The reservation belongs to another user.');
+    if (row.userId !== userId) throw new AppError('FORBIDDEN', 'The reservation belongs to another user.');
     return row;
   }
 
@@ -193,17 +166,16 @@ export class ReservationService {
   async sweepLapsedHolds(batchSize = 500): Promise<number> {
     let released = 0;
     for (;;) {
-      const { rows } = await this.db.query(sql.sweepLapsedHolds, [this.clock.now(), batchSize]);
+      const rows = await sql.sweepLapsedHolds.rows(this.db, { now: this.clock.now(), batchSize });
       released += rows.length;
       if (rows.length < batchSize) return released;
     }
   }
 
   async #whyNotHeld(tx: Queryable, scheduleId: string, seatNumber: number): Promise<AppError> {
-    const { rows } = await tx.query(sql.seatExists, [scheduleId, seatNumber]);
-    return rows.length === 0
+    return (await sql.seatExists.count(tx, { scheduleId, seatNumber })) === 0
       ? new AppError('NOT_FOUND', `Seat ${seatNumber} of schedule ${scheduleId} was not found.`)
-      : new AppError('SEAT_UNAVAILABLE', `Seat ${seatNumber} is held or sold.`);
+      : seatTaken(seatNumber);
   }
 
   /** A lock store that is down must not stop sales: the database still decides, only more slowly. */
@@ -222,18 +194,18 @@ export class ReservationService {
     });
   }
 
-  #toView(row: ReservationRow): ReservationView {
+  #toView(row: ReservationRecord): ReservationView {
     return {
       id: row.id,
-      scheduleId: row.schedule_id,
-      seatNumber: row.seat_number,
-      seatType: row.seat_type,
-      status: effectiveStatus(row.status, row.expires_at, this.clock.now()),
+      scheduleId: row.scheduleId,
+      seatNumber: row.seatNumber,
+      seatType: row.seatType,
+      status: effectiveStatus(row.status, row.expiresAt, this.clock.now()),
       price: row.price,
-      reservedAt: row.reserved_at.toISOString(),
-      expiresAt: row.expires_at.toISOString(),
-      confirmedAt: row.confirmed_at?.toISOString() ?? null,
-      canceledAt: row.canceled_at?.toISOString() ?? null,
+      reservedAt: row.reservedAt.toISOString(),
+      expiresAt: row.expiresAt.toISOString(),
+      confirmedAt: row.confirmedAt?.toISOString() ?? null,
+      canceledAt: row.canceledAt?.toISOString() ?? null,
     };
   }
 }

@@ -1,97 +1,139 @@
+import { statement } from '../../shared/sql.js';
+import { effectiveSeatStatusSql, lapsedSql, seatMachine } from '../catalog/catalog.rules.js';
+import type { SeatType } from '../catalog/catalog.schemas.js';
+import { reservationMachine } from './reservation.rules.js';
+import type { ReservationStatus } from './reservation.schemas.js';
+
 /**
  * Lock order, everywhere a transaction takes more than one row: user → seat → reservation → wallet.
  * One order means two transactions can wait for each other but never deadlock.
  */
 
-const reservationColumns = `
-  r.id, r.user_id, r.schedule_id, r.seat_id, s.seat_number, s.seat_type, r.price, r.status,
-  r.reserved_at, r.expires_at, r.confirmed_at, r.canceled_at, sc.event_id, sc.end_at AS schedule_end_at`;
+/** A reservation with what its callers need of its seat and date. */
+export interface ReservationRecord {
+  id: string;
+  userId: string;
+  scheduleId: string;
+  seatId: string;
+  seatNumber: number;
+  seatType: SeatType;
+  price: number;
+  status: ReservationStatus;
+  reservedAt: Date;
+  expiresAt: Date;
+  confirmedAt: Date | null;
+  canceledAt: Date | null;
+  eventId: string;
+  /** The date's end: how long a sold seat stays refused in the fast path. */
+  scheduleEndAt: Date;
+}
 
-const reservationJoins = `
+const reservationColumns = `
+  r.id, r.user_id AS "userId", r.schedule_id AS "scheduleId", r.seat_id AS "seatId", s.seat_number AS "seatNumber",
+  s.seat_type AS "seatType", r.price, r.status, r.reserved_at AS "reservedAt", r.expires_at AS "expiresAt",
+  r.confirmed_at AS "confirmedAt", r.canceled_at AS "canceledAt", sc.event_id AS "eventId", sc.end_at AS "scheduleEndAt"
   FROM reservations r
   JOIN seats s ON s.id = r.seat_id
   JOIN schedules sc ON sc.id = r.schedule_id`;
 
-export const findReservation = `SELECT ${reservationColumns} ${reservationJoins} WHERE r.id = $1`;
+export const findReservation = statement<{ reservationId: string }, ReservationRecord>(
+  `SELECT ${reservationColumns} WHERE r.id = :reservationId`,
+);
 
-export const listUserReservations = `
-  SELECT ${reservationColumns} ${reservationJoins}
-  WHERE r.user_id = $1
+export const listUserReservations = statement<{ userId: string; limit: number }, ReservationRecord>(`
+  SELECT ${reservationColumns}
+  WHERE r.user_id = :userId
   ORDER BY r.reserved_at DESC
-  LIMIT $2`;
+  LIMIT :limit`);
 
 /** Serializes one user's holds so the per-user cap cannot be raced past. */
-export const lockUser = `SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE`;
+export const lockUser = statement<{ userId: string }>(`SELECT id FROM users WHERE id = :userId FOR NO KEY UPDATE`);
 
-export const countLiveHolds = `
+export const countLiveHolds = statement<{ userId: string; now: Date }, { holds: number }>(`
   SELECT count(*) AS holds FROM reservations
-  WHERE user_id = $1 AND status = 'PENDING' AND expires_at > $2`;
+  WHERE user_id = :userId AND status = 'PENDING' AND NOT ${lapsedSql('expires_at')}`);
 
 /**
- * The hold itself: one conditional update decides who gets the seat. The row lock it takes makes
- * every other contender wait and then re-check the condition, which no longer holds for them.
+ * Rule "one buyer per seat", first word: one conditional update decides who gets the seat. The row lock
+ * it takes makes every other contender wait and then re-check the condition, which no longer holds.
  */
-export const holdSeat = `
+export const holdSeat = statement<
+  { scheduleId: string; seatNumber: number; userId: string; now: Date; expiresAt: Date },
+  { id: string; seatType: SeatType; price: number }
+>(`
   UPDATE seats
-  SET status = 'HELD', held_by = $3, hold_expires_at = $5, updated_at = $4
-  WHERE schedule_id = $1 AND seat_number = $2
-    AND (status = 'AVAILABLE' OR (status = 'HELD' AND hold_expires_at <= $4))
-  RETURNING id, seat_type, price`;
+  SET status = 'HELD', held_by = :userId, hold_expires_at = :expiresAt, updated_at = :now
+  WHERE schedule_id = :scheduleId AND seat_number = :seatNumber
+    AND ${seatMachine.guard(effectiveSeatStatusSql('seats'), 'HELD')}
+  RETURNING id, seat_type AS "seatType", price`);
 
-export const seatExists = `SELECT status FROM seats WHERE schedule_id = $1 AND seat_number = $2`;
+export const seatExists = statement<{ scheduleId: string; seatNumber: number }>(
+  `SELECT status FROM seats WHERE schedule_id = :scheduleId AND seat_number = :seatNumber`,
+);
 
 /** A hold that lapsed without the sweeper noticing is closed before the seat gets a new reservation. */
-export const expireLapsedReservation = `
-  UPDATE reservations SET status = 'EXPIRED', updated_at = $2
-  WHERE seat_id = $1 AND status = 'PENDING' AND expires_at <= $2`;
+export const expireLapsedReservation = statement<{ seatId: string; now: Date }>(`
+  UPDATE reservations SET status = 'EXPIRED', updated_at = :now
+  WHERE seat_id = :seatId AND ${reservationMachine.guard('status', 'EXPIRED')} AND ${lapsedSql('expires_at')}`);
 
-export const insertReservation = `
+export const insertReservation = statement<{
+  reservationId: string;
+  userId: string;
+  seatId: string;
+  scheduleId: string;
+  price: number;
+  now: Date;
+  expiresAt: Date;
+}>(`
   INSERT INTO reservations (id, user_id, seat_id, schedule_id, price, status, reserved_at, expires_at)
-  VALUES ($1, $2, $3, $4, $5, 'PENDING', $6, $7)`;
+  VALUES (:reservationId, :userId, :seatId, :scheduleId, :price, 'PENDING', :now, :expiresAt)`);
 
-export const lockSeat = `SELECT status, held_by FROM seats WHERE id = $1 FOR UPDATE`;
+export const lockSeat = statement<{ seatId: string }>(`SELECT status FROM seats WHERE id = :seatId FOR UPDATE`);
 
-export const lockReservation = `SELECT status, expires_at FROM reservations WHERE id = $1 FOR UPDATE`;
+export const lockReservation = statement<{ reservationId: string }, { status: ReservationStatus; expiresAt: Date }>(
+  `SELECT status, expires_at AS "expiresAt" FROM reservations WHERE id = :reservationId FOR UPDATE`,
+);
 
-export const closeReservation = `
+export const closeReservation = statement<{ reservationId: string; outcome: 'CANCELED' | 'EXPIRED'; now: Date }>(`
   UPDATE reservations
-  SET status = $2, updated_at = $3,
-      canceled_at = CASE WHEN $2 = 'CANCELED' THEN $3::timestamptz END
-  WHERE id = $1 AND status = 'PENDING'`;
+  SET status = :outcome, updated_at = :now,
+      canceled_at = CASE WHEN :outcome = 'CANCELED' THEN :now::timestamptz END
+  WHERE id = :reservationId AND ${reservationMachine.guard('status', 'CANCELED')}`);
 
-export const confirmReservation = `
-  UPDATE reservations SET status = 'CONFIRMED', confirmed_at = $2, updated_at = $2
-  WHERE id = $1 AND status = 'PENDING'`;
+export const confirmReservation = statement<{ reservationId: string; now: Date }>(`
+  UPDATE reservations SET status = 'CONFIRMED', confirmed_at = :now, updated_at = :now
+  WHERE id = :reservationId AND ${reservationMachine.guard('status', 'CONFIRMED')}`);
 
-export const releaseSeat = `
-  UPDATE seats SET status = 'AVAILABLE', held_by = NULL, hold_expires_at = NULL, updated_at = $2
-  WHERE id = $1 AND status = 'HELD'`;
+export const releaseSeat = statement<{ seatId: string; now: Date }>(`
+  UPDATE seats SET status = 'AVAILABLE', held_by = NULL, hold_expires_at = NULL, updated_at = :now
+  WHERE id = :seatId AND ${seatMachine.guard('status', 'AVAILABLE')}`);
 
-export const sellSeat = `
-  UPDATE seats SET status = 'SOLD', hold_expires_at = NULL, updated_at = $3
-  WHERE id = $1 AND status = 'HELD' AND held_by = $2`;
+export const sellSeat = statement<{ seatId: string; userId: string; now: Date }>(`
+  UPDATE seats SET status = 'SOLD', hold_expires_at = NULL, updated_at = :now
+  WHERE id = :seatId AND ${seatMachine.guard('status', 'SOLD')} AND held_by = :userId`);
 
 /**
- * The sweeper's batch: lapsed holds, oldest first, skipping rows another transaction is working on,
- * so any number of instances can sweep at once without waiting on each other or doing work twice.
+ * Rule "hold expiry": the sweeper's batch of lapsed holds, oldest first, skipping rows another
+ * transaction is working on, so any number of instances can sweep at once without waiting on each
+ * other or doing work twice.
  */
-export const sweepLapsedHolds = `
+export const sweepLapsedHolds = statement<{ now: Date; batchSize: number }, { scheduleId: string; seatNumber: number }>(`
   WITH due AS (
     SELECT id FROM seats
-    WHERE status = 'HELD' AND hold_expires_at <= $1
+    WHERE status = 'HELD' AND ${lapsedSql('hold_expires_at')}
     ORDER BY hold_expires_at
-    LIMIT $2
+    LIMIT :batchSize
     FOR UPDATE SKIP LOCKED
   ), released AS (
     UPDATE seats s
-    SET status = 'AVAILABLE', held_by = NULL, hold_expires_at = NULL, updated_at = $1
+    SET status = 'AVAILABLE', held_by = NULL, hold_expires_at = NULL, updated_at = :now
     FROM due WHERE s.id = due.id
     RETURNING s.id, s.schedule_id, s.seat_number
   ), expired AS (
-    UPDATE reservations r SET status = 'EXPIRED', updated_at = $1
+    UPDATE reservations r SET status = 'EXPIRED', updated_at = :now
     FROM released
-    WHERE r.seat_id = released.id AND r.status = 'PENDING' AND r.expires_at <= $1
+    WHERE r.seat_id = released.id AND ${reservationMachine.guard('r.status', 'EXPIRED')} AND ${lapsedSql('r.expires_at')}
     RETURNING r.id
   )
-  SELECT released.schedule_id, released.seat_number, (SELECT count(*) FROM expired) AS expired_count
-  FROM released`;
+  SELECT released.schedule_id AS "scheduleId", released.seat_number AS "seatNumber", (SELECT count(*) FROM expired) AS "expiredCount"
+  FROM released`);

@@ -1,30 +1,37 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
-import { authenticatedUser } from '../../http/auth.js';
+import { userOf, type Guards } from '../../http/auth.js';
+import { bearer, problems } from '../../http/schemas.js';
 import { limitPerMinute } from '../../http/security.js';
-import { bearer, problems, Timestamp, Uuid } from '../../http/schemas.js';
-import type { Services } from '../../services.js';
+import { RegisteredUser, Registration, User } from './users.schemas.js';
+import type { UserService } from './users.service.js';
 
-const User = Type.Object({ id: Uuid, userName: Type.String(), createdAt: Timestamp });
+export interface UserRoutesOptions {
+  users: UserService;
+  guards: Guards;
+  signupsPerMinute: number;
+}
 
-export const userRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, { users, guards, signupsPerMinute }) => {
   app.post(
     '/users',
     {
-      config: limitPerMinute(services.config.RATE_LIMIT_SIGNUPS_PER_MINUTE),
+      config: limitPerMinute(signupsPerMinute),
       schema: {
         tags: ['users'],
         summary: 'Register a user; returns a bearer access token',
-        body: Type.Object({ userName: Type.String({ minLength: 1, maxLength: 64, pattern: '\\S' }) }, { additionalProperties: false }),
-        response: { 201: Type.Composite([User, Type.Object({ accessToken: Type.String() })]), ...problems(400, 429) },
+        body: Registration,
+        response: { 201: RegisteredUser, ...problems(400, 429) },
       },
     },
-    async (request, reply) => reply.status(201).send(await services.users.register(request.body.userName.trim())),
+    async (request, reply) => reply.status(201).send(await users.register(request.body.userName.trim())),
   );
 
   app.get(
     '/users/me',
-    { schema: { tags: ['users'], summary: 'The signed-in user', security: bearer, response: { 200: User, ...problems(401) } } },
-    async (request) => services.users.get(authenticatedUser(request, services.users)),
+    {
+      preHandler: guards.user,
+      schema: { tags: ['users'], summary: 'The signed-in user', security: bearer, response: { 200: User, ...problems(401) } },
+    },
+    async (request) => users.get(userOf(request)),
   );
 };

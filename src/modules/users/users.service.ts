@@ -3,23 +3,19 @@ import type { Database } from '../../shared/db.js';
 import { AppError } from '../../shared/errors.js';
 import type { TokenClaims, TokenSigner } from '../../shared/signed-token.js';
 import type { WalletService } from '../wallet/wallet.service.js';
+import type { RegisteredUserView, UserView } from './users.schemas.js';
+import * as sql from './users.sql.js';
 
 interface AccessTokenClaims extends TokenClaims {
   typ: 'access';
   sub: string;
 }
 
-export interface UserView {
-  id: string;
-  userName: string;
-  createdAt: string;
-}
-
-const insertUser = `INSERT INTO users (user_name) VALUES ($1) RETURNING id, user_name, created_at`;
-const findUser = `SELECT id, user_name, created_at FROM users WHERE id = $1`;
-
-type UserRow = { id: string; user_name: string; created_at: Date };
-const toView = (row: UserRow): UserView => ({ id: row.id, userName: row.user_name, createdAt: row.created_at.toISOString() });
+const toView = (row: { id: string; userName: string; createdAt: Date }): UserView => ({
+  id: row.id,
+  userName: row.userName,
+  createdAt: row.createdAt.toISOString(),
+});
 
 export class UserService {
   constructor(
@@ -31,11 +27,11 @@ export class UserService {
   ) {}
 
   /** Registers a user with an empty wallet and hands back a signed access token. */
-  async register(userName: string): Promise<UserView & { accessToken: string }> {
+  async register(userName: string): Promise<RegisteredUserView> {
     const user = await this.db.withTx(async (tx) => {
-      const { rows } = await tx.query<UserRow>(insertUser, [userName]);
-      await this.wallet.createWallet(tx, rows[0]!.id);
-      return toView(rows[0]!);
+      const [row] = await sql.insertUser.rows(tx, { userName });
+      await this.wallet.createWallet(tx, row!.id);
+      return toView(row!);
     });
     const now = this.clock.now().getTime();
     const accessToken = this.signer.sign<AccessTokenClaims>({ typ: 'access', sub: user.id, iat: now, exp: now + this.accessTokenTtlMs });
@@ -43,9 +39,9 @@ export class UserService {
   }
 
   async get(userId: string): Promise<UserView> {
-    const { rows } = await this.db.query<UserRow>(findUser, [userId]);
-    if (!rows[0]) throw new AppError('NOT_FOUND', 'User not found.');
-    return toView(rows[0]);
+    const row = await sql.findUser.first(this.db, { userId });
+    if (!row) throw new AppError('NOT_FOUND', 'User not found.');
+    return toView(row);
   }
 
   /** The user id an `Authorization: Bearer` header proves; UNAUTHORIZED otherwise. */

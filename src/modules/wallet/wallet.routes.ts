@@ -1,46 +1,43 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { authenticatedUser } from '../../http/auth.js';
+import { userOf, type Guards } from '../../http/auth.js';
+import { bearer, IdempotencyHeader, problems } from '../../http/schemas.js';
 import { limitPerMinute } from '../../http/security.js';
-import { bearer, IdempotencyHeader, Money, Nullable, problems, Timestamp, Uuid } from '../../http/schemas.js';
-import type { Services } from '../../services.js';
-import { MAX_CHARGE_AMOUNT } from './wallet.service.js';
+import { Balance, Charge, LedgerEntry } from './wallet.schemas.js';
+import type { WalletService } from './wallet.service.js';
 
-const Balance = Type.Object({ balance: Money });
+export interface WalletRoutesOptions {
+  wallet: WalletService;
+  guards: Guards;
+  chargesPerMinute: number;
+}
 
-const LedgerEntry = Type.Object({
-  id: Type.Integer(),
-  amount: Type.Integer({ description: 'Positive for charges and refunds, negative for payments.' }),
-  kind: Type.Union([Type.Literal('CHARGE'), Type.Literal('PAYMENT'), Type.Literal('REFUND')]),
-  reference: Nullable(Uuid),
-  createdAt: Timestamp,
-});
-
-export const walletRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
-  const { users, wallet } = services;
-
+export const walletRoutes: FastifyPluginAsyncTypebox<WalletRoutesOptions> = async (app, { wallet, guards, chargesPerMinute }) => {
   app.get(
     '/users/me/balance',
-    { schema: { tags: ['wallet'], summary: 'Your balance', security: bearer, response: { 200: Balance, ...problems(401) } } },
-    async (request) => ({ balance: await wallet.balance(authenticatedUser(request, users)) }),
+    {
+      preHandler: guards.user,
+      schema: { tags: ['wallet'], summary: 'Your balance', security: bearer, response: { 200: Balance, ...problems(401) } },
+    },
+    async (request) => ({ balance: await wallet.balance(userOf(request)) }),
   );
 
   app.post(
     '/users/me/balance/charges',
     {
-      config: limitPerMinute(services.config.RATE_LIMIT_CHARGES_PER_MINUTE),
+      config: limitPerMinute(chargesPerMinute),
+      preHandler: guards.user,
       schema: {
         tags: ['wallet'],
         summary: 'Add money to your balance',
         security: bearer,
         headers: IdempotencyHeader,
-        body: Type.Object({ amount: Type.Integer({ minimum: 1, maximum: MAX_CHARGE_AMOUNT }) }, { additionalProperties: false }),
+        body: Charge,
         response: { 200: Balance, ...problems(400, 401, 409, 429) },
       },
     },
     async (request, reply) => {
-      const userId = authenticatedUser(request, users);
-      const { balance, replayed } = await wallet.charge(userId, request.body.amount, request.headers['idempotency-key']);
+      const { balance, replayed } = await wallet.charge(userOf(request), request.body.amount, request.headers['idempotency-key']);
       if (replayed) reply.header('idempotent-replayed', 'true');
       return { balance };
     },
@@ -49,6 +46,7 @@ export const walletRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   app.get(
     '/users/me/balance/history',
     {
+      preHandler: guards.user,
       schema: {
         tags: ['wallet'],
         summary: 'Your ledger, newest first: every charge and payment',
@@ -56,6 +54,6 @@ export const walletRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         response: { 200: Type.Array(LedgerEntry), ...problems(401) },
       },
     },
-    async (request) => wallet.history(authenticatedUser(request, users)),
+    async (request) => wallet.history(userOf(request)),
   );
 };

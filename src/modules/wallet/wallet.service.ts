@@ -2,20 +2,9 @@ import type { Clock } from '../../shared/clock.js';
 import type { Database, Queryable } from '../../shared/db.js';
 import { AppError } from '../../shared/errors.js';
 import { runIdempotent, unwrap } from '../../shared/idempotency.js';
+import { MAX_CHARGE_AMOUNT, type LedgerEntryView } from './wallet.schemas.js';
 import * as sql from './wallet.sql.js';
 
-export type LedgerKind = 'CHARGE' | 'PAYMENT' | 'REFUND';
-
-export interface LedgerEntryView {
-  id: number;
-  amount: number;
-  kind: LedgerKind;
-  reference: string | null;
-  createdAt: string;
-}
-
-/** The largest single charge, in minor units (100,000.00). */
-export const MAX_CHARGE_AMOUNT = 10_000_000;
 const HISTORY_LIMIT = 200;
 
 export class WalletService {
@@ -25,9 +14,9 @@ export class WalletService {
   ) {}
 
   async balance(userId: string): Promise<number> {
-    const { rows } = await this.db.query<{ balance: number }>(sql.readBalance, [userId]);
-    if (!rows[0]) throw new AppError('NOT_FOUND', 'Wallet not found.');
-    return rows[0].balance;
+    const row = await sql.readBalance.first(this.db, { userId });
+    if (!row) throw new AppError('NOT_FOUND', 'Wallet not found.');
+    return row.balance;
   }
 
   /** Adds money; with an Idempotency-Key a retried charge returns the first result and adds nothing. */
@@ -40,10 +29,10 @@ export class WalletService {
       : undefined;
     const { outcome, replayed } = await this.db.withTx((tx) =>
       runIdempotent(tx, scope, async () => {
-        const { rows } = await tx.query<{ balance: number }>(sql.credit, [userId, amount]);
-        if (!rows[0]) return { ok: false, code: 'NOT_FOUND', detail: 'Wallet not found.' };
-        await tx.query(sql.appendLedger, [userId, amount, 'CHARGE', null]);
-        return { ok: true, value: rows[0].balance };
+        const credited = await sql.credit.first(tx, { userId, amount });
+        if (!credited) return { ok: false, code: 'NOT_FOUND', detail: 'Wallet not found.' };
+        await sql.appendLedger.count(tx, { userId, amount, kind: 'CHARGE', reference: null });
+        return { ok: true, value: credited.balance };
       }),
     );
     return { balance: unwrap(outcome), replayed };
@@ -52,27 +41,18 @@ export class WalletService {
   /** Takes `amount` within the caller's transaction; false when the balance is short (nothing changes). */
   async debit(tx: Queryable, userId: string, amount: number, reference: string): Promise<boolean> {
     if (amount === 0) return true;
-    const { rowCount } = await tx.query(sql.debit, [userId, amount]);
-    if (rowCount === 0) return false;
-    await tx.query(sql.appendLedger, [userId, -amount, 'PAYMENT', reference]);
+    // One debit per payment: the conditional UPDATE takes the money only if it is there, in one statement.
+    if ((await sql.debit.count(tx, { userId, amount })) === 0) return false;
+    await sql.appendLedger.count(tx, { userId, amount: -amount, kind: 'PAYMENT', reference });
     return true;
   }
 
   async createWallet(tx: Queryable, userId: string): Promise<void> {
-    await tx.query(sql.createWallet, [userId]);
+    await sql.createWallet.count(tx, { userId });
   }
 
   async history(userId: string): Promise<LedgerEntryView[]> {
-    const { rows } = await this.db.query<{ id: number; amount: number; kind: LedgerKind; reference: string | null; created_at: Date }>(
-      sql.listLedger,
-      [userId, HISTORY_LIMIT],
-    );
-    return rows.map((row) => ({
-      id: row.id,
-      amount: row.amount,
-      kind: row.kind,
-      reference: row.reference,
-      createdAt: row.created_at.toISOString(),
-    }));
+    const rows = await sql.listLedger.rows(this.db, { userId, limit: HISTORY_LIMIT });
+    return rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString() }));
   }
 }

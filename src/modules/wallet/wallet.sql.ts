@@ -1,25 +1,31 @@
-export const createWallet = `INSERT INTO wallets (user_id) VALUES ($1)`;
+import { statement } from '../../shared/sql.js';
+import type { LedgerKind } from './wallet.schemas.js';
 
-export const readBalance = `SELECT balance FROM wallets WHERE user_id = $1`;
+export const createWallet = statement<{ userId: string }>(`INSERT INTO wallets (user_id) VALUES (:userId)`);
 
-export const credit = `
-  UPDATE wallets SET balance = balance + $2, updated_at = now()
-  WHERE user_id = $1
-  RETURNING balance`;
+export const readBalance = statement<{ userId: string }, { balance: number }>(`SELECT balance FROM wallets WHERE user_id = :userId`);
+
+export const credit = statement<{ userId: string; amount: number }, { balance: number }>(`
+  UPDATE wallets SET balance = balance + :amount, updated_at = now()
+  WHERE user_id = :userId
+  RETURNING balance`);
 
 /** The debit decides "enough money?" in the same statement that takes it: no read-then-write gap. */
-export const debit = `
-  UPDATE wallets SET balance = balance - $2, updated_at = now()
-  WHERE user_id = $1 AND balance >= $2
-  RETURNING balance`;
+export const debit = statement<{ userId: string; amount: number }, { balance: number }>(`
+  UPDATE wallets SET balance = balance - :amount, updated_at = now()
+  WHERE user_id = :userId AND balance >= :amount
+  RETURNING balance`);
 
-export const appendLedger = `
+export const appendLedger = statement<{ userId: string; amount: number; kind: LedgerKind; reference: string | null }>(`
   INSERT INTO wallet_ledger (user_id, amount, kind, reference)
-  VALUES ($1, $2, $3, $4)`;
+  VALUES (:userId, :amount, :kind, :reference)`);
 
-export const listLedger = `
-  SELECT id, amount, kind, reference, created_at
+export const listLedger = statement<
+  { userId: string; limit: number },
+  { id: number; amount: number; kind: LedgerKind; reference: string | null; createdAt: Date }
+>(`
+  SELECT id, amount, kind, reference, created_at AS "createdAt"
   FROM wallet_ledger
-  WHERE user_id = $1
+  WHERE user_id = :userId
   ORDER BY id DESC
-  LIMIT $2`;
+  LIMIT :limit`);
