@@ -1,9 +1,17 @@
 // The events on sale, and the dates of one event with the seats left on each.
 import { api } from './api.js';
+import { getEvent, getEvents } from './catalog-cache.js';
 import { h, mount } from './dom.js';
 import * as fmt from './format.js';
 import { go } from './nav.js';
-import { categoryName, getEvent, getEvents, queueTokens, reportError } from './ui.js';
+import { reportError } from './messages.js';
+import { saveQueueToken } from './queue-tokens.js';
+
+function categoryName(category) {
+  if (!category) return '';
+  if (typeof category === 'string') return category;
+  return category.name ?? '';
+}
 
 export async function eventsView(view, ctx) {
   const events = await getEvents({ fresh: true });
@@ -80,7 +88,7 @@ export async function eventView(view, ctx, eventId) {
     joinButton.textContent = 'Joining…';
     try {
       const ticket = await api.joinQueue(eventId);
-      queueTokens.set(eventId, ticket.token);
+      saveQueueToken(eventId, ticket.token);
       go(`#/queue/${encodeURIComponent(eventId)}/${encodeURIComponent(selected)}`);
     } catch (error) {
       reportError(error, { action: 'queue' });

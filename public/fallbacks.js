@@ -1,7 +1,7 @@
 // What shows when no screen can: an unknown address, or a screen that failed to load.
-import { ApiError, describeError } from './api.js';
+import { ApiError } from './api.js';
 import { h, mount } from './dom.js';
-import { reportError } from './ui.js';
+import { describeError, reportError } from './messages.js';
 
 export function notFoundView(view) {
   mount(

@@ -1,13 +1,15 @@
 // The seat map: 50 seats colored by type and status, refreshed every 2 s; hold, countdown, pay.
-import { api, ApiError, describeError, newIdempotencyKey } from './api.js';
+import { api, ApiError, newIdempotencyKey } from './api.js';
+import { getEvent, getSchedule } from './catalog-cache.js';
 import { confirmationKey } from './confirmation.js';
 import { h, mount } from './dom.js';
 import * as fmt from './format.js';
 import { holdPanel, toHold } from './hold-panel.js';
 import { seatGrid, STATUS_WORD } from './seat-grid.js';
-import {
-  getEvent, getSchedule, notify, onBalance, queueTokens, refreshBalance, reportError, storage, walletPanel,
-} from './ui.js';
+import { describeError, notify, reportError } from './messages.js';
+import { forgetQueueToken, queueToken } from './queue-tokens.js';
+import { save } from './storage.js';
+import { onBalance, refreshBalance, walletPanel } from './wallet.js';
 
 const REFRESH_MS = 2000;
 const QUEUE_LOST = new Set(['QUEUE_TOKEN_EXPIRED', 'QUEUE_TOKEN_INVALID']);
@@ -15,7 +17,7 @@ const QUEUE_LOST = new Set(['QUEUE_TOKEN_EXPIRED', 'QUEUE_TOKEN_INVALID']);
 export async function seatsView(view, ctx, eventId, scheduleId) {
   const eventHash = `#/event/${encodeURIComponent(eventId)}`;
   const queueHash = `#/queue/${encodeURIComponent(eventId)}/${encodeURIComponent(scheduleId)}`;
-  const token = queueTokens.get(eventId);
+  const token = queueToken(eventId);
   if (!token) {
     location.replace(queueHash);
     return;
@@ -35,7 +37,7 @@ export async function seatsView(view, ctx, eventId, scheduleId) {
       return;
     }
     if (firstSeats instanceof ApiError && QUEUE_LOST.has(firstSeats.code)) {
-      queueTokens.clear(eventId);
+      forgetQueueToken(eventId);
       notify(describeError(firstSeats), { keep: true });
       location.replace(eventHash);
       return;
@@ -169,7 +171,7 @@ export async function seatsView(view, ctx, eventId, scheduleId) {
     }
     if (QUEUE_LOST.has(error.code)) {
       lost = true;
-      queueTokens.clear(eventId);
+      forgetQueueToken(eventId);
       notify(describeError(error), { keep: true });
       location.replace(eventHash);
       return true;
@@ -258,8 +260,8 @@ export async function seatsView(view, ctx, eventId, scheduleId) {
     paying.payKey ??= newIdempotencyKey(); // a retry of this payment is never a second debit
     try {
       const payment = await api.pay(paying.id, token, paying.payKey);
-      queueTokens.clear(eventId); // the server ends the turn after a purchase
-      storage.set(confirmationKey(payment.id), {
+      forgetQueueToken(eventId); // the server ends the turn after a purchase
+      save(confirmationKey(payment.id), {
         payment,
         seat: { seatNumber: paying.seatNumber, seatType: paying.seatType },
         event: { id: event.id, name: event.name },

@@ -1,19 +1,21 @@
 // The waiting room: the buyer's place in line, live, until it is their turn to pick a seat.
-import { api, describeError } from './api.js';
+import { api } from './api.js';
+import { getEvent, getSchedule } from './catalog-cache.js';
 import { h, mount } from './dom.js';
 import * as fmt from './format.js';
 import { go } from './nav.js';
 import { watchQueue } from './queue.js';
-import { getEvent, getSchedule, notify, queueTokens, reportError } from './ui.js';
+import { describeError, notify, reportError } from './messages.js';
+import { forgetQueueToken, queueToken, saveQueueToken } from './queue-tokens.js';
 
 export async function queueView(view, ctx, eventId, scheduleId) {
   const seatsHash = `#/seats/${encodeURIComponent(eventId)}/${encodeURIComponent(scheduleId)}`;
   const [event, schedule] = await Promise.all([getEvent(eventId), getSchedule(eventId, scheduleId)]);
-  let token = queueTokens.get(eventId);
+  let token = queueToken(eventId);
   if (!token) {
     const ticket = await api.joinQueue(eventId);
     token = ticket.token;
-    queueTokens.set(eventId, token);
+    saveQueueToken(eventId, token);
   }
   if (!ctx.alive()) return;
 
@@ -34,8 +36,8 @@ export async function queueView(view, ctx, eventId, scheduleId) {
   const leave = h('button', {
     class: 'btn ghost', type: 'button',
     onClick: async () => {
-      const token = queueTokens.get(eventId);
-      queueTokens.clear(eventId);
+      const token = queueToken(eventId);
+      forgetQueueToken(eventId);
       // Give the place back so the people behind move up; an already expired token has nothing to give.
       if (token) await api.leaveQueue(token).catch(() => undefined);
       go(`#/event/${encodeURIComponent(eventId)}`);
@@ -48,7 +50,7 @@ export async function queueView(view, ctx, eventId, scheduleId) {
       rejoin.disabled = true;
       try {
         const ticket = await api.joinQueue(eventId);
-        queueTokens.set(eventId, ticket.token);
+        saveQueueToken(eventId, ticket.token);
         window.dispatchEvent(new HashChangeEvent('hashchange'));
       } catch (error) {
         reportError(error, { action: 'queue' });
@@ -96,7 +98,7 @@ export async function queueView(view, ctx, eventId, scheduleId) {
     },
     onError: (error, fatal) => {
       if (fatal) {
-        queueTokens.clear(eventId);
+        forgetQueueToken(eventId);
         statusBox.dataset.status = 'EXPIRED';
         positionEl.textContent = '—';
         etaEl.textContent = '—';
