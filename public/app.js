@@ -2,7 +2,7 @@
 import { h, mount } from './dom.js';
 import { seatsView } from './seatmap.js';
 import { mountHeader } from './header.js';
-import { ageMessages, notify } from './messages.js';
+import { ageMessages, notify, UNEXPECTED } from './messages.js';
 import { currentUser, loadUser } from './session.js';
 import { refreshBalance } from './wallet.js';
 import {
@@ -71,11 +71,11 @@ async function render() {
 // Never a blank page: anything that slips through still ends up as a readable message.
 window.addEventListener('error', (event) => {
   console.error(event.error ?? event.message);
-  notify('Something unexpected went wrong in this page. Reload it to continue.');
+  notify(UNEXPECTED);
 });
 window.addEventListener('unhandledrejection', (event) => {
   console.error(event.reason);
-  notify('Something unexpected went wrong in this page. Reload it to continue.');
+  notify(UNEXPECTED);
 });
 
 window.addEventListener('hashchange', () => {

@@ -2,6 +2,7 @@
 import { ApiError } from './api.js';
 import { h, mount } from './dom.js';
 import { describeError, reportError } from './messages.js';
+import { rerender } from './nav.js';
 
 export function notFoundView(view) {
   mount(
@@ -26,7 +27,7 @@ export function failureView(view, error) {
       h(
         'div',
         { class: 'actions' },
-        h('button', { class: 'btn primary', type: 'button', onClick: () => window.dispatchEvent(new HashChangeEvent('hashchange')) }, 'Try again'),
+        h('button', { class: 'btn primary', type: 'button', onClick: rerender }, 'Try again'),
         h('a', { class: 'btn ghost', href: '#/' }, 'Browse events'),
       ),
     ),

@@ -3,6 +3,7 @@
 import { h, mount } from './dom.js';
 import { money } from './format.js';
 import { clearMessages } from './messages.js';
+import { rerender } from './nav.js';
 import { currentUser, onSessionChange, signOut } from './session.js';
 import { currentBalance, onBalance } from './wallet.js';
 
@@ -39,7 +40,7 @@ function renderHeader() {
         onClick: () => {
           signOut();
           clearMessages();
-          window.dispatchEvent(new HashChangeEvent('hashchange'));
+          rerender();
         },
       },
       'New user',

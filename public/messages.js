@@ -2,7 +2,11 @@
 // table that turns an API error into a sentence a person can act on (never a status code or an error name).
 import { ApiError } from './api.js';
 import { h } from './dom.js';
+import { rerender } from './nav.js';
 import { signOut } from './session.js';
+
+/** What any error that is not the server's answer becomes: a bug in this page. */
+export const UNEXPECTED = 'Something unexpected went wrong in this page. Reload it to continue.';
 
 const messagesEl = () => document.getElementById('messages');
 
@@ -58,7 +62,7 @@ export function reportError(error, ctx = {}) {
   if (error instanceof ApiError && error.code === 'UNAUTHORIZED') {
     signOut();
     notify(describeError(error), { keep: true });
-    window.dispatchEvent(new HashChangeEvent('hashchange'));
+    rerender();
     return;
   }
   if (!(error instanceof ApiError)) console.error(error);
@@ -66,13 +70,29 @@ export function reportError(error, ctx = {}) {
 }
 
 /**
+ * A line inside a live widget (seat map, waiting room) saying why its last update failed while it keeps
+ * retrying; quieter than a message, and gone with the next good update.
+ */
+export function inlineProblem() {
+  const el = h('p', { class: 'inline-problem', hidden: true });
+  return {
+    el,
+    show(error) {
+      el.hidden = false;
+      el.textContent = `${describeError(error)} Retrying…`;
+    },
+    hide() {
+      el.hidden = true;
+    },
+  };
+}
+
+/**
  * A readable sentence for an error. `ctx` adds what the screen knows:
  * { seatNumber, action } where action is e.g. 'hold', 'pay', 'charge', 'queue', 'seats'.
  */
 export function describeError(error, ctx = {}) {
-  if (!(error instanceof ApiError)) {
-    return 'Something unexpected went wrong in this page. Reload it to continue.';
-  }
+  if (!(error instanceof ApiError)) return UNEXPECTED;
   const seat = ctx.seatNumber ? `Seat ${ctx.seatNumber}` : 'That seat';
   const yourSeat = ctx.seatNumber ? `seat ${ctx.seatNumber}` : 'your seat';
   switch (error.code) {

@@ -6,20 +6,20 @@ import { h, mount } from './dom.js';
 import * as fmt from './format.js';
 import { holdPanel, toHold } from './hold-panel.js';
 import { seatGrid, STATUS_WORD } from './seat-grid.js';
-import { describeError, notify, reportError } from './messages.js';
-import { forgetQueueToken, queueToken } from './queue-tokens.js';
+import { describeError, inlineProblem, notify, reportError } from './messages.js';
+import { go, hashes } from './nav.js';
+import { forgetQueueToken, isTurnLost, queueToken } from './queue-tokens.js';
 import { save } from './storage.js';
 import { onBalance, refreshBalance, walletPanel } from './wallet.js';
 
 const REFRESH_MS = 2000;
-const QUEUE_LOST = new Set(['QUEUE_TOKEN_EXPIRED', 'QUEUE_TOKEN_INVALID']);
 
 export async function seatsView(view, ctx, eventId, scheduleId) {
-  const eventHash = `#/event/${encodeURIComponent(eventId)}`;
-  const queueHash = `#/queue/${encodeURIComponent(eventId)}/${encodeURIComponent(scheduleId)}`;
+  const eventHash = hashes.event(eventId);
+  const queueHash = hashes.queue(eventId, scheduleId);
   const token = queueToken(eventId);
   if (!token) {
-    location.replace(queueHash);
+    go(queueHash, { replace: true });
     return;
   }
 
@@ -33,13 +33,13 @@ export async function seatsView(view, ctx, eventId, scheduleId) {
   if (!ctx.alive()) return;
   if (firstSeats instanceof Error) {
     if (firstSeats instanceof ApiError && firstSeats.code === 'QUEUE_NOT_ADMITTED') {
-      location.replace(queueHash);
+      go(queueHash, { replace: true });
       return;
     }
-    if (firstSeats instanceof ApiError && QUEUE_LOST.has(firstSeats.code)) {
+    if (isTurnLost(firstSeats)) {
       forgetQueueToken(eventId);
       notify(describeError(firstSeats), { keep: true });
-      location.replace(eventHash);
+      go(eventHash, { replace: true });
       return;
     }
     throw firstSeats;
@@ -61,7 +61,7 @@ export async function seatsView(view, ctx, eventId, scheduleId) {
   // ---- elements ----
   const { grid, buttons, legendTypes, legendStatus, counts, render: renderGrid } = seatGrid(onSeatClick);
   const refreshedEl = h('span', { class: 'muted' });
-  const problemEl = h('p', { class: 'inline-problem', hidden: true });
+  const problem = inlineProblem();
   const panel = holdPanel({ onPay, onRelease });
 
   const wallet = walletPanel({ compact: true });
@@ -85,7 +85,7 @@ export async function seatsView(view, ctx, eventId, scheduleId) {
         legendTypes,
         legendStatus,
         h('p', { class: 'refresh-line' }, 'Seats update live · ', refreshedEl),
-        problemEl,
+        problem.el,
       ),
       h('aside', { class: 'sidebar' }, panel.el, wallet.el),
     ),
@@ -146,13 +146,12 @@ export async function seatsView(view, ctx, eventId, scheduleId) {
       const list = await api.seats(scheduleId, token);
       if (!ctx.alive()) return;
       applySeats(list);
-      problemEl.hidden = true;
-      refreshedEl.textContent = `last refresh ${new Date().toLocaleTimeString('en-US')}`;
+      problem.hide();
+      refreshedEl.textContent = `last refresh ${fmt.timeOfDay()}`;
     } catch (error) {
       if (!ctx.alive()) return;
       if (!handleQueueErrors(error)) {
-        problemEl.hidden = false;
-        problemEl.textContent = `${describeError(error)} Retrying…`;
+        problem.show(error);
       }
     } finally {
       refreshing = false;
@@ -166,14 +165,14 @@ export async function seatsView(view, ctx, eventId, scheduleId) {
     if (!(error instanceof ApiError)) return false;
     if (error.code === 'QUEUE_NOT_ADMITTED') {
       lost = true;
-      location.replace(queueHash);
+      go(queueHash, { replace: true });
       return true;
     }
-    if (QUEUE_LOST.has(error.code)) {
+    if (isTurnLost(error)) {
       lost = true;
       forgetQueueToken(eventId);
       notify(describeError(error), { keep: true });
-      location.replace(eventHash);
+      go(eventHash, { replace: true });
       return true;
     }
     if (error.code === 'UNAUTHORIZED') {
@@ -270,7 +269,7 @@ export async function seatsView(view, ctx, eventId, scheduleId) {
       hold = null;
       lost = true;
       await refreshBalance();
-      location.hash = `#/confirmation/${encodeURIComponent(payment.id)}`;
+      go(hashes.confirmation(payment.id));
       return;
     } catch (error) {
       if (!ctx.alive()) return;
@@ -293,5 +292,5 @@ export async function seatsView(view, ctx, eventId, scheduleId) {
 
   applySeats(firstSeats);
   renderHold();
-  refreshedEl.textContent = `last refresh ${new Date().toLocaleTimeString('en-US')}`;
+  refreshedEl.textContent = `last refresh ${fmt.timeOfDay()}`;
 }

@@ -2,6 +2,7 @@
 import { api } from './api.js';
 import { h, mount } from './dom.js';
 import { notify, reportError } from './messages.js';
+import { rerender } from './nav.js';
 import { signIn } from './session.js';
 import { refreshBalance } from './wallet.js';
 
@@ -27,7 +28,7 @@ export function signInView(view) {
         try {
           signIn(await api.createUser(userName));
           await refreshBalance();
-          window.dispatchEvent(new HashChangeEvent('hashchange'));
+          rerender();
         } catch (error) {
           reportError(error);
           button.disabled = false;
