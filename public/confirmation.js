@@ -2,10 +2,15 @@
 import { api, ApiError } from './api.js';
 import { h, mount } from './dom.js';
 import * as fmt from './format.js';
-import { load } from './storage.js';
+import { load, save } from './storage.js';
 import { currentBalance } from './wallet.js';
 
-export const confirmationKey = (paymentId) => `confirmation.${paymentId}`;
+const confirmationKey = (paymentId) => `confirmation.${paymentId}`;
+
+/** Keeps what the seat map knew about a payment (seat, event, date) for its confirmation screen. */
+export function rememberConfirmation(paymentId, record) {
+  save(confirmationKey(paymentId), record);
+}
 
 export async function confirmationView(view, ctx, paymentId) {
   let saved = load(confirmationKey(paymentId));

@@ -63,21 +63,3 @@ export function holdPanel({ onPay, onRelease }) {
 
   return { el: panel, render, showTimeLeft };
 }
-
-/**
- * A hold with a local deadline. A fresh hold counts down from the moment its answer arrived
- * (expiresAt − reservedAt), so a browser clock that is off does not shorten or stretch it.
- */
-export function toHold(r, { restored = false } = {}) {
-  const expires = Date.parse(r.expiresAt);
-  const reserved = Date.parse(r.reservedAt);
-  const ttlMs = Number.isFinite(reserved) && expires > reserved ? expires - reserved : Math.max(0, expires - Date.now());
-  return {
-    id: r.id,
-    seatNumber: Number(r.seatNumber),
-    seatType: r.seatType ?? null,
-    price: Number(r.price),
-    ttlMs,
-    deadline: restored ? expires : Date.now() + ttlMs,
-  };
-}
