@@ -3,8 +3,8 @@ import { api } from './api.js';
 import { getEvent, getEvents } from './catalog-cache.js';
 import { h, mount } from './dom.js';
 import * as fmt from './format.js';
-import { go, hashes } from './nav.js';
 import { reportError } from './messages.js';
+import { go, hashes } from './nav.js';
 import { joinLine } from './queue-tokens.js';
 
 /** The event's category as a chip, or nothing when it has none (the API sends a name or {name}). */

@@ -1,5 +1,5 @@
 // Who is signed in on this device. It keeps the user (and their bearer token) across reloads and hands
-// the token to the API client, so no other module deals with tokens; others follow changes with onSessionChange.
+// the bearer token to the API client, so no other module handles it; others follow changes with onSessionChange.
 import { setAccessToken } from './api.js';
 import { forget, load, save } from './storage.js';
 
