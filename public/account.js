@@ -2,7 +2,9 @@
 import { api } from './api.js';
 import { h, mount } from './dom.js';
 import * as fmt from './format.js';
-import { refreshBalance, reportError, state, walletPanel } from './ui.js';
+import { reportError } from './messages.js';
+import { currentUser } from './session.js';
+import { refreshBalance, walletPanel } from './wallet.js';
 
 const KIND_LABEL = { CHARGE: 'Top-up', PAYMENT: 'Payment', REFUND: 'Refund' };
 const FAILURE_LABEL = {
@@ -102,7 +104,7 @@ export async function accountView(view, ctx) {
   mount(
     view,
     h('h1', {}, 'My account'),
-    h('p', { class: 'lead' }, `Wallet, payments and reservations for ${state.user.userName}.`),
+    h('p', { class: 'lead' }, `Wallet, payments and reservations for ${currentUser().userName}.`),
     h('div', { class: 'account-layout' }, h('div', { class: 'account-side' }, wallet.el), sections),
   );
   await load();

@@ -1,5 +1,5 @@
 // HTTP client for /api/v1. Every failure becomes an ApiError carrying the RFC 9457 problem
-// ({type, title, status, code, detail, instance}); describeError() turns it into a sentence a person can act on.
+// ({type, title, status, code, detail, instance}); messages.js turns it into a sentence a person can act on.
 
 let accessToken = null;
 
@@ -101,52 +101,3 @@ export const api = {
     request('POST', '/api/v1/payments', { body: { reservationId }, queueToken, idempotencyKey }),
   myPayments: () => request('GET', '/api/v1/users/me/payments'),
 };
-
-/**
- * A readable sentence for an error. `ctx` adds what the screen knows:
- * { seatNumber, action } where action is e.g. 'hold', 'pay', 'charge', 'queue', 'seats'.
- */
-export function describeError(error, ctx = {}) {
-  if (!(error instanceof ApiError)) {
-    return 'Something unexpected went wrong in this page. Reload it to continue.';
-  }
-  const seat = ctx.seatNumber ? `Seat ${ctx.seatNumber}` : 'That seat';
-  const yourSeat = ctx.seatNumber ? `seat ${ctx.seatNumber}` : 'your seat';
-  switch (error.code) {
-    case 'SEAT_UNAVAILABLE':
-      return `${seat} was just taken by someone else. Please pick another seat.`;
-    case 'RESERVATION_EXPIRED':
-      return `Your hold on ${yourSeat} expired before payment, so the seat was released. Pick a seat again.`;
-    case 'INSUFFICIENT_BALANCE':
-      return `Insufficient balance to pay for ${yourSeat}. Your hold was released; add funds to your wallet and pick a seat again.`;
-    case 'RESERVATION_NOT_PAYABLE':
-      return `This reservation can no longer be paid: it was already paid or canceled.`;
-    case 'IDEMPOTENCY_CONFLICT':
-      return 'This request was already sent with different details. Please try again.';
-    case 'QUEUE_TOKEN_EXPIRED':
-      return 'Your turn in the waiting room has ended. Join the line again to continue.';
-    case 'QUEUE_TOKEN_INVALID':
-      return 'Your place in the waiting room is no longer valid. Join the line again.';
-    case 'QUEUE_NOT_ADMITTED':
-      return 'You are still in the waiting room. Seats open up when it is your turn.';
-    case 'UNAUTHORIZED':
-      return 'Your session has ended. Please sign in again.';
-    case 'FORBIDDEN':
-      return 'That belongs to another account.';
-    case 'NOT_FOUND':
-      return error.detail || 'We could not find that. It may have been removed.';
-    case 'VALIDATION_FAILED':
-      if (ctx.action === 'charge') return 'That amount cannot be added. Enter a positive amount, like 50 or 12.50.';
-      return error.detail ? `Please check your input: ${error.detail}` : 'Please check your input.';
-    case 'RATE_LIMITED':
-      return 'Too many requests. Wait a moment and try again.';
-    case 'SERVICE_UNAVAILABLE':
-      return 'The service is busy right now. Please try again in a moment.';
-    case 'INTERNAL':
-      return 'Something went wrong on our side. Please try again.';
-    case 'NETWORK':
-      return 'Cannot reach the server. Check your connection; we will keep trying.';
-    default:
-      return error.detail || error.title || `The request failed (status ${error.status}).`;
-  }
-}

@@ -1,7 +1,10 @@
 // Entry point: a hash router over the screens, plus the safety nets that keep the page from going blank.
 import { h, mount } from './dom.js';
 import { seatsView } from './seatmap.js';
-import { ageMessages, loadUser, notify, refreshBalance, renderSession, state } from './ui.js';
+import { mountHeader } from './header.js';
+import { ageMessages, notify, UNEXPECTED } from './messages.js';
+import { currentUser, loadUser } from './session.js';
+import { refreshBalance } from './wallet.js';
 import {
   accountView, confirmationView, eventView, eventsView, failureView, notFoundView, queueView, signInView,
 } from './views.js';
@@ -39,9 +42,9 @@ async function render() {
     link.classList.toggle('active', Boolean(route && link.dataset.nav === route.nav));
   }
   // Which screen is showing, for styling and for the browser tests.
-  document.body.dataset.screen = state.user ? route?.screen ?? 'notFound' : 'signIn';
+  document.body.dataset.screen = currentUser() ? route?.screen ?? 'notFound' : 'signIn';
 
-  if (!state.user) {
+  if (!currentUser()) {
     signInView(viewEl);
     return;
   }
@@ -68,11 +71,11 @@ async function render() {
 // Never a blank page: anything that slips through still ends up as a readable message.
 window.addEventListener('error', (event) => {
   console.error(event.error ?? event.message);
-  notify('Something unexpected went wrong in this page. Reload it to continue.');
+  notify(UNEXPECTED);
 });
 window.addEventListener('unhandledrejection', (event) => {
   console.error(event.reason);
-  notify('Something unexpected went wrong in this page. Reload it to continue.');
+  notify(UNEXPECTED);
 });
 
 window.addEventListener('hashchange', () => {
@@ -80,6 +83,6 @@ window.addEventListener('hashchange', () => {
 });
 
 loadUser();
-renderSession();
-if (state.user) refreshBalance();
+mountHeader();
+if (currentUser()) refreshBalance();
 render();

@@ -1,9 +1,18 @@
 // The events on sale, and the dates of one event with the seats left on each.
 import { api } from './api.js';
+import { getEvent, getEvents } from './catalog-cache.js';
 import { h, mount } from './dom.js';
 import * as fmt from './format.js';
-import { go } from './nav.js';
-import { categoryName, getEvent, getEvents, queueTokens, reportError } from './ui.js';
+import { reportError } from './messages.js';
+import { go, hashes } from './nav.js';
+import { joinLine } from './queue-tokens.js';
+
+/** The event's category as a chip, or nothing when it has none (the API sends a name or {name}). */
+function categoryChip(event) {
+  const { category } = event;
+  const name = !category ? '' : typeof category === 'string' ? category : category.name ?? '';
+  return name ? h('span', { class: 'chip' }, name) : null;
+}
 
 export async function eventsView(view, ctx) {
   const events = await getEvents({ fresh: true });
@@ -12,11 +21,11 @@ export async function eventsView(view, ctx) {
     h(
       'article',
       { class: 'card event-card', dataset: { eventId: event.id } },
-      categoryName(event.category) ? h('span', { class: 'chip' }, categoryName(event.category)) : null,
+      categoryChip(event),
       h('h2', {}, event.name),
       h('p', { class: 'muted code' }, event.code),
       event.description ? h('p', { class: 'description' }, event.description) : null,
-      h('a', { class: 'btn primary', href: `#/event/${encodeURIComponent(event.id)}`, 'aria-label': `Choose a date for ${event.name}` }, 'Choose a date'),
+      h('a', { class: 'btn primary', href: hashes.event(event.id), 'aria-label': `Choose a date for ${event.name}` }, 'Choose a date'),
     ),
   );
   mount(
@@ -79,9 +88,8 @@ export async function eventView(view, ctx, eventId) {
     joinButton.disabled = true;
     joinButton.textContent = 'Joining…';
     try {
-      const ticket = await api.joinQueue(eventId);
-      queueTokens.set(eventId, ticket.token);
-      go(`#/queue/${encodeURIComponent(eventId)}/${encodeURIComponent(selected)}`);
+      await joinLine(eventId);
+      go(hashes.queue(eventId, selected));
     } catch (error) {
       reportError(error, { action: 'queue' });
       joinButton.disabled = false;
@@ -106,7 +114,7 @@ export async function eventView(view, ctx, eventId) {
     h(
       'section',
       { class: 'card event-detail' },
-      categoryName(event.category) ? h('span', { class: 'chip' }, categoryName(event.category)) : null,
+      categoryChip(event),
       h('h1', {}, event.name),
       event.description ? h('p', { class: 'lead' }, event.description) : null,
       h('h2', {}, 'Choose a date'),

@@ -2,12 +2,18 @@
 import { api, ApiError } from './api.js';
 import { h, mount } from './dom.js';
 import * as fmt from './format.js';
-import { state, storage } from './ui.js';
+import { load, save } from './storage.js';
+import { currentBalance } from './wallet.js';
 
-export const confirmationKey = (paymentId) => `ticketing.confirmation.${paymentId}`;
+const confirmationKey = (paymentId) => `confirmation.${paymentId}`;
+
+/** Keeps what the seat map knew about a payment (seat, event, date) for its confirmation screen. */
+export function rememberConfirmation(paymentId, record) {
+  save(confirmationKey(paymentId), record);
+}
 
 export async function confirmationView(view, ctx, paymentId) {
-  let saved = storage.get(confirmationKey(paymentId));
+  let saved = load(confirmationKey(paymentId));
   if (!saved) {
     const payments = await api.myPayments();
     const payment = payments.find((p) => p.id === paymentId);
@@ -16,6 +22,7 @@ export async function confirmationView(view, ctx, paymentId) {
   }
   if (!ctx.alive()) return;
   const { payment, seat, event, schedule } = saved;
+  const balance = currentBalance();
   const rows = [
     event ? ['Event', event.name] : null,
     schedule ? ['Date', fmt.timeRange(schedule.startAt, schedule.endAt)] : null,
@@ -23,7 +30,7 @@ export async function confirmationView(view, ctx, paymentId) {
     ['Amount paid', fmt.money(payment.amount)],
     ['Paid at', fmt.when(payment.paidAt)],
     ['Payment reference', fmt.shortId(payment.id)],
-    state.balance !== null ? ['Wallet balance now', fmt.money(state.balance)] : null,
+    balance !== null ? ['Wallet balance now', fmt.money(balance)] : null,
   ].filter(Boolean);
 
   mount(

@@ -1,7 +1,8 @@
 // What shows when no screen can: an unknown address, or a screen that failed to load.
-import { ApiError, describeError } from './api.js';
+import { ApiError } from './api.js';
 import { h, mount } from './dom.js';
-import { reportError } from './ui.js';
+import { describeError, reportError } from './messages.js';
+import { rerender } from './nav.js';
 
 export function notFoundView(view) {
   mount(
@@ -26,7 +27,7 @@ export function failureView(view, error) {
       h(
         'div',
         { class: 'actions' },
-        h('button', { class: 'btn primary', type: 'button', onClick: () => window.dispatchEvent(new HashChangeEvent('hashchange')) }, 'Try again'),
+        h('button', { class: 'btn primary', type: 'button', onClick: rerender }, 'Try again'),
         h('a', { class: 'btn ghost', href: '#/' }, 'Browse events'),
       ),
     ),

@@ -54,6 +54,11 @@ export function stamp(iso) {
   return Number.isNaN(d.getTime()) ? '—' : shortDateTime.format(d);
 }
 
+/** The time now (or of `date`), "7:31:05 PM": when a live view last heard from the server. */
+export function timeOfDay(date = new Date()) {
+  return date.toLocaleTimeString('en-US');
+}
+
 /** Milliseconds → "4:59" (never negative). */
 export function clock(ms) {
   const total = Math.max(0, Math.ceil(ms / 1000));

@@ -1,7 +1,7 @@
 // The "Your seat" panel: the held seat, a countdown to the end of the hold, and the pay and release buttons.
 import { h, mount } from './dom.js';
 import * as fmt from './format.js';
-import { state } from './ui.js';
+import { currentBalance } from './wallet.js';
 
 /** The panel's element, `render(hold, busy)`, and `showTimeLeft(hold)`, which updates the countdown and returns the ms left. */
 export function holdPanel({ onPay, onRelease }) {
@@ -34,7 +34,8 @@ export function holdPanel({ onPay, onRelease }) {
       return;
     }
     panel.dataset.state = busy ? 'busy' : 'held';
-    const short = state.balance !== null && state.balance < hold.price;
+    const balance = currentBalance();
+    const short = balance !== null && balance < hold.price;
     const payButton = h(
       'button',
       { class: 'btn primary large', type: 'button', disabled: busy, onClick: onPay },
@@ -54,29 +55,11 @@ export function holdPanel({ onPay, onRelease }) {
       countdownEl,
       progress,
       short
-        ? h('p', { class: 'hint warn' }, `Your balance is ${fmt.money(state.balance)}. Add at least ${fmt.money(hold.price - state.balance)} before paying.`)
+        ? h('p', { class: 'hint warn' }, `Your balance is ${fmt.money(balance)}. Add at least ${fmt.money(hold.price - balance)} before paying.`)
         : h('p', { class: 'hint' }, 'Paying uses your wallet balance.'),
       h('div', { class: 'actions' }, payButton, releaseButton),
     );
   }
 
   return { el: panel, render, showTimeLeft };
-}
-
-/**
- * A hold with a local deadline. A fresh hold counts down from the moment its answer arrived
- * (expiresAt − reservedAt), so a browser clock that is off does not shorten or stretch it.
- */
-export function toHold(r, { restored = false } = {}) {
-  const expires = Date.parse(r.expiresAt);
-  const reserved = Date.parse(r.reservedAt);
-  const ttlMs = Number.isFinite(reserved) && expires > reserved ? expires - reserved : Math.max(0, expires - Date.now());
-  return {
-    id: r.id,
-    seatNumber: Number(r.seatNumber),
-    seatType: r.seatType ?? null,
-    price: Number(r.price),
-    ttlMs,
-    deadline: restored ? expires : Date.now() + ttlMs,
-  };
 }

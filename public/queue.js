@@ -1,5 +1,6 @@
 // Watches a waiting-room token: Server-Sent Events when the server offers them, polling otherwise.
 import { api, ApiError } from './api.js';
+import { isTurnLost } from './queue-tokens.js';
 
 const POLL_MS = 1000;
 // While the stream is open a slow poll keeps going as well: it proves presence to the waiting room
@@ -49,7 +50,7 @@ export function watchQueue(token, { onUpdate, onError, onMode }) {
       deliver(await api.queueStatus(token));
     } catch (error) {
       if (stopped) return;
-      const fatal = error instanceof ApiError && ['QUEUE_TOKEN_EXPIRED', 'QUEUE_TOKEN_INVALID', 'UNAUTHORIZED'].includes(error.code);
+      const fatal = isTurnLost(error) || (error instanceof ApiError && error.code === 'UNAUTHORIZED');
       onError?.(error, fatal);
       if (fatal) {
         stop();

@@ -7,8 +7,9 @@ const TYPES = ['VIP', 'STANDARD', 'STANDING'];
 export const STATUS_WORD = { AVAILABLE: 'available', HELD: 'held', SOLD: 'sold' };
 
 /**
- * The grid's elements (a button per seat, the legends, the available count) and `render`, which
- * shows `seats` (seat number → seat) with seat number `mine` as the buyer's own hold.
+ * The grid's elements (the seat buttons, the legends, the available count), `render`, which
+ * shows `seats` (seat number → seat) with seat number `mine` as the buyer's own hold, and
+ * `setPending`, which marks a seat whose click is waiting for the server.
  */
 export function seatGrid(onSeatClick) {
   const buttons = new Map();
@@ -77,5 +78,12 @@ export function seatGrid(onSeatClick) {
     );
   }
 
-  return { grid, buttons, legendTypes, legendStatus, counts, render };
+  function setPending(n, pending) {
+    const button = buttons.get(n);
+    button.classList.toggle('pending', pending);
+    if (pending) button.setAttribute('aria-busy', 'true');
+    else button.removeAttribute('aria-busy');
+  }
+
+  return { grid, legendTypes, legendStatus, counts, render, setPending };
 }

@@ -1,7 +1,10 @@
 // The sign-in screen: a name is all it takes to get an account and a wallet.
 import { api } from './api.js';
 import { h, mount } from './dom.js';
-import { notify, refreshBalance, reportError, signIn } from './ui.js';
+import { notify, reportError } from './messages.js';
+import { rerender } from './nav.js';
+import { signIn } from './session.js';
+import { refreshBalance } from './wallet.js';
 
 export function signInView(view) {
   const input = h('input', {
@@ -25,7 +28,7 @@ export function signInView(view) {
         try {
           signIn(await api.createUser(userName));
           await refreshBalance();
-          window.dispatchEvent(new HashChangeEvent('hashchange'));
+          rerender();
         } catch (error) {
           reportError(error);
           button.disabled = false;

@@ -1,27 +1,22 @@
 // The waiting room: the buyer's place in line, live, until it is their turn to pick a seat.
-import { api, describeError } from './api.js';
+import { getEvent, getSchedule } from './catalog-cache.js';
 import { h, mount } from './dom.js';
 import * as fmt from './format.js';
-import { go } from './nav.js';
+import { inlineProblem, notify, reportError } from './messages.js';
+import { go, hashes, rerender } from './nav.js';
+import { forgetQueueToken, joinLine, leaveLine, queueToken } from './queue-tokens.js';
 import { watchQueue } from './queue.js';
-import { getEvent, getSchedule, notify, queueTokens, reportError } from './ui.js';
 
 export async function queueView(view, ctx, eventId, scheduleId) {
-  const seatsHash = `#/seats/${encodeURIComponent(eventId)}/${encodeURIComponent(scheduleId)}`;
   const [event, schedule] = await Promise.all([getEvent(eventId), getSchedule(eventId, scheduleId)]);
-  let token = queueTokens.get(eventId);
-  if (!token) {
-    const ticket = await api.joinQueue(eventId);
-    token = ticket.token;
-    queueTokens.set(eventId, token);
-  }
+  const token = queueToken(eventId) || (await joinLine(eventId));
   if (!ctx.alive()) return;
 
   const positionEl = h('span', { class: 'position-number', 'data-testid': 'queue-position' }, '…');
   const etaEl = h('strong', { 'data-testid': 'queue-eta' }, 'calculating…');
   const modeEl = h('span', { class: 'mode', 'data-testid': 'queue-mode' }, 'Connecting…');
   const updatedEl = h('span', { class: 'muted' }, '');
-  const problemEl = h('p', { class: 'inline-problem', hidden: true });
+  const problem = inlineProblem();
   const statusBox = h(
     'div',
     { class: 'queue-status', dataset: { status: 'WAITING' }, 'aria-live': 'polite' },
@@ -34,11 +29,8 @@ export async function queueView(view, ctx, eventId, scheduleId) {
   const leave = h('button', {
     class: 'btn ghost', type: 'button',
     onClick: async () => {
-      const token = queueTokens.get(eventId);
-      queueTokens.clear(eventId);
-      // Give the place back so the people behind move up; an already expired token has nothing to give.
-      if (token) await api.leaveQueue(token).catch(() => undefined);
-      go(`#/event/${encodeURIComponent(eventId)}`);
+      await leaveLine(eventId);
+      go(hashes.event(eventId));
     },
   }, 'Leave the line');
 
@@ -47,9 +39,8 @@ export async function queueView(view, ctx, eventId, scheduleId) {
     onClick: async () => {
       rejoin.disabled = true;
       try {
-        const ticket = await api.joinQueue(eventId);
-        queueTokens.set(eventId, ticket.token);
-        window.dispatchEvent(new HashChangeEvent('hashchange'));
+        await joinLine(eventId);
+        rerender();
       } catch (error) {
         reportError(error, { action: 'queue' });
         rejoin.disabled = false;
@@ -67,7 +58,7 @@ export async function queueView(view, ctx, eventId, scheduleId) {
       h('p', { class: 'queue-date' }, fmt.timeRange(schedule.startAt, schedule.endAt)),
       h('p', { class: 'lead' }, 'Keep this page open. When it is your turn the seat map opens by itself.'),
       statusBox,
-      problemEl,
+      problem.el,
       h('p', { class: 'queue-meta' }, modeEl, ' · ', updatedEl),
       h('div', { class: 'actions' }, rejoin, leave),
     ),
@@ -75,14 +66,14 @@ export async function queueView(view, ctx, eventId, scheduleId) {
 
   const stop = watchQueue(token, {
     onUpdate: (snapshot) => {
-      problemEl.hidden = true;
-      updatedEl.textContent = `updated ${new Date().toLocaleTimeString('en-US')}`;
+      problem.hide();
+      updatedEl.textContent = `updated ${fmt.timeOfDay()}`;
       if (snapshot.status === 'ACTIVE') {
         stop();
         statusBox.dataset.status = 'ACTIVE';
         positionEl.textContent = '✓';
         notify('It is your turn! Pick a seat.', { kind: 'success', keep: true });
-        go(seatsHash, { replace: true });
+        go(hashes.seats(eventId, scheduleId), { replace: true });
         return;
       }
       statusBox.dataset.status = snapshot.status ?? 'WAITING';
@@ -96,7 +87,7 @@ export async function queueView(view, ctx, eventId, scheduleId) {
     },
     onError: (error, fatal) => {
       if (fatal) {
-        queueTokens.clear(eventId);
+        forgetQueueToken(eventId);
         statusBox.dataset.status = 'EXPIRED';
         positionEl.textContent = '—';
         etaEl.textContent = '—';
@@ -104,8 +95,7 @@ export async function queueView(view, ctx, eventId, scheduleId) {
         rejoin.hidden = false;
         reportError(error, { action: 'queue' });
       } else {
-        problemEl.hidden = false;
-        problemEl.textContent = `${describeError(error)} Retrying…`;
+        problem.show(error);
       }
     },
   });

@@ -1,0 +1,135 @@
+// What the buyer is told when something happens: the message strip above every screen, and the one
+// table that turns an API error into a sentence a person can act on (never a status code or an error name).
+import { ApiError } from './api.js';
+import { h } from './dom.js';
+import { rerender } from './nav.js';
+import { signOut } from './session.js';
+
+/** What any error that is not the server's answer becomes: a bug in this page. */
+export const UNEXPECTED = 'Something unexpected went wrong in this page. Reload it to continue.';
+
+const messagesEl = () => document.getElementById('messages');
+
+/**
+ * Show a message above the current screen. Errors use role="alert" so screen readers announce them.
+ * `keep: true` lets the message survive the next screen change (e.g. "your turn ended" + redirect).
+ */
+export function notify(text, { kind = 'error', keep = false } = {}) {
+  const box = messagesEl();
+  if (!box) return;
+  for (const existing of box.children) {
+    if (existing.dataset.text === text) {
+      existing.dataset.keep = keep ? '1' : existing.dataset.keep;
+      return;
+    }
+  }
+  if (kind === 'error') {
+    // A new problem makes earlier good news stale.
+    for (const existing of [...box.children]) if (existing.dataset.kind !== 'error') existing.remove();
+  }
+  const item = h(
+    'div',
+    {
+      class: `msg msg-${kind}`,
+      role: kind === 'error' ? 'alert' : 'status',
+      dataset: { text, kind, keep: keep ? '1' : '0' },
+    },
+    h('span', { class: 'msg-icon', 'aria-hidden': 'true' }, kind === 'error' ? '!' : kind === 'success' ? '✓' : 'i'),
+    h('p', { class: 'msg-text' }, text),
+    h('button', { class: 'msg-close', type: 'button', 'aria-label': 'Dismiss message', onClick: () => item.remove() }, '×'),
+  );
+  box.append(item);
+  if (kind !== 'error') setTimeout(() => item.remove(), 6000);
+}
+
+/** Called on every screen change: drop old messages, keep the ones marked to survive once. */
+export function ageMessages() {
+  const box = messagesEl();
+  if (!box) return;
+  for (const item of [...box.children]) {
+    if (item.dataset.keep === '1') item.dataset.keep = '0';
+    else item.remove();
+  }
+}
+
+export function clearMessages() {
+  messagesEl()?.replaceChildren();
+}
+
+/** The one place that turns a thrown error into a message (and signs out on a dead session). */
+export function reportError(error, ctx = {}) {
+  if (error?.name === 'AbortError') return;
+  if (error instanceof ApiError && error.code === 'UNAUTHORIZED') {
+    signOut();
+    notify(describeError(error), { keep: true });
+    rerender();
+    return;
+  }
+  if (!(error instanceof ApiError)) console.error(error);
+  notify(describeError(error, ctx), { keep: ctx.keep });
+}
+
+/**
+ * A line inside a live widget (seat map, waiting room) saying why its last update failed while it keeps
+ * retrying; quieter than a message, and gone with the next good update.
+ */
+export function inlineProblem() {
+  const el = h('p', { class: 'inline-problem', hidden: true });
+  return {
+    el,
+    show(error) {
+      el.hidden = false;
+      el.textContent = `${describeError(error)} Retrying…`;
+    },
+    hide() {
+      el.hidden = true;
+    },
+  };
+}
+
+/**
+ * A readable sentence for an error. `ctx` adds what the screen knows:
+ * { seatNumber, action } where action is e.g. 'hold', 'pay', 'charge', 'queue', 'seats'.
+ */
+export function describeError(error, ctx = {}) {
+  if (!(error instanceof ApiError)) return UNEXPECTED;
+  const seat = ctx.seatNumber ? `Seat ${ctx.seatNumber}` : 'That seat';
+  const yourSeat = ctx.seatNumber ? `seat ${ctx.seatNumber}` : 'your seat';
+  switch (error.code) {
+    case 'SEAT_UNAVAILABLE':
+      return `${seat} was just taken by someone else. Please pick another seat.`;
+    case 'RESERVATION_EXPIRED':
+      return `Your hold on ${yourSeat} expired before payment, so the seat was released. Pick a seat again.`;
+    case 'INSUFFICIENT_BALANCE':
+      return `Insufficient balance to pay for ${yourSeat}. Your hold was released; add funds to your wallet and pick a seat again.`;
+    case 'RESERVATION_NOT_PAYABLE':
+      return `This reservation can no longer be paid: it was already paid or canceled.`;
+    case 'IDEMPOTENCY_CONFLICT':
+      return 'This request was already sent with different details. Please try again.';
+    case 'QUEUE_TOKEN_EXPIRED':
+      return 'Your turn in the waiting room has ended. Join the line again to continue.';
+    case 'QUEUE_TOKEN_INVALID':
+      return 'Your place in the waiting room is no longer valid. Join the line again.';
+    case 'QUEUE_NOT_ADMITTED':
+      return 'You are still in the waiting room. Seats open up when it is your turn.';
+    case 'UNAUTHORIZED':
+      return 'Your session has ended. Please sign in again.';
+    case 'FORBIDDEN':
+      return 'That belongs to another account.';
+    case 'NOT_FOUND':
+      return error.detail || 'We could not find that. It may have been removed.';
+    case 'VALIDATION_FAILED':
+      if (ctx.action === 'charge') return 'That amount cannot be added. Enter a positive amount, like 50 or 12.50.';
+      return error.detail ? `Please check your input: ${error.detail}` : 'Please check your input.';
+    case 'RATE_LIMITED':
+      return 'Too many requests. Wait a moment and try again.';
+    case 'SERVICE_UNAVAILABLE':
+      return 'The service is busy right now. Please try again in a moment.';
+    case 'INTERNAL':
+      return 'Something went wrong on our side. Please try again.';
+    case 'NETWORK':
+      return 'Cannot reach the server. Check your connection; we will keep trying.';
+    default:
+      return error.detail || error.title || `The request failed (status ${error.status}).`;
+  }
+}
