@@ -1,4 +1,5 @@
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import { Uuid } from '../shared/schemas.js';
 
 export const Problem = Type.Object(
   {
@@ -12,11 +13,6 @@ export const Problem = Type.Object(
   { $id: 'Problem', description: 'RFC 9457 problem details with a stable `code`.' },
 );
 
-/** The canonical 8-4-4-4-12 form only (the `uuid` format alone also admits `urn:uuid:` prefixes). */
-export const Uuid = Type.String({ format: 'uuid', pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
-export const Money = Type.Integer({ minimum: 0, description: 'Integer minor units (cents).' });
-export const Timestamp = Type.String({ format: 'date-time' });
-export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const IdParams = Type.Object({ id: Uuid });
 

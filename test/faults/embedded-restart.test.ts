@@ -34,7 +34,8 @@ describe('embedded mode on disk (PGLITE_DATA_DIR): restarts keep every committed
   });
 
   const start = async (): Promise<Http> => {
-    service = await startService(env, 20_000);
+    // PGlite compiles its WASM and replays its log at start-up: seconds on an idle machine, far more on a busy one.
+    service = await startService(env, 60_000);
     return new Http(service.baseUrl, 5_000);
   };
 
@@ -147,5 +148,5 @@ describe('embedded mode on disk (PGLITE_DATA_DIR): restarts keep every committed
     http = await start();
     await expectAllThere(http, state);
     await stop('SIGTERM');
-  }, 60_000);
+  }, 180_000);
 });

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Money, Nullable, Timestamp, Uuid } from '../../http/schemas.js';
+import { Money, Nullable, Timestamp, Uuid } from '../../shared/schemas.js';
 import { SEATS_PER_SCHEDULE } from './catalog.rules.js';
 
 export const SeatType = Type.Union([Type.Literal('STANDARD'), Type.Literal('VIP'), Type.Literal('STANDING')]);

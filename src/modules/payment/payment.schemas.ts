@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Money, Nullable, Timestamp, Uuid } from '../../http/schemas.js';
+import { Money, Nullable, Timestamp, Uuid } from '../../shared/schemas.js';
 
 export const PaymentStatus = Type.Union([Type.Literal('SUCCEEDED'), Type.Literal('FAILED')]);
 export type PaymentStatus = Static<typeof PaymentStatus>;

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Timestamp, Uuid } from '../../http/schemas.js';
+import { Timestamp, Uuid } from '../../shared/schemas.js';
 
 export const QueueToken = Type.Object({
   token: Type.String(),

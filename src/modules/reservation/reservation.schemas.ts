@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Money, Nullable, Timestamp, Uuid } from '../../http/schemas.js';
+import { Money, Nullable, Timestamp, Uuid } from '../../shared/schemas.js';
 import { SeatNumber, SeatType } from '../catalog/catalog.schemas.js';
 
 export const ReservationStatus = Type.Union([Type.Literal('PENDING'), Type.Literal('CONFIRMED'), Type.Literal('CANCELED'), Type.Literal('EXPIRED')]);

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Timestamp, Uuid } from '../../http/schemas.js';
+import { Timestamp, Uuid } from '../../shared/schemas.js';
 
 export const User = Type.Object({ id: Uuid, userName: Type.String(), createdAt: Timestamp });
 export type UserView = Static<typeof User>;

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Money, Nullable, Timestamp, Uuid } from '../../http/schemas.js';
+import { Money, Nullable, Timestamp, Uuid } from '../../shared/schemas.js';
 
 /** The largest single charge, in minor units (100,000.00). */
 export const MAX_CHARGE_AMOUNT = 10_000_000;
