@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { systemClock, type Clock } from './shared/clock.js';
+import type { Clock } from './shared/clock.js';
+import { systemClock } from './shared/clock.system.js';
 import { createPostgresDatabase } from './shared/db.js';
 import { migrate } from './shared/migrate.js';
 import { createPgliteDatabase } from './shared/pglite.js';
