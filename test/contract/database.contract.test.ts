@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createPostgresDatabase, type Database, type Queryable } from '../../src/shared/db.js';
-import { createPgliteDatabase } from '../../src/shared/pglite.js';
+import type { Database, Queryable } from '../../src/shared/db.js';
+import { createPostgresDatabase } from '../../src/shared/db.pg.js';
+import { createPgliteDatabase } from '../../src/shared/db.pglite.js';
 
 /**
  * The database port promises `pg`'s meaning of rowCount on both adapters: rows returned by a SELECT
