@@ -9,7 +9,7 @@ import { createRedis, whenReady, type Redis } from './shared/redis.js';
 import { MemoryQueueEvents, RedisQueueEvents } from './modules/queue/queue-events.js';
 import { MemoryWaitingRoom } from './modules/queue/waiting-room.memory.js';
 import { RedisWaitingRoom } from './modules/queue/waiting-room.redis.js';
-import { MemorySeatLocks } from './modules/reservation/seat-locks.js';
+import { MemorySeatLocks } from './modules/reservation/seat-locks.memory.js';
 import { RedisSeatLocks } from './modules/reservation/seat-locks.redis.js';
 import type { Infrastructure } from './services.js';
 

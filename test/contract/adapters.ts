@@ -2,7 +2,8 @@ import { inject } from 'vitest';
 import { MemoryWaitingRoom } from '../../src/modules/queue/waiting-room.memory.js';
 import { RedisWaitingRoom } from '../../src/modules/queue/waiting-room.redis.js';
 import type { WaitingRoom } from '../../src/modules/queue/waiting-room.js';
-import { MemorySeatLocks, type SeatLocks } from '../../src/modules/reservation/seat-locks.js';
+import type { SeatLocks } from '../../src/modules/reservation/seat-locks.js';
+import { MemorySeatLocks } from '../../src/modules/reservation/seat-locks.memory.js';
 import { RedisSeatLocks } from '../../src/modules/reservation/seat-locks.redis.js';
 import { createRedis, type Redis } from '../../src/shared/redis.js';
 
