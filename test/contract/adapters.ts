@@ -1,15 +1,30 @@
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
+import type { WaitingRoom } from '../../src/modules/queue/waiting-room.js';
 import { MemoryWaitingRoom } from '../../src/modules/queue/waiting-room.memory.js';
 import { RedisWaitingRoom } from '../../src/modules/queue/waiting-room.redis.js';
-import type { WaitingRoom } from '../../src/modules/queue/waiting-room.js';
 import type { SeatLocks } from '../../src/modules/reservation/seat-locks.js';
 import { MemorySeatLocks } from '../../src/modules/reservation/seat-locks.memory.js';
 import { RedisSeatLocks } from '../../src/modules/reservation/seat-locks.redis.js';
+import type { Database } from '../../src/shared/db.js';
+import { createPostgresDatabase } from '../../src/shared/db.pg.js';
+import { createPgliteDatabase } from '../../src/shared/db.pglite.js';
 import { createRedis, type Redis } from '../../src/shared/redis.js';
 
-export interface AdapterPair {
+/** One implementation of a port, as a contract test opens it; `close` frees whatever `open` took. */
+export interface Adapter<Port> {
   name: string;
-  open(): { room: WaitingRoom; locks: SeatLocks; close(): Promise<void> };
+  open(): Promise<{ port: Port; close(): Promise<void> }>;
+}
+
+/** Opens the adapter before the suite's tests, hands its port to `use`, and closes it after them. */
+export function openForSuite<Port>(adapter: Adapter<Port>, use: (port: Port) => void): void {
+  let close: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const opened = await adapter.open();
+    close = opened.close;
+    use(opened.port);
+  });
+  afterAll(() => close?.());
 }
 
 /** How long the contract tests' queue tokens live; the Redis waiting room sizes a line's expiry from it. */
@@ -20,24 +35,41 @@ export const contractRedisPrefix = () => `${inject('redisPrefix')}contract:`;
 
 export const openContractRedis = (): Redis => createRedis(inject('redisUrl'), contractRedisPrefix());
 
-/** Both implementations of each port; a contract test runs the same checks against each. */
-export const adapters: AdapterPair[] = [
+/** A port's Redis adapter on a client of its own, disconnected on close. */
+const onContractRedis = async <Port>(build: (redis: Redis) => Port) => {
+  const redis = openContractRedis();
+  return { port: build(redis), close: async () => redis.disconnect() };
+};
+
+export const databases: Adapter<Database>[] = [
   {
-    name: 'redis',
-    open() {
-      const redis = openContractRedis();
-      return {
-        room: new RedisWaitingRoom(redis, { tokenTtlMs: CONTRACT_TOKEN_TTL_MS }),
-        locks: new RedisSeatLocks(redis),
-        close: async () => redis.disconnect(),
-      };
+    name: 'postgres',
+    async open() {
+      const db = createPostgresDatabase({ connectionString: inject('databaseUrl'), maxConnections: 2, statementTimeoutMs: 10_000 });
+      return { port: db, close: () => db.close() };
     },
   },
+  {
+    name: 'pglite (in memory)',
+    async open() {
+      const db = await createPgliteDatabase();
+      return { port: db, close: () => db.close() };
+    },
+  },
+];
+
+export const waitingRooms: Adapter<WaitingRoom>[] = [
+  { name: 'redis', open: () => onContractRedis((redis) => new RedisWaitingRoom(redis, { tokenTtlMs: CONTRACT_TOKEN_TTL_MS })) },
   {
     name: 'in-process',
-    open() {
+    async open() {
       const room = new MemoryWaitingRoom();
-      return { room, locks: new MemorySeatLocks(), close: () => room.close() };
+      return { port: room, close: () => room.close() };
     },
   },
+];
+
+export const seatLocks: Adapter<SeatLocks>[] = [
+  { name: 'redis', open: () => onContractRedis((redis) => new RedisSeatLocks(redis)) },
+  { name: 'in-process', open: async () => ({ port: new MemorySeatLocks(), close: async () => undefined }) },
 ];
