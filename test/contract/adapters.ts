@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, inject } from 'vitest';
+import type { QueueEvents } from '../../src/modules/queue/queue-events.js';
+import { MemoryQueueEvents } from '../../src/modules/queue/queue-events.memory.js';
+import { RedisQueueEvents } from '../../src/modules/queue/queue-events.redis.js';
 import type { WaitingRoom } from '../../src/modules/queue/waiting-room.js';
 import { MemoryWaitingRoom } from '../../src/modules/queue/waiting-room.memory.js';
 import { RedisWaitingRoom } from '../../src/modules/queue/waiting-room.redis.js';
@@ -72,4 +75,53 @@ export const waitingRooms: Adapter<WaitingRoom>[] = [
 export const seatLocks: Adapter<SeatLocks>[] = [
   { name: 'redis', open: () => onContractRedis((redis) => new RedisSeatLocks(redis)) },
   { name: 'in-process', open: async () => ({ port: new MemorySeatLocks(), close: async () => undefined }) },
+];
+
+/**
+ * Queue events are checked across instances: `instanceOn(namespace)` starts one more instance of a
+ * deployment whose Redis key prefix is `namespace`. Only an adapter that `spansInstances` carries an
+ * event from one instance to another.
+ */
+export interface QueueEventsAdapter extends Adapter<{ instanceOn(namespace: string): QueueEvents }> {
+  spansInstances: boolean;
+}
+
+export const queueEventsAdapters: QueueEventsAdapter[] = [
+  {
+    name: 'redis',
+    spansInstances: true,
+    async open() {
+      const started: { events: QueueEvents; redis: Redis }[] = [];
+      const instanceOn = (namespace: string) => {
+        const keyPrefix = `${contractRedisPrefix()}${namespace}:`;
+        const redis = createRedis(inject('redisUrl'), keyPrefix);
+        const events = new RedisQueueEvents(redis, keyPrefix);
+        started.push({ events, redis });
+        return events;
+      };
+      const close = async () => {
+        for (const { events, redis } of started) {
+          await events.close();
+          redis.disconnect();
+        }
+      };
+      return { port: { instanceOn }, close };
+    },
+  },
+  {
+    name: 'in-process',
+    spansInstances: false,
+    async open() {
+      const started: QueueEvents[] = [];
+      const instanceOn = () => {
+        const events = new MemoryQueueEvents();
+        started.push(events);
+        return events;
+      };
+      const close = async () => {
+        await Promise.all(started.map((events) => events.close()));
+      };
+      return { port: { instanceOn }, close };
+    },
+  },
 ];
