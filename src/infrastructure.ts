@@ -1,16 +1,21 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { ReadinessChecks } from './http/health.routes.js';
-import { systemClock, type Clock } from './shared/clock.js';
-import { createPostgresDatabase, type Database } from './shared/db.js';
+import type { Clock } from './shared/clock.js';
+import { systemClock } from './shared/clock.system.js';
+import type { Database } from './shared/db.js';
+import { createPostgresDatabase } from './shared/db.pg.js';
+import { createPgliteDatabase } from './shared/db.pglite.js';
 import { migrate } from './shared/migrate.js';
-import { createPgliteDatabase } from './shared/pglite.js';
 import { createRedis, whenReady, type Redis } from './shared/redis.js';
-import { MemoryQueueEvents, RedisQueueEvents, type QueueEvents } from './modules/queue/queue-events.js';
+import type { QueueEvents } from './modules/queue/queue-events.js';
+import { MemoryQueueEvents } from './modules/queue/queue-events.memory.js';
+import { RedisQueueEvents } from './modules/queue/queue-events.redis.js';
 import type { WaitingRoom } from './modules/queue/waiting-room.js';
 import { MemoryWaitingRoom } from './modules/queue/waiting-room.memory.js';
 import { RedisWaitingRoom } from './modules/queue/waiting-room.redis.js';
-import { MemorySeatLocks, type SeatLocks } from './modules/reservation/seat-locks.js';
+import type { SeatLocks } from './modules/reservation/seat-locks.js';
+import { MemorySeatLocks } from './modules/reservation/seat-locks.memory.js';
 import { RedisSeatLocks } from './modules/reservation/seat-locks.redis.js';
 
 /** The adapters a running service is built from; main.ts picks production or embedded ones. */

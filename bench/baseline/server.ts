@@ -9,7 +9,7 @@ import Fastify from 'fastify';
 import pg from 'pg';
 import * as catalogSql from '../../src/modules/catalog/catalog.sql.js';
 import * as paymentSql from '../../src/modules/payment/payment.sql.js';
-import { RedisQueueEvents } from '../../src/modules/queue/queue-events.js';
+import { RedisQueueEvents } from '../../src/modules/queue/queue-events.redis.js';
 import { RedisWaitingRoom } from '../../src/modules/queue/waiting-room.redis.js';
 import * as sql from '../../src/modules/reservation/reservation.sql.js';
 import { RedisSeatLocks } from '../../src/modules/reservation/seat-locks.redis.js';

@@ -2,22 +2,3 @@
 export interface Clock {
   now(): Date;
 }
-
-export const systemClock: Clock = { now: () => new Date() };
-
-/** A clock that moves only when told to; used by tests and the benchmark's expiry checks. */
-export class ManualClock implements Clock {
-  #ms: number;
-
-  constructor(start: Date | number = Date.now()) {
-    this.#ms = typeof start === 'number' ? start : start.getTime();
-  }
-
-  now(): Date {
-    return new Date(this.#ms);
-  }
-
-  advance(ms: number): void {
-    this.#ms += ms;
-  }
-}

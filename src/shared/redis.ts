@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 
 export type { Redis };
@@ -46,24 +45,34 @@ export async function whenReady(redis: Redis, timeoutMs: number): Promise<boolea
   });
 }
 
-/** A Lua script run by SHA, loaded on first use and again after a Redis restart empties the script cache. */
-export class LuaScript<Result = unknown> {
-  readonly #sha: string;
+export type LuaArgument = string | number;
 
-  constructor(
-    readonly source: string,
-    readonly keyCount: number,
-  ) {
-    this.#sha = createHash('sha1').update(source).digest('hex');
-  }
+/** Per client, the Lua source behind each command name defined on it. */
+const definedCommands = new WeakMap<Redis, Map<string, string>>();
 
-  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<Result> {
-    if (keys.length !== this.keyCount) throw new Error(`script expects ${this.keyCount} keys, got ${keys.length}`);
-    try {
-      return (await redis.evalsha(this.#sha, this.keyCount, ...keys, ...args)) as Result;
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return (await redis.eval(this.source, this.keyCount, ...keys, ...args)) as Result;
-    }
+/**
+ * Defines `lua` as the custom command `name` on this client (ioredis `defineCommand`) and returns it
+ * typed: the key tuple fixes `numberOfKeys`, the client's keyPrefix is applied to those keys, and ioredis
+ * runs the script by EVALSHA, sending the source again on a new connection or after NOSCRIPT (a
+ * restarted Redis has an empty script cache). Adapters sharing a client may define the same command
+ * again; that is a no-op, while a different script under a name already taken is a bug and throws.
+ */
+export function defineLuaCommand<Keys extends readonly string[], Args extends readonly LuaArgument[], Result>(
+  redis: Redis,
+  name: string,
+  lua: string,
+  numberOfKeys: Keys['length'],
+): (keys: Keys, ...args: Args) => Promise<Result> {
+  const defined = definedCommands.get(redis) ?? new Map<string, string>();
+  definedCommands.set(redis, defined);
+  const existing = defined.get(name);
+  if (existing === undefined) {
+    redis.defineCommand(name, { lua, numberOfKeys });
+    defined.set(name, lua);
+  } else if (existing !== lua) {
+    throw new Error(`Redis command ${name} is already defined with another script`);
   }
+  // defineCommand adds the method at run time; its typed signature is the one declared above.
+  const commands = redis as unknown as Record<string, (...params: LuaArgument[]) => Promise<unknown>>;
+  return async (keys, ...args) => (await commands[name]!(...keys, ...args)) as Result;
 }

@@ -1,14 +1,33 @@
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
+import type { QueueEvents } from '../../src/modules/queue/queue-events.js';
+import { MemoryQueueEvents } from '../../src/modules/queue/queue-events.memory.js';
+import { RedisQueueEvents } from '../../src/modules/queue/queue-events.redis.js';
+import type { WaitingRoom } from '../../src/modules/queue/waiting-room.js';
 import { MemoryWaitingRoom } from '../../src/modules/queue/waiting-room.memory.js';
 import { RedisWaitingRoom } from '../../src/modules/queue/waiting-room.redis.js';
-import type { WaitingRoom } from '../../src/modules/queue/waiting-room.js';
-import { MemorySeatLocks, type SeatLocks } from '../../src/modules/reservation/seat-locks.js';
+import type { SeatLocks } from '../../src/modules/reservation/seat-locks.js';
+import { MemorySeatLocks } from '../../src/modules/reservation/seat-locks.memory.js';
 import { RedisSeatLocks } from '../../src/modules/reservation/seat-locks.redis.js';
+import type { Database } from '../../src/shared/db.js';
+import { createPostgresDatabase } from '../../src/shared/db.pg.js';
+import { createPgliteDatabase } from '../../src/shared/db.pglite.js';
 import { createRedis, type Redis } from '../../src/shared/redis.js';
 
-export interface AdapterPair {
+/** One implementation of a port, as a contract test opens it; `close` frees whatever `open` took. */
+export interface Adapter<Port> {
   name: string;
-  open(): { room: WaitingRoom; locks: SeatLocks; close(): Promise<void> };
+  open(): Promise<{ port: Port; close(): Promise<void> }>;
+}
+
+/** Opens the adapter before the suite's tests, hands its port to `use`, and closes it after them. */
+export function openForSuite<Port>(adapter: Adapter<Port>, use: (port: Port) => void): void {
+  let close: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const opened = await adapter.open();
+    close = opened.close;
+    use(opened.port);
+  });
+  afterAll(() => close?.());
 }
 
 /** How long the contract tests' queue tokens live; the Redis waiting room sizes a line's expiry from it. */
@@ -19,24 +38,90 @@ export const contractRedisPrefix = () => `${inject('redisPrefix')}contract:`;
 
 export const openContractRedis = (): Redis => createRedis(inject('redisUrl'), contractRedisPrefix());
 
-/** Both implementations of each port; a contract test runs the same checks against each. */
-export const adapters: AdapterPair[] = [
+/** A port's Redis adapter on a client of its own, disconnected on close. */
+const onContractRedis = async <Port>(build: (redis: Redis) => Port) => {
+  const redis = openContractRedis();
+  return { port: build(redis), close: async () => redis.disconnect() };
+};
+
+export const databases: Adapter<Database>[] = [
+  {
+    name: 'postgres',
+    async open() {
+      const db = createPostgresDatabase({ connectionString: inject('databaseUrl'), maxConnections: 2, statementTimeoutMs: 10_000 });
+      return { port: db, close: () => db.close() };
+    },
+  },
+  {
+    name: 'pglite (in memory)',
+    async open() {
+      const db = await createPgliteDatabase();
+      return { port: db, close: () => db.close() };
+    },
+  },
+];
+
+export const waitingRooms: Adapter<WaitingRoom>[] = [
+  { name: 'redis', open: () => onContractRedis((redis) => new RedisWaitingRoom(redis, { tokenTtlMs: CONTRACT_TOKEN_TTL_MS })) },
+  {
+    name: 'in-process',
+    async open() {
+      const room = new MemoryWaitingRoom();
+      return { port: room, close: () => room.close() };
+    },
+  },
+];
+
+export const seatLocks: Adapter<SeatLocks>[] = [
+  { name: 'redis', open: () => onContractRedis((redis) => new RedisSeatLocks(redis)) },
+  { name: 'in-process', open: async () => ({ port: new MemorySeatLocks(), close: async () => undefined }) },
+];
+
+/**
+ * Queue events are checked across instances: `instanceOn(namespace)` starts one more instance of a
+ * deployment whose Redis key prefix is `namespace`. Only an adapter that `spansInstances` carries an
+ * event from one instance to another.
+ */
+export interface QueueEventsAdapter extends Adapter<{ instanceOn(namespace: string): QueueEvents }> {
+  spansInstances: boolean;
+}
+
+export const queueEventsAdapters: QueueEventsAdapter[] = [
   {
     name: 'redis',
-    open() {
-      const redis = openContractRedis();
-      return {
-        room: new RedisWaitingRoom(redis, { tokenTtlMs: CONTRACT_TOKEN_TTL_MS }),
-        locks: new RedisSeatLocks(redis),
-        close: async () => redis.disconnect(),
+    spansInstances: true,
+    async open() {
+      const started: { events: QueueEvents; redis: Redis }[] = [];
+      const instanceOn = (namespace: string) => {
+        const keyPrefix = `${contractRedisPrefix()}${namespace}:`;
+        const redis = createRedis(inject('redisUrl'), keyPrefix);
+        const events = new RedisQueueEvents(redis, keyPrefix);
+        started.push({ events, redis });
+        return events;
       };
+      const close = async () => {
+        for (const { events, redis } of started) {
+          await events.close();
+          redis.disconnect();
+        }
+      };
+      return { port: { instanceOn }, close };
     },
   },
   {
     name: 'in-process',
-    open() {
-      const room = new MemoryWaitingRoom();
-      return { room, locks: new MemorySeatLocks(), close: () => room.close() };
+    spansInstances: false,
+    async open() {
+      const started: QueueEvents[] = [];
+      const instanceOn = () => {
+        const events = new MemoryQueueEvents();
+        started.push(events);
+        return events;
+      };
+      const close = async () => {
+        await Promise.all(started.map((events) => events.close()));
+      };
+      return { port: { instanceOn }, close };
     },
   },
 ];

@@ -1,20 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createPostgresDatabase, type Database, type Queryable } from '../../src/shared/db.js';
-import { createPgliteDatabase } from '../../src/shared/pglite.js';
-
-/**
- * The database port promises `pg`'s meaning of rowCount on both adapters: rows returned by a SELECT
- * or a RETURNING clause, rows changed by an INSERT/UPDATE/DELETE without one, 0 for anything else.
- * Callers decide on it ("already migrated?", "enough money?"), so the adapters must never disagree.
- */
-const databases: { name: string; open(): Promise<Database> }[] = [
-  {
-    name: 'postgres',
-    open: async () => createPostgresDatabase({ connectionString: inject('databaseUrl'), maxConnections: 2, statementTimeoutMs: 10_000 }),
-  },
-  { name: 'pglite (in memory)', open: () => createPgliteDatabase() },
-];
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database, Queryable } from '../../src/shared/db.js';
+import { databases, openForSuite } from './adapters.js';
 
 interface Step {
   what: string;
@@ -41,51 +28,105 @@ const steps = (table: string): Step[] => [
   { what: 'a SELECT of a function', sql: 'SELECT pg_advisory_xact_lock($1)', params: [727_999], rowCount: 1 },
 ];
 
-describe.each(databases)('database port: rowCount ($name)', ({ open }) => {
+describe.each(databases)('database port ($name)', (adapter) => {
   let db: Database;
-  // A table of our own: the run's PostgreSQL database is shared with every other test file.
-  const table = `rowcount_contract_${randomBytes(4).toString('hex')}`;
+  openForSuite(adapter, (port) => (db = port));
+  // Tables of our own: the run's PostgreSQL database is shared with every other test file.
+  const suffix = randomBytes(4).toString('hex');
+  const rowCountTable = `rowcount_contract_${suffix}`;
+  const txTable = `tx_contract_${suffix}`;
 
   beforeAll(async () => {
-    db = await open();
-    await db.exec(`CREATE TABLE ${table} (n int PRIMARY KEY, flag boolean NOT NULL DEFAULT false)`);
+    await db.exec(`CREATE TABLE ${rowCountTable} (n int PRIMARY KEY, flag boolean NOT NULL DEFAULT false)`);
+    await db.exec(`CREATE TABLE ${txTable} (n int PRIMARY KEY)`);
   });
+  // afterAll hooks run in reverse order (vitest's default), so the tables go before the adapter closes.
   afterAll(async () => {
-    await db?.exec(`DROP TABLE IF EXISTS ${table}`);
-    await db?.close();
+    await db?.exec(`DROP TABLE IF EXISTS ${rowCountTable}, ${txTable}`);
   });
 
-  const reset = async (on: Queryable) => {
-    await on.query(`DELETE FROM ${table}`);
-    await on.query(`INSERT INTO ${table} (n) SELECT generate_series(1, 5)`);
-  };
-  const observe = async (on: Queryable) => {
-    const observed: { what: string; rowCount: number; rows: number }[] = [];
-    for (const step of steps(table)) {
-      const result = await on.query(step.sql, step.params);
-      observed.push({ what: step.what, rowCount: result.rowCount, rows: result.rows.length });
-    }
-    return observed;
-  };
-  const expected = steps(table).map((step) => ({
-    what: step.what,
-    rowCount: step.rowCount,
-    // Only SELECT and RETURNING hand rows back.
-    rows: /^SELECT|RETURNING/.test(step.sql) ? step.rowCount : 0,
-  }));
+  /**
+   * The port promises `pg`'s meaning of rowCount on both adapters: rows returned by a SELECT or a
+   * RETURNING clause, rows changed by an INSERT/UPDATE/DELETE without one, 0 for anything else.
+   * Callers decide on it ("already migrated?", "enough money?"), so the adapters must never disagree.
+   */
+  describe('rowCount', () => {
+    const reset = async (on: Queryable) => {
+      await on.query(`DELETE FROM ${rowCountTable}`);
+      await on.query(`INSERT INTO ${rowCountTable} (n) SELECT generate_series(1, 5)`);
+    };
+    const observe = async (on: Queryable) => {
+      const observed: { what: string; rowCount: number; rows: number }[] = [];
+      for (const step of steps(rowCountTable)) {
+        const result = await on.query(step.sql, step.params);
+        observed.push({ what: step.what, rowCount: result.rowCount, rows: result.rows.length });
+      }
+      return observed;
+    };
+    const expected = steps(rowCountTable).map((step) => ({
+      what: step.what,
+      rowCount: step.rowCount,
+      // Only SELECT and RETURNING hand rows back.
+      rows: /^SELECT|RETURNING/.test(step.sql) ? step.rowCount : 0,
+    }));
 
-  it('matches pg for SELECT, INSERT, UPDATE, UPDATE … RETURNING and DELETE outside a transaction', async () => {
-    await reset(db);
-    expect(await observe(db)).toEqual(expected);
+    it('matches pg for SELECT, INSERT, UPDATE, UPDATE … RETURNING and DELETE outside a transaction', async () => {
+      await reset(db);
+      expect(await observe(db)).toEqual(expected);
+    });
+
+    it('matches pg inside a transaction (the migration runner and the services query there)', async () => {
+      await reset(db);
+      expect(await db.withTx((tx) => observe(tx))).toEqual(expected);
+    });
+
+    it('reports 0 for a statement that has no row count (DDL)', async () => {
+      const { rowCount } = await db.query(`CREATE TABLE IF NOT EXISTS ${rowCountTable} (n int PRIMARY KEY)`);
+      expect(rowCount).toBe(0);
+    });
   });
 
-  it('matches pg inside a transaction (the migration runner and the services query there)', async () => {
-    await reset(db);
-    expect(await db.withTx((tx) => observe(tx))).toEqual(expected);
+  describe('transactions', () => {
+    const stored = async () => (await db.query<{ n: number }>(`SELECT n FROM ${txTable} ORDER BY n`)).rows.map((row) => row.n);
+
+    it('commits when the function resolves, and returns what it returned', async () => {
+      await db.query(`DELETE FROM ${txTable}`);
+      const result = await db.withTx(async (tx) => {
+        await tx.query(`INSERT INTO ${txTable} (n) VALUES ($1), ($2)`, [1, 2]);
+        return 'done';
+      });
+      expect(result).toBe('done');
+      expect(await stored()).toEqual([1, 2]);
+    });
+
+    it('rolls back every statement when the function throws, and rethrows its error', async () => {
+      await db.query(`DELETE FROM ${txTable}`);
+      const failure = new Error('changed my mind');
+      const attempt = db.withTx(async (tx) => {
+        await tx.query(`INSERT INTO ${txTable} (n) VALUES (1)`);
+        await tx.query(`UPDATE ${txTable} SET n = 2 WHERE n = 1`);
+        throw failure;
+      });
+      await expect(attempt).rejects.toBe(failure);
+      expect(await stored()).toEqual([]);
+    });
+
+    it('rolls back the statements before one the database refuses', async () => {
+      await db.query(`DELETE FROM ${txTable}`);
+      await db.query(`INSERT INTO ${txTable} (n) VALUES (1)`);
+      const attempt = db.withTx(async (tx) => {
+        await tx.query(`INSERT INTO ${txTable} (n) VALUES (10)`);
+        await tx.query(`INSERT INTO ${txTable} (n) VALUES (1)`);
+      });
+      await expect(attempt).rejects.toThrow(/duplicate key/);
+      expect(await stored()).toEqual([1]);
+    });
   });
 
-  it('reports 0 for a statement that has no row count (DDL)', async () => {
-    const { rowCount } = await db.query(`CREATE TABLE IF NOT EXISTS ${table} (n int PRIMARY KEY)`);
-    expect(rowCount).toBe(0);
+  it('reads bigint and numeric as plain numbers, in and outside a transaction', async () => {
+    const sql = 'SELECT 9007199254740991::int8 AS big, 12.5::numeric AS amount, count(*) AS counted FROM (VALUES (1), (2)) AS v(x)';
+    const expected = [{ big: 9_007_199_254_740_991, amount: 12.5, counted: 2 }];
+    expect((await db.query(sql)).rows).toEqual(expected);
+    expect((await db.withTx((tx) => tx.query(sql))).rows).toEqual(expected);
   });
 });

@@ -1,18 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AdmissionPolicy, WaitingRoom } from '../../src/modules/queue/waiting-room.js';
-import { adapters, CONTRACT_TOKEN_TTL_MS } from './adapters.js';
+import { CONTRACT_TOKEN_TTL_MS, openForSuite, waitingRooms } from './adapters.js';
 
 const policy: AdmissionPolicy = { maxActive: 2, admitPerSecond: 100, activeTtlMs: 60_000, waitingGraceMs: 30_000 };
 const T0 = 1_800_000_000_000;
 
-describe.each(adapters)('waiting room contract: $name', (adapter) => {
+describe.each(waitingRooms)('waiting room contract: $name', (adapter) => {
   let room: WaitingRoom;
-  let close: () => Promise<void>;
-  beforeAll(() => {
-    ({ room, close } = adapter.open());
-  });
-  afterAll(() => close());
+  openForSuite(adapter, (port) => (room = port));
 
   const touchOne = async (eventId: string, userId: string, tokenId: string, now: number, p: AdmissionPolicy) =>
     (await room.touch(eventId, [{ userId, tokenId }], now, p))[0];
@@ -132,60 +128,5 @@ describe.each(adapters)('waiting room contract: $name', (adapter) => {
     expect(log).toEqual([...log].sort((x, y) => x - y));
     expect(log).toEqual(Array.from({ length: 37 }, (_, i) => i + 1));
     expect((await room.stats(eventId)).active).toBe(37);
-  });
-});
-
-describe.each(adapters)('seat lock contract: $name', (adapter) => {
-  let locks: ReturnType<typeof adapter.open>['locks'];
-  let close: () => Promise<void>;
-  beforeAll(() => {
-    ({ locks, close } = adapter.open());
-  });
-  afterAll(() => close());
-
-  it('lets one owner in until its deadline on the service clock', async () => {
-    const key = `seat:{${randomUUID()}}:1`;
-    expect(await locks.acquire(key, 'r1', T0, 5_000)).toBe(true);
-    expect(await locks.acquire(key, 'r2', T0 + 4_999, 5_000)).toBe(false);
-    expect(await locks.acquire(key, 'r2', T0 + 5_000, 5_000)).toBe(true);
-  });
-
-  it('releases only for its owner', async () => {
-    const key = `seat:{${randomUUID()}}:2`;
-    await locks.acquire(key, 'r1', T0, 5_000);
-    await locks.release(key, 'someone-else');
-    expect(await locks.acquire(key, 'r2', T0, 5_000)).toBe(false);
-    await locks.release(key, 'r1');
-    expect(await locks.acquire(key, 'r2', T0, 5_000)).toBe(true);
-  });
-
-  it('keeps a sold seat refused until the date ends, past the hold deadline and through releases', async () => {
-    const key = `seat:{${randomUUID()}}:4`;
-    const dateEnd = T0 + 86_400_000;
-    await locks.acquire(key, 'r1', T0, 5_000);
-    expect(await locks.markSold(key, 'r1', dateEnd, T0 + 1_000)).toBe(true);
-    expect(await locks.acquire(key, 'r2', T0 + 5_000, 5_000)).toBe(false);
-    await locks.release(key, 'r1');
-    expect(await locks.acquire(key, 'r2', dateEnd - 1, 5_000)).toBe(false);
-    expect(await locks.acquire(key, 'r2', dateEnd, 5_000)).toBe(true);
-  });
-
-  it('lets only the holder of a live lock mark it sold; a lapsed or missing lock is nobody\'s', async () => {
-    const [held, lapsed, missing] = [5, 6, 7].map((seat) => `seat:{${randomUUID()}}:${seat}`);
-    const dateEnd = T0 + 86_400_000;
-    await locks.acquire(held!, 'r1', T0, 5_000);
-    expect(await locks.markSold(held!, 'r2', dateEnd, T0 + 1_000)).toBe(false);
-    expect(await locks.acquire(held!, 'r3', T0 + 5_000, 5_000)).toBe(true);
-    await locks.acquire(lapsed!, 'r1', T0, 5_000);
-    expect(await locks.markSold(lapsed!, 'r2', dateEnd, T0 + 5_000)).toBe(true);
-    expect(await locks.markSold(missing!, 'r1', dateEnd, T0)).toBe(true);
-    expect(await locks.acquire(lapsed!, 'r3', T0 + 10_000, 5_000)).toBe(false);
-    expect(await locks.acquire(missing!, 'r3', T0 + 10_000, 5_000)).toBe(false);
-  });
-
-  it('grants exactly one of many simultaneous attempts', async () => {
-    const key = `seat:{${randomUUID()}}:3`;
-    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => locks.acquire(key, `r${i}`, T0, 5_000)));
-    expect(results.filter(Boolean)).toHaveLength(1);
   });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/shared/clock.js';
+import { ManualClock } from '../../src/shared/clock.manual.js';
 import { IDEMPOTENCY_KEY_TTL_MS, purgeExpiredKeys } from '../../src/shared/idempotency.js';
 import { sleep, waitFor } from './support/processes.js';
 import { baseEnv, expectInvariants, expectProblem, Http, openDatabase, startFaultApp, type FaultApp, type Reply, type User } from './support/service.js';

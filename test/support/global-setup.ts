@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { deleteKeysWithPrefix } from '../../bench/lib/redis-keys.js';
-import { createPostgresDatabase } from '../../src/shared/db.js';
+import { createPostgresDatabase } from '../../src/shared/db.pg.js';
 import { migrate } from '../../src/shared/migrate.js';
 import { createRedis } from '../../src/shared/redis.js';
 

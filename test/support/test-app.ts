@@ -5,7 +5,7 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { openInfrastructure, type OpenInfrastructure } from '../../src/infrastructure.js';
 import { createServices, type Services } from '../../src/services.js';
-import { ManualClock } from '../../src/shared/clock.js';
+import { ManualClock } from '../../src/shared/clock.manual.js';
 
 export type Backend = 'postgres+redis' | 'embedded';
 export const backends: Backend[] = ['postgres+redis', 'embedded'];

@@ -1,4 +1,4 @@
-import { LuaScript, type Redis } from '../../shared/redis.js';
+import { defineLuaCommand, type LuaArgument, type Redis } from '../../shared/redis.js';
 import {
   ADMISSION_LOG_LIMIT,
   type AdmissionPolicy,
@@ -33,7 +33,12 @@ const keysOf = (eventId: string) => {
     seq: `${base}:seq`,
   };
 };
-const lineKeys = (eventId: string) => Object.values(keysOf(eventId));
+/** In the order the scripts unpack them (see linePrelude). */
+const lineKeys = (eventId: string) => {
+  const k = keysOf(eventId);
+  return [k.tickets, k.waiting, k.seen, k.active, k.rate, k.admitted, k.admittedTotal, k.seq] as const;
+};
+type LineKeys = ReturnType<typeof lineKeys>;
 /** zset eventId by its latest join: the lines that may still hold live tickets. */
 const LINES_KEY = 'q:lines';
 
@@ -47,10 +52,13 @@ local function renew_line()
   for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ARGV[1]) end
 end
 `;
-const lineScript = <Result>(body: string) => new LuaScript<Result>(linePrelude + body, lineKeys('').length);
+/** A line script gets every key of the line and the line's lifetime as ARGV[1], then its own arguments. */
+const defineLineCommand = <Args extends readonly LuaArgument[], Result>(redis: Redis, name: string, body: string) =>
+  defineLuaCommand<LineKeys, [lineTtlMs: number, ...Args], Result>(redis, name, linePrelude + body, lineKeys('').length);
 
-const joinScript = lineScript<[number, string]>(
-  `
+type JoinArgs = [userId: string, tokenId: string, issuedAt: number, expiresAt: number, now: number];
+type JoinReply = [created: 0 | 1, ticket: string];
+const JOIN_LUA = `
 local user, now = ARGV[2], tonumber(ARGV[6])
 local current = redis.call('HGET', tickets, user)
 if current then
@@ -70,12 +78,12 @@ redis.call('ZADD', waiting, n, user)
 redis.call('ZADD', seen, now, user)
 renew_line()
 return {1, ticket}
-`,
-);
+`;
 
+type TouchArgs = [now: number, activeTtlMs: number, ...userIdThenTokenId: string[]];
 /** Answers per entry: -1 expired, 0 active, n > 0 waiting at position n. */
-const touchScript = lineScript<number[]>(
-  `
+type TouchReply = number[];
+const TOUCH_LUA = `
 local now, active_ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
 local result = {}
 local wrote = false
@@ -104,11 +112,11 @@ for i = 4, #ARGV, 2 do
 end
 if wrote then renew_line() end
 return result
-`,
-);
+`;
 
-const admitScript = lineScript<[string[], number, number]>(
-  `
+type AdmitArgs = [now: number, maxActive: number, admitPerSecond: number, activeTtlMs: number, waitingGraceMs: number, logLimit: number];
+type AdmitReply = [admitted: string[], dropped: number, admittedTotal: number];
+const ADMIT_LUA = `
 local now, max_active, per_second = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local active_ttl, grace, log_limit = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local dropped = 0
@@ -149,11 +157,10 @@ if #result > 0 then
   return {result, dropped, admitted_total}
 end
 return {result, dropped, tonumber(redis.call('GET', total) or 0)}
-`,
-);
+`;
 
-const completeScript = lineScript<number>(
-  `
+type CompleteArgs = [userId: string, tokenId: string];
+const COMPLETE_LUA = `
 local user = ARGV[2]
 local current = redis.call('HGET', tickets, user)
 if not current or string.match(current, '^([^|]+)') ~= ARGV[3] then return 0 end
@@ -162,8 +169,7 @@ redis.call('ZREM', active, user)
 redis.call('ZREM', waiting, user)
 redis.call('ZREM', seen, user)
 return 1
-`,
-);
+`;
 
 function parseTicket(eventId: string, userId: string, encoded: string): QueueTicket {
   const [tokenId, seq, issuedAt, expiresAt] = encoded.split('|');
@@ -172,6 +178,10 @@ function parseTicket(eventId: string, userId: string, encoded: string): QueueTic
 
 export class RedisWaitingRoom implements WaitingRoom {
   readonly #lineTtlMs: number;
+  readonly #join;
+  readonly #touch;
+  readonly #admit;
+  readonly #complete;
 
   /** `tokenTtlMs`: how long a queue token lives (QUEUE_TOKEN_TTL_SECONDS); a line lasts that long past its last write. */
   constructor(
@@ -179,13 +189,21 @@ export class RedisWaitingRoom implements WaitingRoom {
     { tokenTtlMs }: { tokenTtlMs: number },
   ) {
     this.#lineTtlMs = tokenTtlMs + LINE_EXPIRY_MARGIN_MS;
+    this.#join = defineLineCommand<JoinArgs, JoinReply>(redis, 'waitingRoomJoin', JOIN_LUA);
+    this.#touch = defineLineCommand<TouchArgs, TouchReply>(redis, 'waitingRoomTouch', TOUCH_LUA);
+    this.#admit = defineLineCommand<AdmitArgs, AdmitReply>(redis, 'waitingRoomAdmit', ADMIT_LUA);
+    this.#complete = defineLineCommand<CompleteArgs, number>(redis, 'waitingRoomComplete', COMPLETE_LUA);
   }
 
   async join(candidate: Omit<QueueTicket, 'seq'>, now: number) {
-    const [created, encoded] = await joinScript.run(
-      this.redis,
+    const [created, encoded] = await this.#join(
       lineKeys(candidate.eventId),
-      [this.#lineTtlMs, candidate.userId, candidate.tokenId, candidate.issuedAt, candidate.expiresAt, now],
+      this.#lineTtlMs,
+      candidate.userId,
+      candidate.tokenId,
+      candidate.issuedAt,
+      candidate.expiresAt,
+      now,
     );
     // Every new entry records its event's latest join; after a Redis restart emptied the index, the
     // admission scheduler finds the event again with the next join.
@@ -194,10 +212,12 @@ export class RedisWaitingRoom implements WaitingRoom {
   }
 
   async touch(eventId: string, entries: readonly EntryRef[], now: number, policy: AdmissionPolicy): Promise<QueueState[]> {
-    const answers = await touchScript.run(
-      this.redis,
+    const answers = await this.#touch(
       lineKeys(eventId),
-      [this.#lineTtlMs, now, policy.activeTtlMs, ...entries.flatMap((entry) => [entry.userId, entry.tokenId])],
+      this.#lineTtlMs,
+      now,
+      policy.activeTtlMs,
+      ...entries.flatMap((entry) => [entry.userId, entry.tokenId]),
     );
     return answers.map((answer): QueueState => {
       if (answer === 0) return { status: 'ACTIVE' };
@@ -207,16 +227,21 @@ export class RedisWaitingRoom implements WaitingRoom {
   }
 
   async admit(eventId: string, now: number, policy: AdmissionPolicy): Promise<AdmissionStep> {
-    const [admitted, dropped, admittedTotal] = await admitScript.run(
-      this.redis,
+    const [admitted, dropped, admittedTotal] = await this.#admit(
       lineKeys(eventId),
-      [this.#lineTtlMs, now, policy.maxActive, policy.admitPerSecond, policy.activeTtlMs, policy.waitingGraceMs, ADMISSION_LOG_LIMIT],
+      this.#lineTtlMs,
+      now,
+      policy.maxActive,
+      policy.admitPerSecond,
+      policy.activeTtlMs,
+      policy.waitingGraceMs,
+      ADMISSION_LOG_LIMIT,
     );
     return { admitted, dropped, admittedTotal };
   }
 
   async complete(eventId: string, userId: string, tokenId: string): Promise<void> {
-    await completeScript.run(this.redis, lineKeys(eventId), [this.#lineTtlMs, userId, tokenId]);
+    await this.#complete(lineKeys(eventId), this.#lineTtlMs, userId, tokenId);
   }
 
   async events(since: number): Promise<string[]> {

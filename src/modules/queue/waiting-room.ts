@@ -1,7 +1,8 @@
 /**
  * The waiting room port. One entry per (event, user); its ticket is what the signed queue token carries.
- * Adapters: Redis (production; every step one Lua script, so instances never disagree) and in-process
- * (embedded default). test/contract/waiting-room.contract.ts runs the same checks against both.
+ * Adapters: Redis (waiting-room.redis.ts; production, every step one Lua script, so instances never
+ * disagree) and in-process (waiting-room.memory.ts; embedded default).
+ * test/contract/waiting-room.contract.test.ts runs the same checks against both.
  */
 export interface QueueTicket {
   tokenId: string;

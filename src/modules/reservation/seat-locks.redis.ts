@@ -1,37 +1,33 @@
-import { LuaScript, type Redis } from '../../shared/redis.js';
+import { defineLuaCommand, type Redis } from '../../shared/redis.js';
 import type { SeatLocks } from './seat-locks.js';
 
+type LockKey = [key: string];
+
 // Value "owner|deadline". PX makes Redis forget the key eventually; the deadline decides when it stops counting.
-const acquireScript = new LuaScript<number>(
-  `
+type AcquireArgs = [owner: string, now: number, ttlMs: number];
+const ACQUIRE_LUA = `
 local current = redis.call('GET', KEYS[1])
 if current and tonumber(string.match(current, '|(%d+)$')) > tonumber(ARGV[2]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. (tonumber(ARGV[2]) + tonumber(ARGV[3])), 'PX', ARGV[3])
 return 1
-`,
-  1,
-);
+`;
 
 // A sold marker is "sold:owner|deadline": acquire reads only the deadline, and release never matches it.
-const markSoldScript = new LuaScript<number>(
-  `
+type MarkSoldArgs = [owner: string, untilMs: number, now: number, markerTtlMs: number];
+const MARK_SOLD_LUA = `
 local current = redis.call('GET', KEYS[1])
 if current and tonumber(string.match(current, '|(%d+)$')) > tonumber(ARGV[3])
   and string.match(current, '^([^|]+)') ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], 'sold:' .. ARGV[1] .. '|' .. ARGV[2], 'PX', ARGV[4])
 return 1
-`,
-  1,
-);
+`;
 
-const releaseScript = new LuaScript<number>(
-  `
+type ReleaseArgs = [owner: string];
+const RELEASE_LUA = `
 local current = redis.call('GET', KEYS[1])
 if current and string.match(current, '^([^|]+)') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
-`,
-  1,
-);
+`;
 
 /** Redis may keep the marker a little past the date's end: the deadline in the value decides, not PX. */
 export const SOLD_MARKER_MARGIN_MS = 3_600_000;
@@ -45,17 +41,25 @@ export const soldMarkerTtlMs = (untilMs: number, now: number) =>
   Math.min(Math.max(untilMs - now, 0) + SOLD_MARKER_MARGIN_MS, SOLD_MARKER_MAX_TTL_MS);
 
 export class RedisSeatLocks implements SeatLocks {
-  constructor(private readonly redis: Redis) {}
+  readonly #acquire;
+  readonly #release;
+  readonly #markSold;
+
+  constructor(redis: Redis) {
+    this.#acquire = defineLuaCommand<LockKey, AcquireArgs, 0 | 1>(redis, 'seatLockAcquire', ACQUIRE_LUA, 1);
+    this.#release = defineLuaCommand<LockKey, ReleaseArgs, 0 | 1>(redis, 'seatLockRelease', RELEASE_LUA, 1);
+    this.#markSold = defineLuaCommand<LockKey, MarkSoldArgs, 0 | 1>(redis, 'seatLockMarkSold', MARK_SOLD_LUA, 1);
+  }
 
   async acquire(key: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
-    return (await acquireScript.run(this.redis, [key], [owner, now, ttlMs])) === 1;
+    return (await this.#acquire([key], owner, now, ttlMs)) === 1;
   }
 
   async release(key: string, owner: string): Promise<void> {
-    await releaseScript.run(this.redis, [key], [owner]);
+    await this.#release([key], owner);
   }
 
   async markSold(key: string, owner: string, untilMs: number, now: number): Promise<boolean> {
-    return (await markSoldScript.run(this.redis, [key], [owner, untilMs, now, soldMarkerTtlMs(untilMs, now)])) === 1;
+    return (await this.#markSold([key], owner, untilMs, now, soldMarkerTtlMs(untilMs, now))) === 1;
   }
 }

@@ -9,7 +9,9 @@ import { startBackgroundJobs, type BackgroundJobs } from '../../../src/backgroun
 import { loadConfig } from '../../../src/config.js';
 import { openInfrastructure, type OpenInfrastructure } from '../../../src/infrastructure.js';
 import { createServices, type Services } from '../../../src/services.js';
-import { ManualClock, systemClock, type Clock } from '../../../src/shared/clock.js';
+import type { Clock } from '../../../src/shared/clock.js';
+import { ManualClock } from '../../../src/shared/clock.manual.js';
+import { systemClock } from '../../../src/shared/clock.system.js';
 import { checkInvariants, type Violation } from '../../../bench/invariants.js';
 
 export const ADMIN_KEY = 'faults-admin-key-faults-admin-key-01';

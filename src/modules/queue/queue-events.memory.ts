@@ -1,0 +1,19 @@
+import { EventEmitter } from 'node:events';
+import type { QueueEvents } from './queue-events.js';
+
+/** Reaches this process's subscribers only, which is all the embedded single instance needs. */
+export class MemoryQueueEvents implements QueueEvents {
+  readonly #emitter = new EventEmitter();
+
+  async publish(eventId: string): Promise<void> {
+    this.#emitter.emit('moved', eventId);
+  }
+
+  async subscribe(listener: (eventId: string) => void): Promise<void> {
+    this.#emitter.on('moved', listener);
+  }
+
+  async close(): Promise<void> {
+    this.#emitter.removeAllListeners();
+  }
+}
