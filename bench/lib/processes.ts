@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './net.js';
+import { freePort } from '../../tools/net.js';
 import { sleep } from './stats.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem, type as osType, release as osRelease } from 'node:os';
-import type { InvariantReport } from '../invariants.js';
+import type { InvariantReport } from '../../tools/invariants.js';
 import type { LoadResult } from './load.js';
 import { args, only, openQueue, redisPrefix, saleQueue, settings, SLICES, STORM_ROUNDS } from './options.js';
 import { repoRoot } from './processes.js';

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 /** Service instances as real child processes (`node --import tsx src/main.ts`), for multi-instance runs. */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-// A port that was free a moment ago (a small race, fine for local runs), picked the same way as the bench's.
-export { freePort } from '../../bench/lib/net.js';
+// A port that was free a moment ago (a small race, fine for local runs).
+export { freePort } from '../../tools/net.js';
 
 export interface Instance {
   name: string;

@@ -10,11 +10,11 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { deleteKeysWithPrefix } from '../../bench/lib/redis-keys.js';
 import { sleep } from '../../bench/lib/stats.js';
 import type { AdmissionPolicy } from '../../src/modules/queue/waiting-room.js';
 import { RedisWaitingRoom } from '../../src/modules/queue/waiting-room.redis.js';
 import { createRedis } from '../../src/shared/redis.js';
+import { deleteKeysWithPrefix } from '../../tools/redis-keys.js';
 import { freePort, metric, scrape, startInstance, type Instance } from './instances.js';
 import { HOUR, mib, ms, redisCpuSeconds } from './measure-support.js';
 

@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { startBalancer } from './balancer.js';
+import { startBalancer } from '../../tools/balancer.js';
 import { startInstance, stopAll, type Instance } from './instances.js';
 
 const adminUrl = process.env.MULTI_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

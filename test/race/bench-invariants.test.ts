@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { checkInvariants, inspectInvariants, type InvariantName } from '../../bench/invariants.js';
 import { stormSeats } from '../../bench/lib/scenarios.js';
 import { createRedis } from '../../src/shared/redis.js';
+import { checkInvariants, inspectInvariants, type InvariantName } from '../../tools/invariants.js';
 import { ApiClient, SEAT_PRICES, type TestUser } from '../support/client.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
-import { startBalancer, type Balancer } from '../../scripts/multi-instance/balancer.js';
 import { freePort, metric, scrape, startInstance, stopAll, type Instance } from '../../scripts/multi-instance/instances.js';
+import { startBalancer, type Balancer } from '../../tools/balancer.js';
 import { ApiClient, type TestUser } from '../support/client.js';
 import { Stream } from '../support/sse.js';
 import { ADMIN_KEY } from '../support/test-app.js';

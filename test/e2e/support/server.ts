@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../../bench/lib/net.js';
+import { freePort } from '../../../tools/net.js';
 import { sleep } from '../../../bench/lib/stats.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -1,12 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../../bench/lib/net.js';
+import { freePort } from '../../../tools/net.js';
 import { sleep } from '../../../bench/lib/stats.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
-// The tests already lean on bench/ (the invariant checker), never the reverse, so these helpers live there.
 export { freePort, sleep };
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. A probe that throws fails at once. */

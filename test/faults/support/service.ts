@@ -10,7 +10,7 @@ import { loadConfig } from '../../../src/config.js';
 import { openInfrastructure, type OpenInfrastructure } from '../../../src/infrastructure.js';
 import { createServices, type Services } from '../../../src/services.js';
 import { ManualClock, systemClock, type Clock } from '../../../src/shared/clock.js';
-import { checkInvariants, type Violation } from '../../../bench/invariants.js';
+import { checkInvariants, type Violation } from '../../../tools/invariants.js';
 
 export const ADMIN_KEY = 'faults-admin-key-faults-admin-key-01';
 export const TOKEN_SECRET = 'faults-secret-faults-secret-faults-0123';
@@ -249,7 +249,7 @@ export function expectProblem(reply: Reply, status: number, code?: string): void
 }
 
 /**
- * Runs the shared invariant checker (bench/invariants.ts) on one event in a consistent snapshot, and
+ * Runs the shared invariant checker (tools/invariants.ts) on one event in a consistent snapshot, and
  * fails with its report on any violation.
  */
 export async function expectInvariants(eventId: string): Promise<void> {
