@@ -128,7 +128,7 @@ export async function measureStreams(options: { redisUrl: string; adminUrl: stri
   const databaseUrl = new URL(adminUrl);
   databaseUrl.pathname = `/${databaseName}`;
 
-  const adminKey = randomBytes(12).toString('base64url');
+  const adminKey = randomBytes(32).toString('base64url');
   const policy: AdmissionPolicy = { maxActive: 1, admitPerSecond: 1000, activeTtlMs: 600_000, waitingGraceMs: 600_000 };
   let instance: ServiceProcess | undefined;
   let api: ApiClient | undefined;
