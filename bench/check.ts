@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createRedis } from '../src/shared/redis.js';
-import { inspectInvariants, invariantDescriptions, type InvariantName } from './invariants.js';
+import { inspectInvariants, invariantDescriptions, type InvariantName } from '../tools/invariants.js';
 
 const { values } = parseArgs({
   options: {

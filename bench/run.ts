@@ -8,9 +8,10 @@
  * invariant is violated. docs/performance.md explains the scenarios and the latest figures.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { stopAll } from '../tools/processes.js';
 import { args, databaseUrl, only, redisPrefix, redisUrl, runId, settings } from './lib/options.js';
 import { openQueuePhase, salePhase } from './lib/phases.js';
-import { resultsDir, stopAllServers } from './lib/processes.js';
+import { resultsDir } from './lib/processes.js';
 import { rawFigures } from './lib/raw.js';
 import { log, report } from './lib/report.js';
 import { cleanRedis, closeRedis, createDatabase, dropDatabase, openRedis } from './lib/stores.js';
@@ -26,7 +27,7 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => {
     interrupted = true;
     log('interrupted: cleaning up');
-    void stopAllServers()
+    void stopAll()
       .then(cleanRedis)
       .finally(() => process.exit(130));
   });
@@ -46,7 +47,7 @@ async function main(): Promise<number> {
       });
     }
   } finally {
-    await stopAllServers();
+    await stopAll();
     closeRedis();
     if (!interrupted) await cleanRedis();
     if (args['drop-db']) await dropDatabase();

@@ -1,7 +1,8 @@
 /** Starting and stopping the two servers, and measuring one step against one of them (CPU split, profile window). */
+import { startService as startProcess, type ServiceProcess } from '../../tools/processes.js';
 import type { LoadResult } from './load.js';
 import { settings } from './options.js';
-import { meterCpu, resultsDir, startServer, type ServerProcess } from './processes.js';
+import { meterCpu, resultsDir } from './processes.js';
 import { monotonicUs, summarizeProfile } from './profile.js';
 import { log, report, type Measured, type ScenarioReport } from './report.js';
 import { round } from './stats.js';
@@ -9,7 +10,7 @@ import { round } from './stats.js';
 let profileWindows: { scenario: string; fromUs: number; toUs: number }[] = [];
 
 /** Runs one measured step against a server, recording the CPU split (and the profile window). */
-export async function measure<T>(server: ServerProcess, scenario: string, work: () => Promise<T>): Promise<Measured<T> & { ms: number }> {
+export async function measure<T>(server: ServiceProcess, scenario: string, work: () => Promise<T>): Promise<Measured<T> & { ms: number }> {
   const stopMeter = await meterCpu(server.pid);
   const fromUs = monotonicUs();
   const result = await work();
@@ -35,12 +36,16 @@ export function combineCpu(steps: readonly { cpu: Record<string, number>; ms: nu
   return cpu;
 }
 
-export async function startService(name: string, env: Record<string, string>): Promise<ServerProcess> {
+/** A server as a child process, its output appended to bench/results/<name>.log; stopping waits up to 20 s for a clean exit. */
+const startServer = (name: string, entry: string, env: Record<string, string>, nodeArgs: string[] = []) =>
+  startProcess({ name, entry, env, nodeArgs, timeoutMs: 60_000, graceMs: 20_000, log: `${resultsDir}${name}.log` });
+
+export async function startService(name: string, env: Record<string, string>): Promise<ServiceProcess> {
   const nodeArgs = settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`, `--cpu-prof-name=${name}.cpuprofile.json`] : [];
-  return startServer({ name, entry: 'src/main.ts', env, nodeArgs });
+  return startServer(name, 'src/main.ts', env, nodeArgs);
 }
 
-export async function stopService(server: ServerProcess): Promise<void> {
+export async function stopService(server: ServiceProcess): Promise<void> {
   await server.stop();
   if (!settings.profile) return;
   const path = `${resultsDir}${server.name}.cpuprofile.json`;
@@ -54,7 +59,7 @@ export async function stopService(server: ServerProcess): Promise<void> {
   profileWindows = [];
 }
 
-export const startBaseline = (env: Record<string, string>) => startServer({ name: 'baseline', entry: 'bench/baseline/server.ts', env });
+export const startBaseline = (env: Record<string, string>) => startServer('baseline', 'bench/baseline/server.ts', env);
 
 export function describeLoad(label: string, result: LoadResult) {
   const errors = Object.entries(result.outcomes).filter(([key]) => !/^2\d\d$/.test(key));

@@ -2,19 +2,19 @@
  * The two phases of a run: scenarios 1-3 on a wide-open queue, then the full sale (scenario 4) on a
  * realistic one, each on freshly started servers.
  */
-import { JsonClient } from './http.js';
+import type { ApiUser } from '../../tools/http/api-client.js';
+import type { ServiceProcess } from '../../tools/processes.js';
 import { combineLoads, type LoadResult } from './load.js';
 import { combineCpu, combineOthers, describeLoad, measure, startBaseline, startService, stopService } from './measure.js';
 import { adminKey, baselineSalePrefix, only, openQueue, saleQueue, settings, SLICES, STORM_ROUNDS, WARMUP_USERS } from './options.js';
-import type { ServerProcess } from './processes.js';
 import { log, report, type Measured, type Side, type StormReport, type StormRound } from './report.js';
 import { fullSale, type SaleResult } from './sale.js';
 import { holdStorm, queueJoin, seatMapRead } from './scenarios.js';
-import { Admin, chargeUsers, MAX_SEAT_PRICE, registerUsers, type BenchUser } from './seed.js';
+import { Admin, benchClient, chargeUsers, MAX_SEAT_PRICE, registerUsers } from './seed.js';
 import { checkAfter, heldInDb } from './stores.js';
 
 export interface World {
-  users: BenchUser[];
+  users: ApiUser[];
   joinEvents: Record<Side, string>;
   warmupEvents: Record<Side, string>;
   readSchedule: string;
@@ -22,7 +22,7 @@ export interface World {
   tokens: string[];
 }
 
-type Servers = { ours: ServerProcess; baseline?: ServerProcess | undefined };
+type Servers = { ours: ServiceProcess; baseline?: ServiceProcess | undefined };
 
 const sideName = (side: Side) => (side === 'ours' ? 'service' : 'baseline');
 
@@ -144,8 +144,8 @@ export async function openQueuePhase(): Promise<World | undefined> {
   log(`service up at ${service.baseUrl} (pid ${service.pid})`);
   const baseline = settings.baseline && wanted.length > 0 ? await startBaseline(openQueue) : undefined;
   if (baseline) log(`baseline up at ${baseline.baseUrl} (pid ${baseline.pid}); the two take turns, only one is ever under load`);
-  const client = new JsonClient(service.baseUrl, 8);
-  const admin = new Admin(client, adminKey);
+  const client = benchClient(service.baseUrl, 8, adminKey);
+  const admin = new Admin(client);
   const needsUsers = wanted.length > 0 || only.has('sale');
   const userCount = needsUsers ? Math.max(settings.users, settings.storm, settings.buyers + WARMUP_USERS, WARMUP_USERS) : 0;
   const world: World = {
@@ -183,8 +183,8 @@ export async function salePhase(world: World): Promise<void> {
   // The baseline keeps its own waiting room here (a sub-prefix), so neither server's admission tick moves the other's line.
   const baseline = settings.baseline ? await startBaseline({ ...saleQueue, REDIS_KEY_PREFIX: baselineSalePrefix }) : undefined;
   log(`servers restarted for the full sale (QUEUE_MAX_ACTIVE=${settings.saleMaxActive}, QUEUE_ADMIT_PER_SECOND=${settings.saleAdmitPerSecond})`);
-  const client = new JsonClient(service.baseUrl, 8);
-  const admin = new Admin(client, adminKey);
+  const client = benchClient(service.baseUrl, 8, adminKey);
+  const admin = new Admin(client);
   // Each buyer can afford three of the dearest seats: one is bought from the service, one from the baseline.
   report.setup.charges = await chargeUsers(service.baseUrl, [...buyers, ...warmupBuyers], 3 * MAX_SEAT_PRICE, settings.connections);
   const event = async (label: string, count: number) => {
@@ -200,7 +200,7 @@ export async function salePhase(world: World): Promise<void> {
     warmBase: await event('SALE-WARMUP-BASE', 2),
   };
   client.close();
-  const sale = (server: ServerProcess, target: { id: string; schedules: string[] }, users: readonly BenchUser[]) =>
+  const sale = (server: ServiceProcess, target: { id: string; schedules: string[] }, users: readonly ApiUser[]) =>
     fullSale({ baseUrl: server.baseUrl, users, eventId: target.id, scheduleIds: target.schedules, connections: settings.connections, pollMs: settings.pollMs });
 
   await sale(service, events.warmOurs, warmupBuyers);

@@ -2,10 +2,10 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem, type as osType, release as osRelease } from 'node:os';
-import type { InvariantReport } from '../invariants.js';
+import type { InvariantReport } from '../../tools/invariants.js';
+import { repoRoot } from '../../tools/processes.js';
 import type { LoadResult } from './load.js';
 import { args, only, openQueue, redisPrefix, saleQueue, settings, SLICES, STORM_ROUNDS } from './options.js';
-import { repoRoot } from './processes.js';
 import type { ProfileSummary } from './profile.js';
 import type { RawFigure } from './raw.js';
 import type { SaleResult } from './sale.js';

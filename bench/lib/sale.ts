@@ -1,6 +1,8 @@
-import { JsonClient, type JsonReply } from './http.js';
-import type { BenchUser } from './seed.js';
-import { round, seededRandom, sleep, summarize, type LatencySummary } from './stats.js';
+import { sleep } from '../../tools/async.js';
+import type { ApiUser, Reply } from '../../tools/http/api-client.js';
+import { seededRandom } from '../../tools/random.js';
+import { benchClient } from './seed.js';
+import { round, summarize, type LatencySummary } from './stats.js';
 
 export interface SaleResult {
   buyers: number;
@@ -38,7 +40,7 @@ const MAX_HOLD_ATTEMPTS = 10;
  */
 export async function fullSale(options: {
   baseUrl: string;
-  users: readonly BenchUser[];
+  users: readonly ApiUser[];
   eventId: string;
   scheduleIds: readonly string[];
   connections: number;
@@ -47,7 +49,7 @@ export async function fullSale(options: {
   /** Give up on buyers still unfinished after this long. */
   timeoutSec?: number;
 }): Promise<SaleResult> {
-  const client = new JsonClient(options.baseUrl, options.connections);
+  const client = benchClient(options.baseUrl, options.connections);
   const random = seededRandom(options.seed ?? 777);
   const latencies: number[] = [];
   const byStep: Record<Step, number[]> = { join: [], poll: [], seats: [], hold: [], pay: [] };
@@ -56,20 +58,21 @@ export async function fullSale(options: {
   let socketErrors = 0;
   const deadline = performance.now() + (options.timeoutSec ?? 300) * 1000;
 
-  const call = async (step: Step, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<JsonReply | undefined> => {
-    try {
-      const reply = await client.request(method, path, headers, body);
-      latencies.push(reply.ms);
-      byStep[step].push(reply.ms);
-      const key = `${step} ${reply.status}${reply.code ? ` ${reply.code}` : ''}`;
-      outcomes[key] = (outcomes[key] ?? 0) + 1;
-      if (reply.status >= 500) serverErrors++;
-      return reply;
-    } catch {
+  /** One step of a buyer, counted; undefined when no answer came (socket error, timeout). */
+  const call = async (step: Step, sent: Promise<Reply>): Promise<Reply | undefined> => {
+    const reply = await sent;
+    if (reply.status === 0) {
       socketErrors++;
       outcomes[`${step} socket error`] = (outcomes[`${step} socket error`] ?? 0) + 1;
       return undefined;
     }
+    latencies.push(reply.ms);
+    byStep[step].push(reply.ms);
+    const code = reply.status >= 400 ? reply.body?.code : undefined;
+    const key = `${step} ${reply.status}${code ? ` ${code}` : ''}`;
+    outcomes[key] = (outcomes[key] ?? 0) + 1;
+    if (reply.status >= 500) serverErrors++;
+    return reply;
   };
 
   const endToEnd: number[] = [];
@@ -81,19 +84,18 @@ export async function fullSale(options: {
   let failed = 0;
   let admittedAtOnce = 0;
 
-  const buyer = async (user: BenchUser, index: number): Promise<void> => {
-    const auth = { authorization: `Bearer ${user.accessToken}` };
-    const joined = await call('join', 'POST', '/api/v1/queue/tokens', auth, { eventId: options.eventId });
+  const buyer = async (user: ApiUser, index: number): Promise<void> => {
+    const joined = await call('join', client.join(user, options.eventId));
     if (joined?.status !== 201) return void failed++;
     const started = performance.now() - joined.ms;
     first = Math.min(first, started);
-    const queue = { 'x-queue-token': joined.body.token as string };
+    const token = joined.body.token as string;
     let status = joined.body.status as string;
     if (status === 'ACTIVE') admittedAtOnce++;
     while (status === 'WAITING') {
       if (performance.now() > deadline) return void failed++;
       await sleep(options.pollMs * (0.75 + random() * 0.5));
-      const polled = await call('poll', 'GET', '/api/v1/queue/tokens/current', queue);
+      const polled = await call('poll', client.queueStatus(token));
       if (polled?.status !== 200) return void failed++;
       status = polled.body.status;
     }
@@ -103,7 +105,7 @@ export async function fullSale(options: {
     let scheduleIndex = index % options.scheduleIds.length;
     for (let attempt = 0, datesTried = 0; !reservationId && attempt < MAX_HOLD_ATTEMPTS; attempt++) {
       const scheduleId = options.scheduleIds[scheduleIndex]!;
-      const map = await call('seats', 'GET', `/api/v1/schedules/${scheduleId}/seats`, queue);
+      const map = await call('seats', client.seats(token, scheduleId));
       if (map?.status !== 200) return void failed++;
       const free = (map.body as { seatNumber: number; status: string }[]).filter((seat) => seat.status === 'AVAILABLE');
       if (free.length === 0) {
@@ -112,13 +114,13 @@ export async function fullSale(options: {
         continue;
       }
       const seatNumber = free[Math.floor(random() * free.length)]!.seatNumber;
-      const held = await call('hold', 'POST', '/api/v1/reservations', { ...auth, ...queue }, { scheduleId, seatNumber });
+      const held = await call('hold', client.hold(user, token, scheduleId, seatNumber));
       if (held?.status === 201) reservationId = held.body.id;
-      else if (held?.code !== 'SEAT_UNAVAILABLE') return void failed++;
+      else if (held?.body?.code !== 'SEAT_UNAVAILABLE') return void failed++;
     }
     if (!reservationId) return void soldOut++;
 
-    const paid = await call('pay', 'POST', '/api/v1/payments', { ...auth, ...queue }, { reservationId });
+    const paid = await call('pay', client.pay(user, token, reservationId));
     if (paid?.status !== 201) return void failed++;
     const done = performance.now();
     last = Math.max(last, done);

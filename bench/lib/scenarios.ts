@@ -1,8 +1,9 @@
+import type { ApiUser } from '../../tools/http/api-client.js';
+import { stormSeats } from '../../tools/random.js';
 import { runLoad, type LoadResult } from './load.js';
-import type { BenchUser } from './seed.js';
-import { round, seededRandom, shuffled } from './stats.js';
+import { round } from './stats.js';
 
-const bearer = (user: BenchUser) => `Bearer ${user.accessToken}`;
+const bearer = (user: ApiUser) => `Bearer ${user.accessToken}`;
 
 /**
  * Scenario 1, queue join: every user asks for a queue token for one event, once (the path that creates
@@ -10,7 +11,7 @@ const bearer = (user: BenchUser) => `Bearer ${user.accessToken}`;
  */
 export async function queueJoin(options: {
   baseUrl: string;
-  users: readonly BenchUser[];
+  users: readonly ApiUser[];
   eventId: string;
   connections: number;
   keepTokens?: boolean;
@@ -65,22 +66,10 @@ export interface StormResult extends LoadResult {
   timeToAllHeldMs: number | null;
 }
 
-/**
- * The seat each storm user goes for: the first 50 users cover the whole map in a random order, the
- * rest choose uniformly at random. The sequence is seeded, so the service and the baseline face the
- * same crowd, and every seat is someone's choice: exactly 50 holds is the only right outcome.
- */
-export function stormSeats(users: number, seed = 4242): number[] {
-  const random = seededRandom(seed);
-  const all = Array.from({ length: 50 }, (_, i) => i + 1);
-  const first = shuffled(all, random);
-  return Array.from({ length: users }, (_, i) => (i < 50 ? first[i]! : 1 + Math.floor(random() * 50)));
-}
-
 /** Scenario 3, hold storm: each of `users` admitted users fires one hold at the same schedule. */
 export async function holdStorm(options: {
   baseUrl: string;
-  users: readonly BenchUser[];
+  users: readonly ApiUser[];
   tokens: readonly string[];
   scheduleId: string;
   connections: number;

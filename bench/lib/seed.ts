@@ -1,50 +1,39 @@
 import { randomUUID } from 'node:crypto';
-import type { JsonClient } from './http.js';
+import { HOUSE_PRICES } from '../../src/modules/catalog/catalog.rules.js';
+import { ApiClient, type ApiUser } from '../../tools/http/api-client.js';
 import { runLoad, type LoadResult } from './load.js';
 
-export interface BenchUser {
-  id: string;
-  accessToken: string;
-}
-
-export const SEAT_PRICES = { VIP: 15_000, STANDARD: 8_000, STANDING: 4_500 };
-export const MAX_SEAT_PRICE = Math.max(...Object.values(SEAT_PRICES));
+export const MAX_SEAT_PRICE = Math.max(...Object.values(HOUSE_PRICES));
 
 const DAY_MS = 86_400_000;
+
+/** The shared API client on a server the benchmark started: loopback only, at most `connections` sockets, 30 s per request. */
+export function benchClient(baseUrl: string, connections: number, adminKey?: string): ApiClient {
+  const { hostname } = new URL(baseUrl);
+  if (hostname !== '127.0.0.1') throw new Error(`the benchmark only talks to 127.0.0.1, not ${hostname}`);
+  return ApiClient.http(baseUrl, { connections, timeoutMs: 30_000, ...(adminKey ? { adminKey } : {}) });
+}
 
 /** Events and schedules through the admin API, as an operator would set up a sale. */
 export class Admin {
   #schedules = 0;
 
-  constructor(
-    private readonly client: JsonClient,
-    private readonly adminKey: string,
-  ) {}
+  constructor(private readonly client: ApiClient) {}
 
   async event(label: string): Promise<string> {
-    const reply = await this.client.request('POST', '/api/v1/admin/events', { 'x-admin-key': this.adminKey }, {
-      code: `BENCH-${label}-${randomUUID().slice(0, 8)}`,
-      name: `Benchmark ${label}`,
-    });
-    if (reply.status !== 201) throw new Error(`create event: ${reply.status} ${JSON.stringify(reply.body)}`);
-    return reply.body.id;
+    return (await this.client.createEvent({ code: `BENCH-${label}-${randomUUID().slice(0, 8)}`, name: `Benchmark ${label}` })).id;
   }
 
+  /** A schedule a week or more ahead, three hours long, at the house prices. */
   async schedule(eventId: string): Promise<string> {
     const startAt = new Date(Date.now() + (7 + this.#schedules++) * DAY_MS);
-    const reply = await this.client.request('POST', `/api/v1/admin/events/${eventId}/schedules`, { 'x-admin-key': this.adminKey }, {
-      startAt: startAt.toISOString(),
-      endAt: new Date(startAt.getTime() + 3 * 3_600_000).toISOString(),
-      prices: SEAT_PRICES,
-    });
-    if (reply.status !== 201) throw new Error(`create schedule: ${reply.status} ${JSON.stringify(reply.body)}`);
-    return reply.body.id;
+    return (await this.client.createSchedule(eventId, { startAt, durationMs: 3 * 3_600_000 })).id;
   }
 }
 
 /** Registers `count` users through POST /users (the load generator does it: it is fast) and keeps their tokens. */
-export async function registerUsers(baseUrl: string, count: number, connections: number): Promise<{ users: BenchUser[]; load: LoadResult }> {
-  const users = new Array<BenchUser>(count);
+export async function registerUsers(baseUrl: string, count: number, connections: number): Promise<{ users: ApiUser[]; load: LoadResult }> {
+  const users = new Array<ApiUser>(count);
   const load = await runLoad({
     baseUrl,
     connections,
@@ -53,7 +42,7 @@ export async function registerUsers(baseUrl: string, count: number, connections:
     request: (i) => ({ method: 'POST', path: '/api/v1/users', body: JSON.stringify({ userName: `bench-${i}` }) }),
     onResponse: (i, status, body) => {
       if (status === 201) {
-        const parsed = JSON.parse(body) as BenchUser;
+        const parsed = JSON.parse(body) as ApiUser;
         users[i] = { id: parsed.id, accessToken: parsed.accessToken };
       }
     },
@@ -64,7 +53,7 @@ export async function registerUsers(baseUrl: string, count: number, connections:
 }
 
 /** Adds `amount` to every user's balance (POST /users/me/balance/charges). */
-export async function chargeUsers(baseUrl: string, users: readonly BenchUser[], amount: number, connections: number): Promise<LoadResult> {
+export async function chargeUsers(baseUrl: string, users: readonly ApiUser[], amount: number, connections: number): Promise<LoadResult> {
   const load = await runLoad({
     baseUrl,
     connections,

@@ -2,9 +2,9 @@
 import pg from 'pg';
 import { RedisWaitingRoom } from '../../src/modules/queue/waiting-room.redis.js';
 import { createRedis, type Redis } from '../../src/shared/redis.js';
-import { inspectInvariants } from '../invariants.js';
+import { inspectInvariants } from '../../tools/invariants.js';
+import { deleteKeysWithPrefix } from '../../tools/redis-keys.js';
 import { adminUrl, args, baselineSalePrefix, databaseUrl, redisPrefix, redisUrl } from './options.js';
-import { deleteKeysWithPrefix } from './redis-keys.js';
 import { log, report } from './report.js';
 
 /** Drops and creates the benchmark database; returns the server version. */

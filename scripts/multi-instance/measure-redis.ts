@@ -6,11 +6,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
-import { deleteKeysWithPrefix } from '../../bench/lib/redis-keys.js';
-import { sleep } from '../../bench/lib/stats.js';
 import type { AdmissionPolicy } from '../../src/modules/queue/waiting-room.js';
 import { RedisWaitingRoom } from '../../src/modules/queue/waiting-room.redis.js';
 import { createRedis } from '../../src/shared/redis.js';
+import { sleep } from '../../tools/async.js';
+import { deleteKeysWithPrefix } from '../../tools/redis-keys.js';
 import { HOUR, mib, ms, redisCpuSeconds } from './measure-support.js';
 
 async function usedMemory(redis: Redis): Promise<number> {

@@ -10,12 +10,15 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { deleteKeysWithPrefix } from '../../bench/lib/redis-keys.js';
-import { sleep } from '../../bench/lib/stats.js';
 import type { AdmissionPolicy } from '../../src/modules/queue/waiting-room.js';
 import { RedisWaitingRoom } from '../../src/modules/queue/waiting-room.redis.js';
 import { createRedis } from '../../src/shared/redis.js';
-import { freePort, metric, scrape, startInstance, type Instance } from './instances.js';
+import { sleep } from '../../tools/async.js';
+import { ApiClient, type ApiUser } from '../../tools/http/api-client.js';
+import { bodyOf } from '../../tools/http/transport.js';
+import { metric, scrape } from '../../tools/metrics.js';
+import { startService, type ServiceProcess } from '../../tools/processes.js';
+import { deleteKeysWithPrefix } from '../../tools/redis-keys.js';
 import { HOUR, mib, ms, redisCpuSeconds } from './measure-support.js';
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -106,12 +109,12 @@ async function instanceFigures(url: string) {
 }
 
 /** Live memory: a full GC in the instance (SIGUSR2, see gc-on-signal.ts), a moment to settle, then a scrape. */
-async function settledFigures(instance: Instance) {
+async function settledFigures(instance: ServiceProcess) {
   for (let i = 0; i < 2; i++) {
-    instance.child.kill('SIGUSR2');
+    instance.child.signal('SIGUSR2');
     await sleep(500);
   }
-  return instanceFigures(instance.url);
+  return instanceFigures(instance.baseUrl);
 }
 
 export async function measureStreams(options: { redisUrl: string; adminUrl: string; streams: number; rounds: number }) {
@@ -125,60 +128,57 @@ export async function measureStreams(options: { redisUrl: string; adminUrl: stri
   const databaseUrl = new URL(adminUrl);
   databaseUrl.pathname = `/${databaseName}`;
 
-  const adminKey = randomBytes(12).toString('base64url');
+  const adminKey = randomBytes(32).toString('base64url');
   const policy: AdmissionPolicy = { maxActive: 1, admitPerSecond: 1000, activeTtlMs: 600_000, waitingGraceMs: 600_000 };
-  let instance: Instance | undefined;
+  let instance: ServiceProcess | undefined;
+  let api: ApiClient | undefined;
   const clients: StreamClient[] = [];
   const plain = new Redis(redisUrl);
   const redis = createRedis(redisUrl, prefix);
   // The instance runs with the default QUEUE_TOKEN_TTL_SECONDS (3 hours).
   const room = new RedisWaitingRoom(redis, { tokenTtlMs: 3 * HOUR });
   try {
-    instance = await startInstance('measured', await freePort(), {
-      DATABASE_URL: databaseUrl.toString(),
-      DATABASE_POOL_SIZE: '10',
-      REDIS_URL: redisUrl,
-      REDIS_KEY_PREFIX: prefix,
-      TOKEN_SECRET: randomBytes(32).toString('base64url'),
-      ADMIN_API_KEY: adminKey,
-      LOG_LEVEL: 'warn',
-      SEED_DEMO: 'false',
-      QUEUE_MAX_ACTIVE: String(policy.maxActive),
-      QUEUE_ADMIT_PER_SECOND: String(policy.admitPerSecond),
-      QUEUE_ACTIVE_TTL_SECONDS: String(policy.activeTtlMs / 1000),
-      QUEUE_WAITING_GRACE_SECONDS: String(policy.waitingGraceMs / 1000),
-      // Only this script moves the line, so each fan-out below is one admission and one publish.
-      QUEUE_ADMIT_INTERVAL_MS: '60000',
-      QUEUE_STREAM_HEARTBEAT_MS: '15000',
-      RATE_LIMIT_SIGNUPS_PER_MINUTE: '1000000',
-      RATE_LIMIT_QUEUE_JOINS_PER_MINUTE: '1000000',
-    }, { nodeArgs: ['--expose-gc', '--import', './scripts/multi-instance/gc-on-signal.ts'] });
-    const url = instance.url;
+    instance = await startService({
+      name: 'measured',
+      readyPath: '/ready',
+      nodeArgs: ['--expose-gc', '--import', './scripts/multi-instance/gc-on-signal.ts'],
+      env: {
+        DATABASE_URL: databaseUrl.toString(),
+        DATABASE_POOL_SIZE: '10',
+        REDIS_URL: redisUrl,
+        REDIS_KEY_PREFIX: prefix,
+        TOKEN_SECRET: randomBytes(32).toString('base64url'),
+        ADMIN_API_KEY: adminKey,
+        LOG_LEVEL: 'warn',
+        SEED_DEMO: 'false',
+        QUEUE_MAX_ACTIVE: String(policy.maxActive),
+        QUEUE_ADMIT_PER_SECOND: String(policy.admitPerSecond),
+        QUEUE_ACTIVE_TTL_SECONDS: String(policy.activeTtlMs / 1000),
+        QUEUE_WAITING_GRACE_SECONDS: String(policy.waitingGraceMs / 1000),
+        // Only this script moves the line, so each fan-out below is one admission and one publish.
+        QUEUE_ADMIT_INTERVAL_MS: '60000',
+        QUEUE_STREAM_HEARTBEAT_MS: '15000',
+        RATE_LIMIT_SIGNUPS_PER_MINUTE: '1000000',
+        RATE_LIMIT_QUEUE_JOINS_PER_MINUTE: '1000000',
+      },
+    });
+    const url = instance.baseUrl;
     const port = instance.port;
-    const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
-      const response = await fetch(`${url}/api/v1${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify(body),
-      });
-      const json = (await response.json()) as any;
-      if (response.status !== 201) throw new Error(`${path}: ${response.status} ${JSON.stringify(json)}`);
-      return json;
-    };
-    const event = await post('/admin/events', { code: `M-${randomUUID()}`, name: 'Measured line' }, { 'x-admin-key': adminKey });
-    const eventId = event.id as string;
+    const client = ApiClient.http(url, { adminKey });
+    api = client;
+    const eventId = (await client.createEvent({ code: `M-${randomUUID()}`, name: 'Measured line' })).id;
 
     const idle = await settledFigures(instance);
-    const users: { id: string; accessToken: string }[] = new Array(streamCount);
+    const users: ApiUser[] = new Array(streamCount);
     const signupStart = performance.now();
     await pool(streamCount, 64, async (i) => {
-      users[i] = await post('/users', { userName: `m${i}` });
+      users[i] = await client.createUser(`m${i}`);
     });
     const signupSeconds = (performance.now() - signupStart) / 1000;
     const tokens: { userId: string; token: string }[] = new Array(streamCount);
     const joinStart = performance.now();
     await pool(streamCount, 64, async (i) => {
-      const joined = await post('/queue/tokens', { eventId }, { authorization: `Bearer ${users[i]!.accessToken}` });
+      const joined = bodyOf(await client.join(users[i]!, eventId), 'join', 201);
       tokens[i] = { userId: users[i]!.id, token: joined.token };
     });
     const joinSeconds = (performance.now() - joinStart) / 1000;
@@ -242,6 +242,7 @@ export async function measureStreams(options: { redisUrl: string; adminUrl: stri
     return { streams: streamCount, signupSeconds, joinSeconds, openSeconds, idle, beforeStreams, withStreams, afterFanOuts, rounds };
   } finally {
     for (const client of clients) client?.socket.destroy();
+    api?.close();
     await instance?.stop();
     if (instance && instance.output().trim()) console.error(`instance output:\n${instance.output().slice(-4000)}`);
     await deleteKeysWithPrefix(plain, prefix);

@@ -11,8 +11,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { startBalancer } from './balancer.js';
-import { startInstance, stopAll, type Instance } from './instances.js';
+import { startBalancer } from '../../tools/balancer.js';
+import { startService, stopAll, type ServiceProcess } from '../../tools/processes.js';
 
 const adminUrl = process.env.MULTI_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const databaseName = process.env.MULTI_DATABASE ?? 'ticketing_multi';
@@ -50,32 +50,30 @@ const env = {
   ...passThrough,
 };
 
-const instances: Instance[] = [];
+const startInstance = (index: number, seedDemo: boolean) =>
+  startService({ name: `instance-${index}`, port: basePort + 1 + index, env: { ...env, SEED_DEMO: String(seedDemo) }, readyPath: '/ready' });
+const instances: ServiceProcess[] = [];
 // The first instance migrates and seeds the demo event alone; the others start once it is up.
-instances.push(await startInstance('instance-0', basePort + 1, { ...env, SEED_DEMO: 'true' }));
-instances.push(
-  ...(await Promise.all(
-    Array.from({ length: INSTANCES - 1 }, (_, i) => startInstance(`instance-${i + 1}`, basePort + 2 + i, { ...env, SEED_DEMO: 'false' })),
-  )),
-);
+instances.push(await startInstance(0, true));
+instances.push(...(await Promise.all(Array.from({ length: INSTANCES - 1 }, (_, i) => startInstance(i + 1, false)))));
 const balancer = await startBalancer(
-  instances.map((instance) => instance.url),
+  instances.map((instance) => instance.baseUrl),
   basePort,
   '127.0.0.1',
 );
 for (const instance of instances) {
-  instance.child.stdout!.on('data', (chunk: Buffer) => process.stdout.write(`[${instance.name}] ${chunk}`));
-  instance.child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[${instance.name}] ${chunk}`));
-  instance.child.once('exit', (code, signal) => {
-    if (!stopping) console.error(`${instance.name} exited unexpectedly (${code ?? signal})`);
+  instance.child.process.stdout!.on('data', (chunk: Buffer) => process.stdout.write(`[${instance.name}] ${chunk}`));
+  instance.child.process.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[${instance.name}] ${chunk}`));
+  void instance.child.exited.then(() => {
+    if (!stopping) console.error(`${instance.name} exited unexpectedly (${instance.child.exitCode ?? instance.child.signalCode})`);
   });
 }
 
 console.log(`
 Balancer      ${balancer.url}   (round robin; responses carry x-served-by: 0|1|2)
-Instances     ${instances.map((instance) => instance.url).join('  ')}
+Instances     ${instances.map((instance) => instance.baseUrl).join('  ')}
 Web UI        ${balancer.url}/        Swagger UI ${balancer.url}/docs
-Metrics       ${instances.map((instance) => `${instance.url}/metrics`).join('  ')}
+Metrics       ${instances.map((instance) => `${instance.baseUrl}/metrics`).join('  ')}
 Database      ${env.DATABASE_URL}
 Redis         ${redisUrl}  key prefix ${env.REDIS_KEY_PREFIX}
 Admin key     ${env.ADMIN_API_KEY}

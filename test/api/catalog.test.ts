@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, SEAT_PRICES } from '../support/client.js';
-import { ADMIN_KEY, backends, type TestApp } from '../support/test-app.js';
-import { buyer, expectProblem, HOLD_TTL_MS, holdOk, startApiApp } from './helpers.js';
+import { HOUSE_PRICES as SEAT_PRICES } from '../../src/modules/catalog/catalog.rules.js';
+import { ApiClient } from '../../tools/http/api-client.js';
+import { expectProblem } from '../support/expect.js';
+import { ADMIN_KEY, backends, startApiApp, type TestApp } from '../support/test-app.js';
+import { buyer, HOLD_TTL_MS, holdOk } from './helpers.js';
 
 const admin = { 'x-admin-key': ADMIN_KEY };
 const day = 86_400_000;
@@ -22,7 +24,7 @@ describe.each(backends)('catalog (%s)', (backend) => {
 
   beforeAll(async () => {
     t = await startApiApp(backend, 'catalog');
-    client = ApiClient.inject(t.app);
+    client = ApiClient.inject(t.app, { adminKey: ADMIN_KEY });
   });
   afterAll(() => t?.close());
 

@@ -1,22 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, type Reply } from '../support/client.js';
-import { backends, type TestApp } from '../support/test-app.js';
-import { expectProblem, startApiApp } from './helpers.js';
+import { ApiClient, type Reply } from '../../tools/http/api-client.js';
+import { expectProblem } from '../support/expect.js';
+import { ADMIN_KEY, backends, startApiApp, type TestApp } from '../support/test-app.js';
 
 describe.each(backends)('HTTP errors, OpenAPI and health (%s)', (backend) => {
   let t: TestApp;
   let client: ApiClient;
 
-  /** A request with a raw body and content type, past the JSON client. */
-  async function raw(method: 'GET' | 'POST' | 'DELETE', url: string, payload?: string, contentType?: string): Promise<Reply> {
-    const response = await t.app.inject({ method, url, ...(payload === undefined ? {} : { payload }), headers: contentType ? { 'content-type': contentType } : {} });
-    const isJson = /json/.test(String(response.headers['content-type']));
-    return { status: response.statusCode, headers: response.headers, body: isJson ? response.json() : response.body };
-  }
+  /** A request with a raw body and content type, past the JSON encoding. */
+  const raw = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: string, contentType?: string): Promise<Reply> =>
+    client.call(method, url, { ...(payload === undefined ? {} : { rawBody: payload }), headers: contentType ? { 'content-type': contentType } : {} });
 
   beforeAll(async () => {
     t = await startApiApp(backend, 'errors', { RATE_LIMIT_QUEUE_JOINS_PER_MINUTE: '3', RATE_LIMIT_HOLDS_PER_MINUTE: '3' });
-    client = ApiClient.inject(t.app);
+    client = ApiClient.inject(t.app, { adminKey: ADMIN_KEY });
   });
   afterAll(() => t?.close());
 

@@ -1,15 +1,16 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/http/logging.js';
-import { ApiClient, type Reply } from '../support/client.js';
-import { backends, startTestApp, type TestApp } from '../support/test-app.js';
-import { buyer, expectProblem, holdOk, startApiApp } from './helpers.js';
+import { ApiClient } from '../../tools/http/api-client.js';
+import { expectProblem } from '../support/expect.js';
+import { ADMIN_KEY, backends, startApiApp, startTestApp, type TestApp } from '../support/test-app.js';
+import { buyer, holdOk } from './helpers.js';
 
 /** Defects a review found by attacking the service; each test here failed before its fix. */
 
 const PROXY = '10.0.0.2';
 
-async function viaProxy(t: TestApp, forwardedFor: string, userName: string): Promise<Reply> {
+async function viaProxy(t: TestApp, forwardedFor: string, userName: string) {
   const response = await t.app.inject({
     method: 'POST',
     url: '/api/v1/users',
@@ -90,7 +91,7 @@ describe.each(backends)('hardening (%s)', (backend) => {
       RATE_LIMIT_PAYMENTS_PER_MINUTE: '2',
       RATE_LIMIT_CANCELS_PER_MINUTE: '2',
     });
-    client = ApiClient.inject(t.app);
+    client = ApiClient.inject(t.app, { adminKey: ADMIN_KEY });
   });
   afterAll(() => t?.close());
 

@@ -1,21 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, SEAT_PRICES } from '../support/client.js';
-import { backends, type TestApp } from '../support/test-app.js';
+import { HOUSE_PRICES as SEAT_PRICES } from '../../src/modules/catalog/catalog.rules.js';
+import { ApiClient } from '../../tools/http/api-client.js';
+import { expectProblem } from '../support/expect.js';
+import { ADMIN_KEY, backends, startApiApp, type TestApp } from '../support/test-app.js';
 import {
   buyer,
   cancelReservation,
   countDatabaseCalls,
   currentQueue,
   dbRow,
-  expectProblem,
   getReservation,
   HOLD_TTL_MS,
   holdOk,
   ledger,
   myPayments,
   seatStatus,
-  startApiApp,
 } from './helpers.js';
 
 const VIP = SEAT_PRICES.VIP;
@@ -26,7 +26,7 @@ describe.each(backends)('payments (%s)', (backend) => {
 
   beforeAll(async () => {
     t = await startApiApp(backend, 'payments');
-    client = ApiClient.inject(t.app);
+    client = ApiClient.inject(t.app, { adminKey: ADMIN_KEY });
   });
   afterAll(() => t?.close());
 

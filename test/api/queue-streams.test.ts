@@ -1,11 +1,12 @@
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { metric, scrape } from '../../scripts/multi-instance/instances.js';
-import { ApiClient } from '../support/client.js';
-import { Stream } from '../support/sse.js';
-import { backends, type Backend, type TestApp } from '../support/test-app.js';
-import { buyer, currentQueue, expectProblem, startApiApp } from './helpers.js';
+import { ApiClient } from '../../tools/http/api-client.js';
+import { metric, scrape } from '../../tools/metrics.js';
+import { Stream } from '../../tools/sse.js';
+import { expectProblem } from '../support/expect.js';
+import { ADMIN_KEY, backends, startApiApp, type Backend, type TestApp } from '../support/test-app.js';
+import { buyer, currentQueue } from './helpers.js';
 
 const ACTIVE_TTL_MS = 60_000;
 const STREAMS_PER_MINUTE = 4;
@@ -26,7 +27,7 @@ async function startListening(backend: Backend, scope: string) {
   const t = await startApiApp(backend, scope, ENV);
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = t.app.server.address() as AddressInfo;
-  return { t, port, base: `http://127.0.0.1:${port}`, client: ApiClient.inject(t.app) };
+  return { t, port, base: `http://127.0.0.1:${port}`, client: ApiClient.inject(t.app, { adminKey: ADMIN_KEY }) };
 }
 
 /** Asks for a stream on a raw socket and hangs up at once, like a tab closed while connecting. */

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, type Reply, type TestUser } from '../support/client.js';
+import { ApiClient, type ApiUser, type Reply } from '../../tools/http/api-client.js';
+import { expectProblem } from '../support/expect.js';
 import { readStream } from '../support/sse.js';
-import { backends, type TestApp } from '../support/test-app.js';
-import { currentQueue, expectProblem, getReservation, holdOk, seatStatus, startApiApp, tamper } from './helpers.js';
+import { ADMIN_KEY, backends, startApiApp, type TestApp } from '../support/test-app.js';
+import { currentQueue, getReservation, holdOk, seatStatus, tamper } from './helpers.js';
 
 const MAX_ACTIVE = 2;
 const ACTIVE_TTL_MS = 60_000;
@@ -22,7 +23,7 @@ describe.each(backends)('waiting room (%s)', (backend) => {
       QUEUE_TOKEN_TTL_SECONDS: String(TOKEN_TTL_MS / 1000),
       QUEUE_WAITING_GRACE_SECONDS: String(WAITING_GRACE_MS / 1000),
     });
-    client = ApiClient.inject(t.app);
+    client = ApiClient.inject(t.app, { adminKey: ADMIN_KEY });
   });
   afterAll(() => t?.close());
 
@@ -42,7 +43,7 @@ describe.each(backends)('waiting room (%s)', (backend) => {
   }
 
   /** The three guarded endpoints called with one queue token (or none) as the given user. */
-  async function guarded(s: Awaited<ReturnType<typeof scene>>, user: TestUser, queueToken: string | undefined, seatNumber = 2) {
+  async function guarded(s: Awaited<ReturnType<typeof scene>>, user: ApiUser, queueToken: string | undefined, seatNumber = 2) {
     return {
       seats: await client.request('GET', `/schedules/${s.scheduleId}/seats`, { queueToken }),
       hold: await client.request('POST', '/reservations', { user, queueToken, body: { scheduleId: s.scheduleId, seatNumber } }),
@@ -180,7 +181,7 @@ describe.each(backends)('waiting room (%s)', (backend) => {
   });
 
   describe('DELETE /queue/tokens/current', () => {
-    const leave = (user: TestUser | undefined, queueToken: string) =>
+    const leave = (user: ApiUser | undefined, queueToken: string) =>
       client.request('DELETE', '/queue/tokens/current', user ? { user, queueToken } : { queueToken });
 
     it('gives the place back: the token expires and the next in line is admitted', async () => {

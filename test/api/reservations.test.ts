@@ -1,19 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient, SEAT_PRICES } from '../support/client.js';
-import { backends, type TestApp } from '../support/test-app.js';
-import {
-  buyer,
-  cancelReservation,
-  dbRow,
-  expectProblem,
-  getReservation,
-  HOLD_TTL_MS,
-  holdOk,
-  myReservations,
-  seatStatus,
-  startApiApp,
-} from './helpers.js';
+import { HOUSE_PRICES as SEAT_PRICES } from '../../src/modules/catalog/catalog.rules.js';
+import { ApiClient } from '../../tools/http/api-client.js';
+import { expectProblem } from '../support/expect.js';
+import { ADMIN_KEY, backends, startApiApp, type TestApp } from '../support/test-app.js';
+import { buyer, cancelReservation, dbRow, getReservation, HOLD_TTL_MS, holdOk, myReservations, seatStatus } from './helpers.js';
 
 const MAX_HOLDS = 2;
 
@@ -23,7 +14,7 @@ describe.each(backends)('reservations (%s)', (backend) => {
 
   beforeAll(async () => {
     t = await startApiApp(backend, 'reservations', { HOLD_MAX_PER_USER: String(MAX_HOLDS) });
-    client = ApiClient.inject(t.app);
+    client = ApiClient.inject(t.app, { adminKey: ADMIN_KEY });
   });
   afterAll(() => t?.close());
 

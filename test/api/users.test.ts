@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenSigner } from '../../src/shared/signed-token.js';
-import { ApiClient, type TestUser } from '../support/client.js';
-import { backends, type TestApp } from '../support/test-app.js';
-import { expectProblem, startApiApp, tamper } from './helpers.js';
+import { ApiClient, type ApiUser } from '../../tools/http/api-client.js';
+import { expectProblem } from '../support/expect.js';
+import { ADMIN_KEY, backends, startApiApp, type TestApp } from '../support/test-app.js';
+import { tamper } from './helpers.js';
 
 describe.each(backends)('users and bearer auth (%s)', (backend) => {
   let t: TestApp;
@@ -12,7 +13,7 @@ describe.each(backends)('users and bearer auth (%s)', (backend) => {
 
   beforeAll(async () => {
     t = await startApiApp(backend, 'users');
-    client = ApiClient.inject(t.app);
+    client = ApiClient.inject(t.app, { adminKey: ADMIN_KEY });
   });
   afterAll(() => t?.close());
 
@@ -26,7 +27,7 @@ describe.each(backends)('users and bearer auth (%s)', (backend) => {
         createdAt: expect.any(String),
         accessToken: expect.stringMatching(/^[\w-]+\.[\w-]+$/),
       });
-      const user: TestUser = { id: reply.body.id, accessToken: reply.body.accessToken };
+      const user: ApiUser = { id: reply.body.id, accessToken: reply.body.accessToken };
       const self = await client.request('GET', '/users/me', { user });
       expect(self.status).toBe(200);
       expect(self.body).toEqual({ id: user.id, userName: 'Ada', createdAt: reply.body.createdAt });

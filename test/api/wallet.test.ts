@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClient } from '../support/client.js';
-import { backends, type TestApp } from '../support/test-app.js';
-import { expectProblem, ledger, startApiApp } from './helpers.js';
+import { ApiClient } from '../../tools/http/api-client.js';
+import { expectProblem } from '../support/expect.js';
+import { ADMIN_KEY, backends, startApiApp, type TestApp } from '../support/test-app.js';
+import { ledger } from './helpers.js';
 
 describe.each(backends)('wallet (%s)', (backend) => {
   let t: TestApp;
@@ -10,7 +11,7 @@ describe.each(backends)('wallet (%s)', (backend) => {
 
   beforeAll(async () => {
     t = await startApiApp(backend, 'wallet');
-    client = ApiClient.inject(t.app);
+    client = ApiClient.inject(t.app, { adminKey: ADMIN_KEY });
   });
   afterAll(() => t?.close());
 

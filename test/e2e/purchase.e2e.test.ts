@@ -5,7 +5,8 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { at, PRICES, ServiceApi } from './support/api.js';
+import { HOUSE_PRICES as PRICES } from '../../src/modules/catalog/catalog.rules.js';
+import { at, ServiceApi } from './support/api.js';
 import {
   addFunds, alert, goToSeatMap, joinWaitingRoom, launchBrowser, openEvent, openTab, screenshot, seat, signedInUser, signUp, skipWithoutChromium,
   until, visible, waitForSeatMap,

@@ -1,6 +1,8 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_KEY, baseEnv, expectProblem, startFaultApp, type FaultApp, type Reply, type User } from './support/service.js';
+import type { ApiUser, Reply } from '../../tools/http/api-client.js';
+import { expectProblem } from '../support/expect.js';
+import { ADMIN_KEY, baseEnv, startFaultApp, type FaultApp } from './support/service.js';
 
 /** Abuse limits, on the production backends and on the embedded ones (in-process rate-limit counters). */
 const backends = ['postgres+redis', 'embedded'] as const;
@@ -49,7 +51,7 @@ describe.each(backends)('abuse limits (%s)', (backend) => {
     expect((await f.http.hold(user, token, scheduleId, 2)).status).toBe(201);
     expectProblem(await f.http.hold(user, token, scheduleId, 3), 409, 'HOLD_LIMIT_REACHED');
 
-    expect((await f.http.api('DELETE', `/reservations/${first.body.id}`, { user })).status).toBe(200);
+    expect((await f.http.request('DELETE', `/reservations/${first.body.id}`, { user })).status).toBe(200);
     expect((await f.http.hold(user, token, scheduleId, 3)).status).toBe(201);
 
     const other = await buyer(eventId, 'other');
@@ -74,7 +76,7 @@ describe.each(backends)('abuse limits (%s)', (backend) => {
   it('without a valid access token the join limit counts per IP address', async () => {
     const { eventId } = await f.http.createEventWithSchedule();
     const anonymous = (authorization?: string) =>
-      f.http.api('POST', '/queue/tokens', { body: { eventId }, headers: authorization ? { authorization } : {} });
+      f.http.request('POST', '/queue/tokens', { body: { eventId }, headers: authorization ? { authorization } : {} });
     for (let i = 0; i < LIMITS.RATE_LIMIT_QUEUE_JOINS_PER_MINUTE; i++) expectProblem(await anonymous(i % 2 ? 'Bearer forged.token' : undefined), 401, 'UNAUTHORIZED');
     expectRateLimited(await anonymous(), LIMITS.RATE_LIMIT_QUEUE_JOINS_PER_MINUTE);
     expectRateLimited(await anonymous('Bearer another.forgery'), LIMITS.RATE_LIMIT_QUEUE_JOINS_PER_MINUTE);
@@ -94,7 +96,7 @@ describe.each(backends)('abuse limits (%s)', (backend) => {
   });
 
   describe('request bodies are limited to 16 KiB', () => {
-    let user: User;
+    let user: ApiUser;
     let queueToken: string;
     let ids: { eventId: string; scheduleId: string };
     beforeAll(async () => {
@@ -121,8 +123,8 @@ describe.each(backends)('abuse limits (%s)', (backend) => {
         const reply = await f.http.call('POST', url, { headers: headers(), rawBody: padded(body, 16 * 1024 + 1) });
         expectProblem(reply, 413, 'PAYLOAD_TOO_LARGE');
       }
-      expect((await f.http.api('GET', '/users/me/balance', { user })).body).toEqual({ balance: 0 });
-      expect((await f.http.api('GET', '/users/me/reservations', { user })).body).toEqual([]);
+      expect((await f.http.request('GET', '/users/me/balance', { user })).body).toEqual({ balance: 0 });
+      expect((await f.http.request('GET', '/users/me/reservations', { user })).body).toEqual([]);
     });
 
     it('exactly 16 KiB is read (and then judged by the schema: 400, not 413)', async () => {
@@ -158,18 +160,18 @@ describe.each(backends)('abuse limits (%s)', (backend) => {
         pump();
       });
       expectProblem(reply, 413, 'PAYLOAD_TOO_LARGE');
-      expect((await f.http.api('GET', '/users/me/balance', { user })).body).toEqual({ balance: 0 });
+      expect((await f.http.request('GET', '/users/me/balance', { user })).body).toEqual({ balance: 0 });
     });
   });
 
   it('security headers (helmet) on successes, problems, health and the web app', async () => {
     const user = await f.http.createUser('headers');
     const samples: Record<string, Reply> = {
-      'api 200': await f.http.api('GET', '/events'),
-      'api 201': await f.http.api('POST', '/users', { body: { userName: 'h' } }),
-      'problem 401': await f.http.api('GET', '/users/me/balance'),
-      'problem 404': await f.http.api('GET', '/api/v1/nothing-here'),
-      'problem 400': await f.http.api('POST', '/users/me/balance/charges', { user, body: { amount: -1 } }),
+      'api 200': await f.http.request('GET', '/events'),
+      'api 201': await f.http.request('POST', '/users', { body: { userName: 'h' } }),
+      'problem 401': await f.http.request('GET', '/users/me/balance'),
+      'problem 404': await f.http.request('GET', '/api/v1/nothing-here'),
+      'problem 400': await f.http.request('POST', '/users/me/balance/charges', { user, body: { amount: -1 } }),
       health: await f.http.call('GET', '/health'),
       'web app': await f.http.call('GET', '/'),
     };

@@ -2,8 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, startService, waitFor, type ServiceProcess } from './support/processes.js';
-import { Http, type User } from './support/service.js';
+import { sleep, waitFor } from '../../tools/async.js';
+import type { ApiClient, ApiUser } from '../../tools/http/api-client.js';
+import { startService, type ServiceProcess } from '../../tools/processes.js';
+import { faultClient } from './support/service.js';
 
 /**
  * The embedded default with PGLITE_DATA_DIR: the real service process, no DATABASE_URL or REDIS_URL,
@@ -33,10 +35,10 @@ describe('embedded mode on disk (PGLITE_DATA_DIR): restarts keep every committed
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  const start = async (): Promise<Http> => {
+  const start = async (): Promise<ApiClient> => {
     // PGlite compiles its WASM and replays its log at start-up: seconds on an idle machine, far more on a busy one.
-    service = await startService(env, 60_000);
-    return new Http(service.baseUrl, 5_000);
+    service = await startService({ env, timeoutMs: 60_000 });
+    return faultClient(service.baseUrl, 5_000);
   };
 
   /** Stops the running process; a clean stop is one that logs its last line and exits by itself. */
@@ -50,7 +52,7 @@ describe('embedded mode on disk (PGLITE_DATA_DIR): restarts keep every committed
     expect(stopping.child.output()).not.toMatch(/"level":50|unhandled error/);
   };
 
-  const admitted = (http: Http, user: User, eventId: string) =>
+  const admitted = (http: ApiClient, user: ApiUser, eventId: string) =>
     waitFor(
       `${user.id} to be admitted`,
       async () => {
@@ -61,15 +63,15 @@ describe('embedded mode on disk (PGLITE_DATA_DIR): restarts keep every committed
       5_000,
     );
 
-  const demoEvents = async (http: Http) => {
-    const reply = await http.api('GET', '/events');
+  const demoEvents = async (http: ApiClient) => {
+    const reply = await http.request('GET', '/events');
     expect(reply.status).toBe(200);
     return (reply.body as { id: string; code: string }[]).filter((event) => event.code === 'DEMO-CONCERT');
   };
 
   /** What one buyer has committed so far, as the API reports it. */
   interface Committed {
-    user: User;
+    user: ApiUser;
     eventId: string;
     scheduleId: string;
     balance: number;
@@ -77,7 +79,7 @@ describe('embedded mode on disk (PGLITE_DATA_DIR): restarts keep every committed
     soldSeats: number[];
   }
 
-  const buySeat = async (http: Http, state: Committed, seatNumber: number) => {
+  const buySeat = async (http: ApiClient, state: Committed, seatNumber: number) => {
     const queueToken = await admitted(http, state.user, state.eventId);
     const seats = await http.seats(queueToken, state.scheduleId);
     expect(seats.status).toBe(200);
@@ -94,19 +96,19 @@ describe('embedded mode on disk (PGLITE_DATA_DIR): restarts keep every committed
     state.soldSeats.push(seatNumber);
   };
 
-  const expectAllThere = async (http: Http, state: Committed) => {
-    const me = await http.api('GET', '/users/me', { user: state.user });
+  const expectAllThere = async (http: ApiClient, state: Committed) => {
+    const me = await http.request('GET', '/users/me', { user: state.user });
     expect(me.status, JSON.stringify(me.body)).toBe(200);
     expect(me.body.id).toBe(state.user.id);
-    expect((await http.api('GET', '/users/me/balance', { user: state.user })).body).toEqual({ balance: state.balance });
-    const payments = await http.api('GET', '/users/me/payments', { user: state.user });
+    expect((await http.request('GET', '/users/me/balance', { user: state.user })).body).toEqual({ balance: state.balance });
+    const payments = await http.request('GET', '/users/me/payments', { user: state.user });
     expect(payments.body).toEqual(state.payments);
     for (const payment of state.payments) {
-      const reservation = await http.api('GET', `/reservations/${String(payment.reservationId)}`, { user: state.user });
+      const reservation = await http.request('GET', `/reservations/${String(payment.reservationId)}`, { user: state.user });
       expect(reservation.body.status).toBe('CONFIRMED');
     }
     expect((await demoEvents(http)).map((event) => event.id)).toEqual([state.eventId]);
-    const schedules = await http.api('GET', `/events/${state.eventId}/schedules`);
+    const schedules = await http.request('GET', `/events/${state.eventId}/schedules`);
     expect(schedules.body).toHaveLength(3);
     const schedule = (schedules.body as { id: string; totalSeats: number; availableSeats: number }[]).find((s) => s.id === state.scheduleId)!;
     expect(schedule.availableSeats).toBe(schedule.totalSeats - state.soldSeats.length);
@@ -119,7 +121,7 @@ describe('embedded mode on disk (PGLITE_DATA_DIR): restarts keep every committed
     let http = await start();
     const [demo] = await demoEvents(http);
     expect(demo, 'the demo event is seeded on first start').toBeDefined();
-    const schedules = await http.api('GET', `/events/${demo!.id}/schedules`);
+    const schedules = await http.request('GET', `/events/${demo!.id}/schedules`);
     const state: Committed = {
       user: await http.createUser('persisted'),
       eventId: demo!.id,

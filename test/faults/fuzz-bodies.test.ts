@@ -171,9 +171,9 @@ describe('fuzzing the request schemas with hostile input (fast-check): bodies an
   it('SQL metacharacters in a valid field are data, not code: stored and returned verbatim', async () => {
     const { f, db } = target;
     const userName = `Robert'); DROP TABLE users;-- "${'\\'}`;
-    const created = await f.http.api('POST', '/users', { body: { userName } });
+    const created = await f.http.request('POST', '/users', { body: { userName } });
     expect(created.status).toBe(201);
-    const me = await f.http.api('GET', '/users/me', { user: { id: created.body.id, accessToken: created.body.accessToken } });
+    const me = await f.http.request('GET', '/users/me', { user: { id: created.body.id, accessToken: created.body.accessToken } });
     expect(me.body.userName).toBe(userName);
     const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE id = $1', [created.body.id]);
     expect(rows[0]!.n).toBe(1);
@@ -193,10 +193,10 @@ describe('fuzzing the request schemas with hostile input (fast-check): bodies an
     ];
     const outcomes: Record<string, string> = {};
     for (const c of cases) {
-      const reply = await f.http.api('POST', c.url, { user, body: c.body, ...(c.queue ? { queueToken: token } : {}) });
+      const reply = await f.http.request('POST', c.url, { user, body: c.body, ...(c.queue ? { queueToken: token } : {}) });
       outcomes[c.name] = `${reply.status} ${reply.body?.code ?? ''}`.trim();
     }
-    const balance = (await f.http.api('GET', '/users/me/balance', { user })).body.balance;
+    const balance = (await f.http.request('GET', '/users/me/balance', { user })).body.balance;
     expect({ outcomes, balance }).toEqual({ outcomes: Object.fromEntries(cases.map((c) => [c.name, '400 VALIDATION_FAILED'])), balance: 0 });
   });
 });

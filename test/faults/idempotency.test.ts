@@ -3,8 +3,10 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/shared/clock.manual.js';
 import { IDEMPOTENCY_KEY_TTL_MS, purgeExpiredKeys } from '../../src/shared/idempotency.js';
-import { sleep, waitFor } from './support/processes.js';
-import { baseEnv, expectInvariants, expectProblem, Http, openDatabase, startFaultApp, type FaultApp, type Reply, type User } from './support/service.js';
+import { sleep, waitFor } from '../../tools/async.js';
+import type { ApiUser, Reply } from '../../tools/http/api-client.js';
+import { expectInvariants, expectProblem } from '../support/expect.js';
+import { baseEnv, faultClient, openDatabase, startFaultApp, type FaultApp } from './support/service.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
 const HOUR = 3_600_000;
@@ -95,7 +97,7 @@ describe('Idempotency-Key: conflicts, retries after a timeout or a lost answer (
       id: paid.body.id,
       replayed: 'true',
     });
-    const second = await f.http.api('GET', `/reservations/${holds[1]!.id}`, { user });
+    const second = await f.http.request('GET', `/reservations/${holds[1]!.id}`, { user });
     expect(second.body.status).toBe('PENDING');
     expect((await ledgerOf(user.id)).filter((row) => row.kind === 'PAYMENT')).toEqual([{ kind: 'PAYMENT', amount: -holds[0]!.price }]);
 
@@ -109,7 +111,7 @@ describe('Idempotency-Key: conflicts, retries after a timeout or a lost answer (
     const user = await f.http.createUser('charge-timeout');
     const key = randomUUID();
     const charge = (timeoutMs: number) =>
-      f.http.api('POST', '/users/me/balance/charges', { user, body: { amount: 2_500 }, headers: { 'idempotency-key': key }, timeoutMs });
+      f.http.request('POST', '/users/me/balance/charges', { user, body: { amount: 2_500 }, headers: { 'idempotency-key': key }, timeoutMs });
     let retry!: Promise<Reply>;
     await withWalletLocked(user.id, async (waitingBehindLock) => {
       const first = charge(400);
@@ -132,7 +134,7 @@ describe('Idempotency-Key: conflicts, retries after a timeout or a lost answer (
     const { eventId, user, token, holds } = await buyerWithHolds([3]);
     const key = randomUUID();
     const pay = (timeoutMs: number) =>
-      f.http.api('POST', '/payments', { user, queueToken: token, body: { reservationId: holds[0]!.id }, headers: { 'idempotency-key': key }, timeoutMs });
+      f.http.request('POST', '/payments', { user, queueToken: token, body: { reservationId: holds[0]!.id }, headers: { 'idempotency-key': key }, timeoutMs });
 
     let retry!: Promise<Reply>;
     await withWalletLocked(user.id, async (waitingBehindLock) => {
@@ -162,7 +164,7 @@ describe('Idempotency-Key: conflicts, retries after a timeout or a lost answer (
     const lossy = await TcpProxy.start({ host: '127.0.0.1', port: Number(new URL(f.baseUrl).port) });
     try {
       lossy.dropResponses = true;
-      const overLossyLink = new Http(`http://127.0.0.1:${lossy.port}`, 5_000);
+      const overLossyLink = faultClient(`http://127.0.0.1:${lossy.port}`, 5_000);
       const { eventId, user, token, holds } = await buyerWithHolds([4]);
 
       const chargeKey = randomUUID();
@@ -230,7 +232,7 @@ describe('Idempotency-Key lifetime: remembered for 24 hours, then forgotten and 
   });
 
   it('a retry within 24 h replays; after 24 h the same key is a new request (a charge credits again, a paid reservation stays paid once)', async () => {
-    const user: User = await f.http.createUser('ttl');
+    const user: ApiUser = await f.http.createUser('ttl');
     const key = randomUUID();
     expect((await f.http.charge(user, 20_000, key)).body).toEqual({ balance: 20_000 });
 

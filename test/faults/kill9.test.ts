@@ -1,7 +1,9 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, startService, waitFor, type ServiceProcess } from './support/processes.js';
-import { addSchedule, baseEnv, expectInvariants, Http, openDatabase } from './support/service.js';
+import { sleep, waitFor } from '../../tools/async.js';
+import { startService, type ServiceProcess } from '../../tools/processes.js';
+import { expectInvariants } from '../support/expect.js';
+import { baseEnv, faultClient, openDatabase } from './support/service.js';
 import { Buyer, expectNoServerErrors, tally } from './support/storm.js';
 
 /**
@@ -29,12 +31,12 @@ describe('kill -9 of the service mid-payment storm, then restart', () => {
   });
 
   it('money and seats stay consistent, in-flight payments resolve on retry, and the dead process’s holds expire normally', async () => {
-    const first = await startService(env);
+    const first = await startService({ env });
     processes.push(first);
-    const http = new Http(first.baseUrl, 5_000);
+    let http = faultClient(first.baseUrl, 5_000);
     const { eventId, scheduleId } = await http.createEventWithSchedule();
-    const scheduleIds = [scheduleId, await addSchedule(http, eventId, 1)];
-    const spareSchedule = await addSchedule(http, eventId, 2);
+    const scheduleIds = [scheduleId, await http.addSchedule(eventId, 1)];
+    const spareSchedule = await http.addSchedule(eventId, 2);
     const budget = 100_000;
     const buyers = await Promise.all(
       Array.from({ length: 24 }, async (_, i) => {
@@ -77,9 +79,11 @@ describe('kill -9 of the service mid-payment storm, then restart', () => {
     expect(halfDone).toEqual([]);
     await expectInvariants(eventId);
 
-    const second = await startService(env);
+    const second = await startService({ env });
     processes.push(second);
-    http.baseUrl = second.baseUrl;
+    // The buyers carry on against the new process.
+    http = faultClient(second.baseUrl, 5_000);
+    for (const buyer of buyers) buyer.http = http;
     await sleep(1_000);
     stopped = true;
     retryUntil = Date.now() + 10_000;

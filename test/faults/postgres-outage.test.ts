@@ -1,19 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, startService, waitFor, type ServiceProcess } from './support/processes.js';
-import {
-  baseEnv,
-  databaseTarget,
-  databaseUrlVia,
-  expectInvariants,
-  expectProblem,
-  openDatabase,
-  Http,
-  startFaultApp,
-  type FaultApp,
-  type Reply,
-} from './support/service.js';
+import { sleep, waitFor } from '../../tools/async.js';
+import type { ApiClient, Reply } from '../../tools/http/api-client.js';
+import { startService, type ServiceProcess } from '../../tools/processes.js';
+import { expectInvariants, expectProblem } from '../support/expect.js';
+import { baseEnv, databaseTarget, databaseUrlVia, faultClient, openDatabase, startFaultApp, type FaultApp } from './support/service.js';
 import { Buyer, expectNoServerErrors, tally } from './support/storm.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
@@ -46,20 +38,20 @@ describe('PostgreSQL connection loss and restart (through a loopback TCP proxy)'
 
   /** Requests of every kind, made at once, each with its own deadline. */
   async function probeAll(
-    http: Http,
+    http: ApiClient,
     ctx: { user: { id: string; accessToken: string }; token: string; scheduleId: string; reservationId: string },
     timeoutMs = 10_000,
   ) {
     const o = { timeoutMs };
     const calls: Record<string, () => Promise<Reply>> = {
-      'list events': () => http.api('GET', '/events', o),
-      'sign up': () => http.api('POST', '/users', { ...o, body: { userName: 'during-db-outage' } }),
-      charge: () => http.api('POST', '/users/me/balance/charges', { ...o, user: ctx.user, body: { amount: 500 }, headers: { 'idempotency-key': randomUUID() } }),
-      balance: () => http.api('GET', '/users/me/balance', { ...o, user: ctx.user }),
-      'seat map': () => http.api('GET', `/schedules/${ctx.scheduleId}/seats`, { ...o, queueToken: ctx.token }),
-      hold: () => http.api('POST', '/reservations', { ...o, user: ctx.user, queueToken: ctx.token, body: { scheduleId: ctx.scheduleId, seatNumber: 30 } }),
-      pay: () => http.api('POST', '/payments', { ...o, user: ctx.user, queueToken: ctx.token, body: { reservationId: ctx.reservationId }, headers: { 'idempotency-key': randomUUID() } }),
-      'my payments': () => http.api('GET', '/users/me/payments', { ...o, user: ctx.user }),
+      'list events': () => http.request('GET', '/events', o),
+      'sign up': () => http.request('POST', '/users', { ...o, body: { userName: 'during-db-outage' } }),
+      charge: () => http.request('POST', '/users/me/balance/charges', { ...o, user: ctx.user, body: { amount: 500 }, headers: { 'idempotency-key': randomUUID() } }),
+      balance: () => http.request('GET', '/users/me/balance', { ...o, user: ctx.user }),
+      'seat map': () => http.request('GET', `/schedules/${ctx.scheduleId}/seats`, { ...o, queueToken: ctx.token }),
+      hold: () => http.request('POST', '/reservations', { ...o, user: ctx.user, queueToken: ctx.token, body: { scheduleId: ctx.scheduleId, seatNumber: 30 } }),
+      pay: () => http.request('POST', '/payments', { ...o, user: ctx.user, queueToken: ctx.token, body: { reservationId: ctx.reservationId }, headers: { 'idempotency-key': randomUUID() } }),
+      'my payments': () => http.request('GET', '/users/me/payments', { ...o, user: ctx.user }),
     };
     const entries = await Promise.all(Object.entries(calls).map(async ([name, call]) => [name, await call()] as const));
     return Object.fromEntries(entries);
@@ -185,7 +177,7 @@ describe('PostgreSQL connection loss and restart (through a loopback TCP proxy)'
   it('database that stops answering (network partition): requests give up with 503 in bounded time instead of hanging', async () => {
     const ctx = await shopper();
     // Warm the pool so that idle connections exist: those are the ones that would wait forever.
-    await Promise.all(Array.from({ length: 8 }, () => f.http.api('GET', '/events')));
+    await Promise.all(Array.from({ length: 8 }, () => f.http.request('GET', '/events')));
     proxy.blackhole();
     let replies: Record<string, Reply>;
     try {
@@ -201,7 +193,7 @@ describe('PostgreSQL connection loss and restart (through a loopback TCP proxy)'
       expect(reply.ms, summary).toBeLessThan(8_000);
     }
     await waitReady();
-    const after = await f.http.api('GET', '/events');
+    const after = await f.http.request('GET', '/events');
     expect(after.status).toBe(200);
     await expectInvariants(ctx.eventId);
   }, 40_000);
@@ -223,8 +215,8 @@ describe('PostgreSQL connections dropped under the real service process', () => 
   });
 
   it('the process survives its connections dropping in the middle of open transactions (no crash), and the interrupted payment settles once on retry', async () => {
-    service = await startService({ ...baseEnv('pg-process'), DATABASE_URL: databaseUrlVia(proxy.port), LOG_LEVEL: 'warn', HOLD_TTL_SECONDS: '120' });
-    const http = new Http(service.baseUrl, 8_000);
+    service = await startService({ env: { ...baseEnv('pg-process'), DATABASE_URL: databaseUrlVia(proxy.port), LOG_LEVEL: 'warn', HOLD_TTL_SECONDS: '120' } });
+    const http = faultClient(service.baseUrl, 8_000);
     const { eventId, scheduleId } = await http.createEventWithSchedule();
     const buyer = new Buyer(http, await http.createUser('pg-process'), eventId);
     expect((await http.charge(buyer.user, 50_000)).status).toBe(200);

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrivateRedis, sleep, waitFor } from './support/processes.js';
-import { addSchedule, baseEnv, expectInvariants, expectProblem, openDatabase, startFaultApp, type FaultApp, type Http, type User } from './support/service.js';
+import { sleep, waitFor } from '../../tools/async.js';
+import type { ApiUser, Reply } from '../../tools/http/api-client.js';
+import { expectInvariants, expectProblem } from '../support/expect.js';
+import { PrivateRedis } from './support/private-redis.js';
+import { baseEnv, openDatabase, startFaultApp, type FaultApp } from './support/service.js';
 import { Buyer, expectNoServerErrors, tally } from './support/storm.js';
 
 /**
@@ -70,18 +73,18 @@ describe('Redis restart mid-sale (private redis-server, killed and restarted)', 
     const token = buyer.token!;
 
     const outage = await restartRedis(0, async () => {
-      const probe = (name: string, call: () => ReturnType<Http['call']>) => call().then((reply) => ({ name, reply }));
+      const probe = (name: string, call: () => Promise<Reply>) => call().then((reply) => ({ name, reply }));
       const o = { timeoutMs: 8_000 };
       const results = await Promise.all([
-        probe('join the queue', () => f.http.api('POST', '/queue/tokens', { ...o, user: newcomer, body: { eventId } })),
-        probe('hold a seat', () => f.http.api('POST', '/reservations', { ...o, user: buyer.user, queueToken: token, body: { scheduleId, seatNumber: 2 } })),
-        probe('pay', () => f.http.api('POST', '/payments', { ...o, user: buyer.user, queueToken: token, body: { reservationId: held!.body.id } })),
-        probe('seat map', () => f.http.api('GET', `/schedules/${scheduleId}/seats`, { ...o, queueToken: token })),
-        probe('queue position', () => f.http.api('GET', '/queue/tokens/current', { ...o, queueToken: token })),
-        probe('sign up (rate-limited route)', () => f.http.api('POST', '/users', { ...o, body: { userName: 'during-outage' } })),
-        probe('charge', () => f.http.api('POST', '/users/me/balance/charges', { ...o, user: buyer.user, body: { amount: 100 } })),
-        probe('events', () => f.http.api('GET', '/events', o)),
-        probe('my reservations', () => f.http.api('GET', '/users/me/reservations', { ...o, user: buyer.user })),
+        probe('join the queue', () => f.http.request('POST', '/queue/tokens', { ...o, user: newcomer, body: { eventId } })),
+        probe('hold a seat', () => f.http.request('POST', '/reservations', { ...o, user: buyer.user, queueToken: token, body: { scheduleId, seatNumber: 2 } })),
+        probe('pay', () => f.http.request('POST', '/payments', { ...o, user: buyer.user, queueToken: token, body: { reservationId: held!.body.id } })),
+        probe('seat map', () => f.http.request('GET', `/schedules/${scheduleId}/seats`, { ...o, queueToken: token })),
+        probe('queue position', () => f.http.request('GET', '/queue/tokens/current', { ...o, queueToken: token })),
+        probe('sign up (rate-limited route)', () => f.http.request('POST', '/users', { ...o, body: { userName: 'during-outage' } })),
+        probe('charge', () => f.http.request('POST', '/users/me/balance/charges', { ...o, user: buyer.user, body: { amount: 100 } })),
+        probe('events', () => f.http.request('GET', '/events', o)),
+        probe('my reservations', () => f.http.request('GET', '/users/me/reservations', { ...o, user: buyer.user })),
         probe('health', () => f.http.call('GET', '/health', o)),
       ]);
       const seen = Object.fromEntries(
@@ -118,7 +121,7 @@ describe('Redis restart mid-sale (private redis-server, killed and restarted)', 
 
   it('hold-and-pay storm through a Redis kill and restart: no seat sold twice, no payment lost, not ready while down, recovers alone', async () => {
     const { eventId, scheduleId } = await f.http.createEventWithSchedule();
-    const scheduleIds = [scheduleId, await addSchedule(f.http, eventId, 1), await addSchedule(f.http, eventId, 2)];
+    const scheduleIds = [scheduleId, await f.http.addSchedule(eventId, 1), await f.http.addSchedule(eventId, 2)];
     const budget = 60_000;
     const buyers = await Promise.all(
       Array.from({ length: 30 }, async (_, i) => {
@@ -225,7 +228,7 @@ describe('Redis restart mid-sale (private redis-server, killed and restarted)', 
     );
     try {
       const { eventId, scheduleId } = await small.http.createEventWithSchedule();
-      const early: User = await small.http.createUser('early');
+      const early: ApiUser = await small.http.createUser('early');
       expect((await small.http.join(early, eventId)).body.status).toBe('ACTIVE');
 
       await redis.kill();
@@ -248,7 +251,7 @@ describe('Redis restart mid-sale (private redis-server, killed and restarted)', 
       const admitted = await waitFor(
         'the waiting buyer to be admitted',
         async () => {
-          const reply = await small.http.api('GET', '/queue/tokens/current', { queueToken: secondToken.token });
+          const reply = await small.http.request('GET', '/queue/tokens/current', { queueToken: secondToken.token });
           return reply.body?.status === 'ACTIVE' ? reply : undefined;
         },
         4_000,

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { checkInvariants, inspectInvariants, type InvariantName } from '../../bench/invariants.js';
-import { stormSeats } from '../../bench/lib/scenarios.js';
+import { HOUSE_PRICES as SEAT_PRICES } from '../../src/modules/catalog/catalog.rules.js';
 import { createRedis } from '../../src/shared/redis.js';
-import { ApiClient, SEAT_PRICES, type TestUser } from '../support/client.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { ApiClient, type ApiUser } from '../../tools/http/api-client.js';
+import { checkInvariants, inspectInvariants, type InvariantName } from '../../tools/invariants.js';
+import { stormSeats } from '../../tools/random.js';
+import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
  * The benchmark's invariant checker, small: a hold storm over real HTTP and a few payments, after which
@@ -22,14 +23,14 @@ describe('bench invariant checker after a short hold storm (PostgreSQL + Redis)'
   let api: ApiClient;
   let eventId: string;
   let scheduleId: string;
-  let racers: (TestUser & { queueToken: string })[];
-  const winners: { user: TestUser & { queueToken: string }; reservationId: string }[] = [];
+  let racers: (ApiUser & { queueToken: string })[];
+  const winners: { user: ApiUser & { queueToken: string }; reservationId: string }[] = [];
   const log = (id: string) => t.infra.waitingRoom.admissionLog(id);
 
   beforeAll(async () => {
     t = await startTestApp('postgres+redis');
     await t.app.listen({ port: 0, host: '127.0.0.1' });
-    api = ApiClient.http(`http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`);
+    api = ApiClient.http(`http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`, { adminKey: ADMIN_KEY });
     ({ eventId, scheduleId } = await api.createEventWithSchedule());
     racers = await Promise.all(
       Array.from({ length: STORM_USERS }, async (_, i) => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiClient } from '../support/client.js';
+import type { ApiClient } from '../../tools/http/api-client.js';
 import type { TestApp } from '../support/test-app.js';
 import { admittedUsers, countBy, startRaceApp } from './support.js';
 

@@ -1,10 +1,12 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
-import { startBalancer, type Balancer } from '../../scripts/multi-instance/balancer.js';
-import { freePort, metric, scrape, startInstance, stopAll, type Instance } from '../../scripts/multi-instance/instances.js';
-import { ApiClient, type TestUser } from '../support/client.js';
-import { Stream } from '../support/sse.js';
+import { startBalancer, type Balancer } from '../../tools/balancer.js';
+import { ApiClient, type ApiUser } from '../../tools/http/api-client.js';
+import { metric, scrape } from '../../tools/metrics.js';
+import { freePort } from '../../tools/net.js';
+import { startService, stopAll, type ServiceProcess } from '../../tools/processes.js';
+import { Stream } from '../../tools/sse.js';
 import { ADMIN_KEY } from '../support/test-app.js';
 
 /**
@@ -24,7 +26,7 @@ const within = <T>(promise: Promise<T>, ms: number, what: () => string) =>
 
 describe(`${INSTANCES} service processes behind a round-robin balancer, one database, one Redis`, () => {
   const prefix = `${inject('redisPrefix')}mi:`;
-  const instances: Instance[] = [];
+  const instances: ServiceProcess[] = [];
   let balancer: Balancer;
   let api: ApiClient;
   let redis: Redis;
@@ -54,12 +56,12 @@ describe(`${INSTANCES} service processes behind a round-robin balancer, one data
       RATE_LIMIT_CANCELS_PER_MINUTE: '1000000',
     };
     const ports = await Promise.all(Array.from({ length: INSTANCES }, () => freePort()));
-    const started = await Promise.allSettled(ports.map((port, i) => startInstance(`instance-${i}`, port, env)));
+    const started = await Promise.allSettled(ports.map((port, i) => startService({ name: `instance-${i}`, port, env, readyPath: '/ready' })));
     for (const result of started) if (result.status === 'fulfilled') instances.push(result.value);
     const failed = started.find((result) => result.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
-    balancer = await startBalancer(instances.map((instance) => instance.url));
-    api = ApiClient.http(balancer.url);
+    balancer = await startBalancer(instances.map((instance) => instance.baseUrl));
+    api = ApiClient.http(balancer.url, { adminKey: ADMIN_KEY });
     redis = new Redis(inject('redisUrl'), { lazyConnect: true });
     await redis.connect();
     db = new pg.Client({ connectionString: inject('databaseUrl') });
@@ -78,11 +80,11 @@ describe(`${INSTANCES} service processes behind a round-robin balancer, one data
 
   it(`${USERS} buyers: every stream sees ACTIVE, one winner per seat, capacity ${CAPACITY} held, admitted in join order`, async () => {
     onTestFailed(() => {
-      for (const instance of instances) console.error(`--- ${instance.name} (${instance.url}) output ---\n${instance.output()}`);
+      for (const instance of instances) console.error(`--- ${instance.name} (${instance.baseUrl}) output ---\n${instance.output()}`);
     });
     const key = (eventId: string, name: string) => `${prefix}q:{${eventId}}:${name}`;
     const { eventId, scheduleId } = await api.createEventWithSchedule();
-    const users: TestUser[] = await Promise.all(Array.from({ length: USERS }, (_, i) => api.createUser(`mi-${i}`)));
+    const users: ApiUser[] = await Promise.all(Array.from({ length: USERS }, (_, i) => api.createUser(`mi-${i}`)));
     await Promise.all(users.map((user) => api.charge(user, 20_000)));
 
     // (c) Capacity, sampled straight from Redis for the whole sale.
@@ -112,7 +114,7 @@ describe(`${INSTANCES} service processes behind a round-robin balancer, one data
 
     // Streams are spread over all instances, and each instance counts its own.
     expect(new Set(buyers.map((b) => b.stream.servedBy)).size).toBe(INSTANCES);
-    const streamsPerInstance = await Promise.all(instances.map(async (instance) => metric(await scrape(instance.url), 'ticketing_queue_streams')));
+    const streamsPerInstance = await Promise.all(instances.map(async (instance) => metric(await scrape(instance.baseUrl), 'ticketing_queue_streams')));
     expect(streamsPerInstance.every((n) => n > 0)).toBe(true);
     expect(streamsPerInstance.reduce((a, b) => a + b, 0)).toBe(USERS);
     // Nobody has bought yet, so the first messages show exactly the capacity admitted, the rest in line 1..35.
@@ -194,7 +196,7 @@ describe(`${INSTANCES} service processes behind a round-robin balancer, one data
     }
     // Every instance reports the same global line, read from Redis.
     for (const instance of instances) {
-      const page = await scrape(instance.url);
+      const page = await scrape(instance.baseUrl);
       expect(metric(page, 'ticketing_queue_admitted')).toBe(USERS);
       expect(metric(page, 'ticketing_queue_streams')).toBe(0);
     }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiClient, TestUser } from '../support/client.js';
+import type { ApiClient, ApiUser } from '../../tools/http/api-client.js';
 import type { TestApp } from '../support/test-app.js';
 import { startRaceApp } from './support.js';
 
@@ -21,7 +21,7 @@ describe('FIFO admission across instances (Redis)', () => {
     const api = instances[0]!.api;
     const room = instances[0]!.t.infra.waitingRoom;
     const { eventId } = await api.createEventWithSchedule();
-    const users: TestUser[] = await Promise.all(Array.from({ length: USERS }, (_, i) => api.createUser(`fan-${i}`)));
+    const users: ApiUser[] = await Promise.all(Array.from({ length: USERS }, (_, i) => api.createUser(`fan-${i}`)));
     const joins = await Promise.all(users.map((user, i) => instances[i % 3]!.api.join(user, eventId)));
     expect(joins.every((reply) => reply.status === 201)).toBe(true);
 

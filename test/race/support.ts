@@ -1,18 +1,18 @@
 import type { AddressInfo } from 'node:net';
-import { ApiClient, type TestUser } from '../support/client.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { ApiClient, type ApiUser } from '../../tools/http/api-client.js';
+import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app.js';
 
 /** The service on real PostgreSQL and Redis, listening on loopback, driven over real HTTP. */
 export async function startRaceApp(env: Record<string, string> = {}): Promise<{ t: TestApp; api: ApiClient }> {
   const t = await startTestApp('postgres+redis', env);
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = t.app.server.address() as AddressInfo;
-  return { t, api: ApiClient.http(`http://127.0.0.1:${port}`) };
+  return { t, api: ApiClient.http(`http://127.0.0.1:${port}`, { adminKey: ADMIN_KEY }) };
 }
 
 export async function admittedUsers(api: ApiClient, eventId: string, count: number) {
   return Promise.all(
-    Array.from({ length: count }, async (_, i): Promise<TestUser & { queueToken: string }> => {
+    Array.from({ length: count }, async (_, i): Promise<ApiUser & { queueToken: string }> => {
       const user = await api.createUser(`racer-${i}`);
       return { ...user, queueToken: await api.admittedToken(user, eventId) };
     }),

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { deleteKeysWithPrefix } from '../../bench/lib/redis-keys.js';
 import { createPostgresDatabase } from '../../src/shared/db.pg.js';
 import { migrate } from '../../src/shared/migrate.js';
 import { createRedis } from '../../src/shared/redis.js';
+import { deleteKeysWithPrefix } from '../../tools/redis-keys.js';
 
 /**
  * One fresh PostgreSQL database and one Redis key prefix per test run, so runs never see each other's

@@ -1,4 +1,6 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
 import pino, { type Logger } from 'pino';
 import { inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
@@ -64,4 +66,39 @@ export async function startTestApp(
       await infra.close();
     },
   };
+}
+
+/**
+ * The test app for one API test file. On PostgreSQL + Redis it gets a database of its own (created from
+ * the migrations, dropped on close) and a key prefix of its own under the run's prefix (removed by the
+ * global teardown): other files move their clocks and run the hold sweeper, which acts on every row of
+ * a shared database, and admission steps act on every event of a shared prefix.
+ */
+export async function startApiApp(backend: Backend, scope: string, env: Record<string, string> = {}): Promise<TestApp> {
+  if (backend !== 'postgres+redis') return startTestApp(backend, env);
+  const runUrl = new URL(inject('databaseUrl'));
+  const name = `${runUrl.pathname.slice(1)}_api_${scope.slice(0, 12)}_${randomBytes(3).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: runUrl.toString() });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const databaseUrl = new URL(runUrl);
+  databaseUrl.pathname = `/${name}`;
+  const t = await startTestApp(backend, {
+    DATABASE_URL: databaseUrl.toString(),
+    REDIS_KEY_PREFIX: `${inject('redisPrefix')}api:${scope}:${randomUUID().slice(0, 8)}:`,
+    ...env,
+  });
+  const close = t.close.bind(t);
+  t.close = async () => {
+    await close();
+    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  };
+  return t;
 }

@@ -3,14 +3,8 @@
  * free port, waits for GET /health, and stops it afterwards. Each test file gets its own process,
  * so settings such as a short hold TTL never leak between files.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort } from '../../../bench/lib/net.js';
-import { sleep } from '../../../bench/lib/stats.js';
+import { startService } from '../../../tools/processes.js';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const ADMIN_KEY = 'test-admin-key-test-admin-key-0123';
 
 export interface ServerOptions {
@@ -32,75 +26,39 @@ export interface RunningServer {
 }
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const port = await freePort();
-  // E2E_SERVER_ENTRY runs the suite against another entry point (for example a compiled build).
+  // E2E_SERVER_ENTRY runs the suite against another entry point (for example a compiled build); the launcher reads it.
   const entry = process.env.E2E_SERVER_ENTRY ?? 'src/main.ts';
-  const launcher = path.join(repoRoot, 'test', 'e2e', 'support', 'service-entry.ts');
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: 'test',
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    HOLD_TTL_SECONDS: String(options.holdTtlSeconds ?? 300),
-    QUEUE_MAX_ACTIVE: String(options.queueMaxActive ?? 100),
-    QUEUE_ADMIT_PER_SECOND: String(options.queueAdmitPerSecond ?? 50),
-    ADMIN_API_KEY: ADMIN_KEY,
-    LOG_LEVEL: 'warn',
-    ...options.env,
-  };
   // Embedded mode: no external PostgreSQL or Redis, a fresh in-memory database per process.
-  delete env.DATABASE_URL;
-  delete env.REDIS_URL;
-  delete env.PGLITE_DATA_DIR;
-
-  const child = spawn(process.execPath, ['--import', 'tsx', launcher], {
-    cwd: repoRoot,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { DATABASE_URL: _database, REDIS_URL: _redis, PGLITE_DATA_DIR: _dataDir, ...inherited } = process.env;
+  const service = await startService({
+    name: `the service (${entry})`,
+    entry: 'test/e2e/support/service-entry.ts',
+    baseEnv: { ...inherited, NODE_ENV: 'test' },
+    env: {
+      HOLD_TTL_SECONDS: String(options.holdTtlSeconds ?? 300),
+      QUEUE_MAX_ACTIVE: String(options.queueMaxActive ?? 100),
+      QUEUE_ADMIT_PER_SECOND: String(options.queueAdmitPerSecond ?? 50),
+      ADMIN_API_KEY: ADMIN_KEY,
+      LOG_LEVEL: 'warn',
+      ...options.env,
+    },
+    timeoutMs: options.startTimeoutMs ?? 45_000,
   });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-100_000);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  let exited = false;
   let stopping = false;
-  child.once('exit', (code, signal) => {
-    exited = true;
-    if (!stopping) {
-      // A crash mid-test shows up as "connection refused" in the browser; say why here.
-      process.stderr.write(`\n[e2e] the service (port ${port}) exited unexpectedly: code ${code}, signal ${signal}\n${output}\n`);
-    }
+  void service.child.exited.then(() => {
+    // A crash mid-test shows up as "connection refused" in the browser; say why here.
+    if (stopping) return;
+    const { exitCode, signalCode } = service.child;
+    process.stderr.write(`\n[e2e] the service (port ${service.port}) exited unexpectedly: code ${exitCode}, signal ${signalCode}\n${service.output()}\n`);
   });
-
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    stopping = true;
-    if (exited) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    if (!exited) await once(child, 'exit').catch(() => {});
-    clearTimeout(timer);
+  return {
+    baseUrl: service.baseUrl,
+    port: service.port,
+    adminKey: ADMIN_KEY,
+    output: () => service.output(),
+    stop: () => {
+      stopping = true;
+      return service.stop(5_000);
+    },
   };
-
-  const deadline = Date.now() + (options.startTimeoutMs ?? 45_000);
-  for (;;) {
-    if (exited) {
-      throw new Error(`The service exited before it was ready (${entry}).\n--- output ---\n${output}`);
-    }
-    try {
-      const response = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(2_000) });
-      if (response.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`The service did not answer GET /health within the start timeout.\n--- output ---\n${output}`);
-    }
-    await sleep(150);
-  }
-
-  return { baseUrl, port, adminKey: ADMIN_KEY, output: () => output, stop };
 }

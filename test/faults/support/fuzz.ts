@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import type pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { baseEnv, expectInvariants, openDatabase, startFaultApp, type FaultApp, type User } from './service.js';
+import type { ApiUser } from '../../../tools/http/api-client.js';
+import { expectInvariants } from '../../support/expect.js';
+import { baseEnv, openDatabase, startFaultApp, type FaultApp } from './service.js';
 
 /**
  * What the fuzz files share: hostile values, and a target (the service with a victim and an attacker who
@@ -86,8 +88,8 @@ export interface FuzzContext {
 export function fuzzTarget(scope: string) {
   let f: FaultApp;
   let db: pg.Pool;
-  const victim = {} as User;
-  const attacker = {} as User;
+  const victim = {} as ApiUser;
+  const attacker = {} as ApiUser;
   const ctx = {} as FuzzContext;
   let sent = 0;
   const served: Record<string, number> = {};
@@ -156,7 +158,7 @@ export function fuzzTarget(scope: string) {
       await fc.assert(fc.asyncProperty(arbitrary, (request) => send(request)), { numRuns, endOnFailure: true });
     });
 
-  const bearer = (user: User) => ({ authorization: `Bearer ${user.accessToken}` });
+  const bearer = (user: ApiUser) => ({ authorization: `Bearer ${user.accessToken}` });
 
   /** The aftermath of every request sent so far: at least `minimum` of them, no 5xx, victims untouched, invariants hold. */
   async function expectAftermath(minimum: number): Promise<void> {

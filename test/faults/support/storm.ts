@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
-import { sleep } from './processes.js';
-import type { Http, Reply, User } from './service.js';
+import { sleep } from '../../../tools/async.js';
+import type { ApiClient, ApiUser, Reply } from '../../../tools/http/api-client.js';
 
 export interface PaymentAttempt {
   reservationId: string;
@@ -28,8 +28,8 @@ export class Buyer {
   readonly abandoned: { reservationId: string; seatNumber: number }[] = [];
 
   constructor(
-    public http: Http,
-    readonly user: User,
+    public http: ApiClient,
+    readonly user: ApiUser,
     readonly eventId: string,
   ) {}
 
@@ -52,7 +52,7 @@ export class Buyer {
   }
 
   async cancel(reservationId: string): Promise<Reply> {
-    return this.#record(await this.http.api('DELETE', `/reservations/${reservationId}`, { user: this.user }));
+    return this.#record(await this.http.cancel(this.user, reservationId));
   }
 
   /** Pays, retrying the same key on 503 / no answer / lost queue token until definitive or `deadline`. */

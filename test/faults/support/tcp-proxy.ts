@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { freePort } from '../../../tools/net.js';
 
 /**
  * A loopback TCP proxy for breaking a connection on purpose, between the service and PostgreSQL (or a
@@ -27,13 +28,7 @@ export class TcpProxy {
   ) {}
 
   static async start(target: { host: string; port: number }, port = 0): Promise<TcpProxy> {
-    const probe = net.createServer();
-    const chosen = await new Promise<number>((resolve, reject) => {
-      probe.once('error', reject);
-      probe.listen(port, '127.0.0.1', () => resolve((probe.address() as net.AddressInfo).port));
-    });
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
-    const proxy = new TcpProxy(chosen, target);
+    const proxy = new TcpProxy(port || (await freePort()), target);
     await proxy.up();
     return proxy;
   }
