@@ -13,6 +13,7 @@ CREATE TABLE wallets (
   balance     bigint NOT NULL DEFAULT 0,
   created_at  timestamptz NOT NULL DEFAULT now(),
   updated_at  timestamptz NOT NULL DEFAULT now(),
+  -- Rule: a balance never goes negative (last word).
   CONSTRAINT wallets_balance_non_negative CHECK (balance >= 0),
   CONSTRAINT wallets_balance_ceiling CHECK (balance <= 100000000000)
 );
@@ -96,6 +97,7 @@ CREATE TABLE reservations (
   updated_at   timestamptz NOT NULL DEFAULT now()
 );
 -- The last word on "one buyer per seat": at most one live reservation per seat.
+-- Rule: one buyer per seat (last word).
 CREATE UNIQUE INDEX reservations_one_live_per_seat ON reservations (seat_id)
   WHERE status IN ('PENDING', 'CONFIRMED');
 CREATE INDEX reservations_user_idx ON reservations (user_id, reserved_at DESC);

@@ -27,7 +27,7 @@ export interface Admission {
 export type EventOf = (request: FastifyRequest) => Promise<string>;
 
 /**
- * The one place that decides who may call what: routes list guards as preHandlers, guards put the
+ * Rule: only an admitted buyer buys, with their own token, for its event. The one place that decides who may call what: routes list guards as preHandlers, guards put the
  * caller on the request, handlers pass that value to services. They run after schema validation, so a
  * malformed request is a 400 whoever sends it.
  */

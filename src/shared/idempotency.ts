@@ -28,7 +28,7 @@ const keyParamsOf = ({ userId, scope, key }: IdempotencyScope) => ({ userId, sco
 const conflict = () => new AppError('IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was already used for a different request.');
 
 /**
- * Runs `work` once per (user, scope, key), inside the caller's transaction. A concurrent request with
+ * Rule: a retried request is answered once. Runs `work` once per (user, scope, key), inside the caller's transaction. A concurrent request with
  * the same key blocks on the key's row until the first commits, then replays its stored outcome;
  * if the first rolled back, the second does the work. Outcomes are stored in the same transaction
  * as the work, so "done" and "remembered as done" can never disagree.

@@ -25,7 +25,7 @@ export function seatPlan(prices: SeatPrices): { seatNumber: number; seatType: Se
 }
 
 /**
- * Rule "a lapsed hold counts as free": a hold lasts until its deadline, not until the sweeper gets to it.
+ * Rule: a lapsed hold counts as free. A hold lasts until its deadline, not until the sweeper gets to it.
  * Every read and every write that asks "is this hold still live?" uses one of these two forms.
  */
 export const isLapsed = (deadline: Date, now: Date): boolean => deadline <= now;

@@ -14,7 +14,7 @@ interface PaymentRow {
 const paymentColumns = `id, reservation_id AS "reservationId", amount, status, failure_code AS "failureCode",
   paid_at AS "paidAt", created_at AS "createdAt"`;
 
-/** Rule "one successful payment per reservation": the unique index payments_one_success_per_reservation has the last word. */
+/** Rule: one successful payment per reservation. The unique index payments_one_success_per_reservation has the last word. */
 export const insertPayment = statement<
   { paymentId: string; userId: string; reservationId: string; amount: number; status: PaymentStatus; failureCode: string | null; paidAt: Date | null },
   PaymentRow

@@ -59,6 +59,7 @@ const defineLineCommand = <Args extends readonly LuaArgument[], Result>(redis: R
 type JoinArgs = [userId: string, tokenId: string, issuedAt: number, expiresAt: number, now: number];
 type JoinReply = [created: 0 | 1, ticket: string];
 const JOIN_LUA = `
+-- Rule: one live queue token per user and event. A live ticket is handed back, never a second one.
 local user, now = ARGV[2], tonumber(ARGV[6])
 local current = redis.call('HGET', tickets, user)
 if current then
@@ -120,6 +121,7 @@ const ADMIT_LUA = `
 local now, max_active, per_second = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local active_ttl, grace, log_limit = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local dropped = 0
+-- Rule: the line moves. Actives idle past their TTL and waiters who stopped polling leave it.
 for _, user in ipairs(redis.call('ZRANGEBYSCORE', active, '-inf', now, 'LIMIT', 0, 1000)) do
   redis.call('ZREM', active, user)
   redis.call('HDEL', tickets, user)
@@ -135,8 +137,10 @@ local window = math.floor(now / 1000)
 local state = redis.call('HMGET', rate, 'window', 'used')
 local used = 0
 if tonumber(state[1]) == window then used = tonumber(state[2]) end
+-- Rule: capacity and the admission rate. Never more active than max_active, never more per second than per_second.
 local n = math.min(max_active - redis.call('ZCARD', active), per_second - used)
 if n <= 0 then return {{}, dropped, tonumber(redis.call('GET', total) or 0)} end
+-- Rule: FIFO admission. The head of the line, in join order.
 local head = redis.call('ZRANGE', waiting, 0, n - 1, 'WITHSCORES')
 local result = {}
 for i = 1, #head, 2 do

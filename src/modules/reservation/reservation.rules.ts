@@ -25,7 +25,7 @@ export function effectiveStatus(status: ReservationStatus, expiresAt: Date, now:
 
 export type PayabilityVerdict = 'PAYABLE' | 'EXPIRED' | 'NOT_PAYABLE';
 
-/** Whether a reservation in this state can be paid now. */
+/** Rule: only a live pending hold can be paid. Whether a reservation in this state can be paid now. */
 export function payability(status: ReservationStatus, expiresAt: Date, now: Date): PayabilityVerdict {
   const effective = effectiveStatus(status, expiresAt, now);
   if (effective === 'EXPIRED') return 'EXPIRED';

@@ -44,7 +44,7 @@ export class ReservationService {
     try {
       const seat = await this.db.withTx(async (tx) => {
         await sql.lockUser.count(tx, { userId });
-        // Rule "at most HOLD_MAX_PER_USER live holds", decided under the user's row lock.
+        // Rule: at most HOLD_MAX_PER_USER live holds, decided under the user's row lock.
         const [{ holds } = { holds: 0 }] = await sql.countLiveHolds.rows(tx, { userId, now });
         if (holds >= this.settings.maxHoldsPerUser) {
           throw new AppError('HOLD_LIMIT_REACHED', `At most ${this.settings.maxHoldsPerUser} seats can be held at once.`);

@@ -5,7 +5,7 @@ import { reservationMachine } from './reservation.rules.js';
 import type { ReservationStatus } from './reservation.schemas.js';
 
 /**
- * Lock order, everywhere a transaction takes more than one row: user → seat → reservation → wallet.
+ * Rule: one lock order. Everywhere a transaction takes more than one row: user → seat → reservation → wallet.
  * One order means two transactions can wait for each other but never deadlock.
  */
 
@@ -54,7 +54,7 @@ export const countLiveHolds = statement<{ userId: string; now: Date }, { holds: 
   WHERE user_id = :userId AND status = 'PENDING' AND NOT ${lapsedSql('expires_at')}`);
 
 /**
- * Rule "one buyer per seat", first word: one conditional update decides who gets the seat. The row lock
+ * Rule: one buyer per seat (first word). One conditional update decides who gets the seat. The row lock
  * it takes makes every other contender wait and then re-check the condition, which no longer holds.
  */
 export const holdSeat = statement<
@@ -113,7 +113,7 @@ export const sellSeat = statement<{ seatId: string; userId: string; now: Date }>
   WHERE id = :seatId AND ${seatMachine.guard('status', 'SOLD')} AND held_by = :userId`);
 
 /**
- * Rule "hold expiry": the sweeper's batch of lapsed holds, oldest first, skipping rows another
+ * Rule: hold expiry (the sweeper). The batch of lapsed holds, oldest first, skipping rows another
  * transaction is working on, so any number of instances can sweep at once without waiting on each
  * other or doing work twice.
  */

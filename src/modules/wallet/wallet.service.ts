@@ -41,7 +41,7 @@ export class WalletService {
   /** Takes `amount` within the caller's transaction; false when the balance is short (nothing changes). */
   async debit(tx: Queryable, userId: string, amount: number, reference: string): Promise<boolean> {
     if (amount === 0) return true;
-    // One debit per payment: the conditional UPDATE takes the money only if it is there, in one statement.
+    // Rule: one debit per payment. The conditional UPDATE takes the money only if it is there, in one statement.
     if ((await sql.debit.count(tx, { userId, amount })) === 0) return false;
     await sql.appendLedger.count(tx, { userId, amount: -amount, kind: 'PAYMENT', reference });
     return true;

@@ -10,7 +10,7 @@ export const credit = statement<{ userId: string; amount: number }, { balance: n
   WHERE user_id = :userId
   RETURNING balance`);
 
-/** The debit decides "enough money?" in the same statement that takes it: no read-then-write gap. */
+/** Rule: a balance never goes negative (first word). The debit decides "enough money?" in the same statement that takes it: no read-then-write gap. */
 export const debit = statement<{ userId: string; amount: number }, { balance: number }>(`
   UPDATE wallets SET balance = balance - :amount, updated_at = now()
   WHERE user_id = :userId AND balance >= :amount
