@@ -1,12 +1,4 @@
-import {
-  ADMISSION_LOG_LIMIT,
-  type AdmissionPolicy,
-  type AdmissionStep,
-  type EntryRef,
-  type QueueState,
-  type QueueTicket,
-  type WaitingRoom,
-} from './waiting-room.js';
+import { ADMISSION_LOG_LIMIT, type AdmissionPolicy, type AdmissionStep, type EntryRef, type QueueState, type QueueTicket, type WaitingRoom } from './waiting-room.js';
 
 interface EventLine {
   seq: number;

@@ -1,13 +1,5 @@
 import { defineLuaCommand, type LuaArgument, type Redis } from '../../shared/redis.js';
-import {
-  ADMISSION_LOG_LIMIT,
-  type AdmissionPolicy,
-  type AdmissionStep,
-  type EntryRef,
-  type QueueState,
-  type QueueTicket,
-  type WaitingRoom,
-} from './waiting-room.js';
+import { ADMISSION_LOG_LIMIT, type AdmissionPolicy, type AdmissionStep, type EntryRef, type QueueState, type QueueTicket, type WaitingRoom } from './waiting-room.js';
 
 /**
  * Keys of one event share the `{eventId}` hash tag, so on Redis Cluster every script touches one slot.
