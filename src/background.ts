@@ -37,7 +37,7 @@ export function startBackgroundJobs(services: Services, db: Database, clock: Clo
     every(config.HOLD_SWEEP_INTERVAL_MS, 'hold-sweeper', log, async () => {
       const released = await reservations.sweepLapsedHolds();
       if (released > 0) log.info({ released }, 'released lapsed holds');
-      await purgeExpiredKeys.count(db, { now: clock.now(), limit: 1_000 });
+      await purgeExpiredKeys.count(db, { now: clock.pinned() ?? null, limit: 1_000 });
     }),
   ];
   return {

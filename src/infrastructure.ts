@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { ReadinessChecks } from './http/health.routes.js';
 import type { Clock } from './shared/clock.js';
-import { systemClock } from './shared/clock.system.js';
+import { SharedClock, systemClock } from './shared/clock.system.js';
 import type { Database } from './shared/db.js';
 import { createPostgresDatabase } from './shared/db.pg.js';
 import { createPgliteDatabase } from './shared/db.pglite.js';
@@ -38,9 +38,11 @@ export interface OpenInfrastructure extends Infrastructure {
 
 /**
  * Production adapters when DATABASE_URL / REDIS_URL are set, embedded ones (PGlite, in-process) when not.
- * Either way the schema is migrated before anything else touches it.
+ * Either way the schema is migrated before anything else touches it. Without a clock given (tests give
+ * one), several instances read time from the shared store: Redis's clock when there is Redis, else
+ * PostgreSQL's, else (embedded, one process) the host's.
  */
-export async function openInfrastructure(config: Config, log: Logger, clock: Clock = systemClock): Promise<OpenInfrastructure> {
+export async function openInfrastructure(config: Config, log: Logger, givenClock?: Clock): Promise<OpenInfrastructure> {
   const db = config.DATABASE_URL
     ? createPostgresDatabase({
         connectionString: config.DATABASE_URL,
@@ -67,6 +69,7 @@ export async function openInfrastructure(config: Config, log: Logger, clock: Clo
   const waitingRoom = redis ? new RedisWaitingRoom(redis, { tokenTtlMs: config.QUEUE_TOKEN_TTL_SECONDS * 1000 }) : new MemoryWaitingRoom();
   const seatLocks = redis ? new RedisSeatLocks(redis) : new MemorySeatLocks();
   const queueEvents = redis ? new RedisQueueEvents(redis, config.REDIS_KEY_PREFIX) : new MemoryQueueEvents();
+  const clock = givenClock ?? (await sharedClockFor(redis, db, log));
 
   return {
     config,
@@ -78,10 +81,33 @@ export async function openInfrastructure(config: Config, log: Logger, clock: Clo
     checks,
     redis,
     async close() {
+      if (clock instanceof SharedClock) clock.stop();
       await queueEvents.close();
       await waitingRoom.close();
       redis?.disconnect();
       await db.close();
     },
   };
+}
+
+/** The store every instance reads its time from, or the host's clock when this process is the whole fleet. */
+async function sharedClockFor(redis: Redis | undefined, db: Database, log: Logger): Promise<Clock> {
+  const onError = (error: unknown) => log.warn({ err: error }, 'could not read the shared clock; keeping the last offset');
+  let clock: SharedClock;
+  if (redis) {
+    clock = new SharedClock(async () => {
+      const [seconds, micros] = await redis.time();
+      return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    }, onError);
+  } else if (db.kind === 'postgres') {
+    clock = new SharedClock(async () => {
+      const { rows } = await db.query<{ ms: number }>('SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms');
+      return rows[0]!.ms;
+    }, onError);
+  } else {
+    return systemClock;
+  }
+  await clock.start();
+  if (Math.abs(clock.offsetMs) > 1_000) log.warn({ offsetMs: Math.round(clock.offsetMs) }, "this host's clock is off the shared clock; using the shared one");
+  return clock;
 }

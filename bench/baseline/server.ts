@@ -80,12 +80,12 @@ app.setErrorHandler((error, request, reply) => {
 app.get('/health', async () => ({ status: 'ok' }));
 
 /** One entry's state through the touch script (the service's adapter call, for one token). */
-const touch = async (eventId: string, userId: string, tokenId: string, now: number) =>
-  (await room.touch(eventId, [{ userId, tokenId }], now, policy))[0]!;
+const touch = async (eventId: string, userId: string, tokenId: string) =>
+  (await room.touch(eventId, [{ userId, tokenId }], undefined, policy))[0]!;
 
 /** The queue guard: the entry must be live and ACTIVE (one touch script, as in the service). */
 const admitted = async (token: Claims) => {
-  const state = await touch(token.eid, token.uid, token.tid, Date.now());
+  const state = await touch(token.eid, token.uid, token.tid);
   if (state.status === 'WAITING') throw new Refusal(403, 'QUEUE_NOT_ADMITTED');
   if (state.status !== 'ACTIVE') throw new Refusal(401, 'QUEUE_TOKEN_EXPIRED');
 };
@@ -93,49 +93,48 @@ const admitted = async (token: Claims) => {
 app.post('/api/v1/queue/tokens', async (request, reply) => {
   const userId = claims(request.headers.authorization).sub;
   const eventId = (request.body as { eventId: string }).eventId;
-  const now = Date.now();
-  const { ticket, created } = await room.join({ tokenId: randomUUID(), userId, eventId, issuedAt: now, expiresAt: now + tokenTtlMs }, now);
+  const { ticket, created } = await room.join({ tokenId: randomUUID(), userId, eventId, ttlMs: tokenTtlMs }, undefined);
   if (created) {
-    const step = await room.admit(eventId, now, policy);
+    const step = await room.admit(eventId, undefined, policy);
     if (step.admitted.length > 0 || step.dropped > 0) await moved.publish(eventId);
   }
-  const state = await touch(eventId, userId, ticket.tokenId, now);
+  const state = await touch(eventId, userId, ticket.tokenId);
   const token = `${Buffer.from(JSON.stringify({ tid: ticket.tokenId, uid: userId, eid: eventId })).toString('base64url')}.`;
   return reply.code(201).send({ token, status: state.status, position: state.status === 'WAITING' ? state.position : 0 });
 });
 
 app.get('/api/v1/queue/tokens/current', async (request) => {
   const token = claims(request.headers['x-queue-token']);
-  const state = await touch(token.eid, token.uid, token.tid, Date.now());
+  const state = await touch(token.eid, token.uid, token.tid);
   return { status: state.status, position: state.status === 'WAITING' ? state.position : 0 };
 });
 
 app.get('/api/v1/schedules/:id/seats', async (request) => {
   await admitted(claims(request.headers['x-queue-token']));
-  return catalogSql.listSeats.rows(db, { scheduleId: (request.params as { id: string }).id, now: new Date() });
+  return catalogSql.listSeats.rows(db, { scheduleId: (request.params as { id: string }).id, now: null });
 });
 
 app.post('/api/v1/reservations', async (request, reply) => {
   const userId = claims(request.headers.authorization).sub;
   await admitted(claims(request.headers['x-queue-token']));
   const { scheduleId, seatNumber } = request.body as { scheduleId: string; seatNumber: number };
-  const now = new Date();
-  const expiresAt = new Date(now.getTime() + holdTtlMs);
+  // Like the service: the stores' own clocks decide (null / undefined), never this process's.
+  const now = null;
   const id = randomUUID();
   const key = seatLockKey(scheduleId, seatNumber);
-  if (!(await locks.acquire(key, id, now.getTime(), holdTtlMs))) throw new Refusal(409, 'SEAT_UNAVAILABLE');
+  if (!(await locks.acquire(key, id, undefined, holdTtlMs))) throw new Refusal(409, 'SEAT_UNAVAILABLE');
   try {
     const seat = await tx(async (client) => {
       await sql.lockUser.count(client, { userId });
       const holds = await sql.countLiveHolds.first(client, { userId, now });
       if (holds!.holds >= maxHolds) throw new Refusal(409, 'HOLD_LIMIT_REACHED');
-      const held = await sql.holdSeat.first(client, { scheduleId, seatNumber, userId, now, expiresAt });
+      const held = await sql.holdSeat.first(client, { scheduleId, seatNumber, userId, now, holdMs: holdTtlMs });
       if (!held) throw new Refusal(409, 'SEAT_UNAVAILABLE');
       await sql.expireLapsedReservation.count(client, { seatId: held.id, now });
-      await sql.insertReservation.count(client, { reservationId: id, userId, seatId: held.id, scheduleId, price: held.price, now, expiresAt });
+      await sql.insertReservation.count(client, { reservationId: id, userId, seatId: held.id, scheduleId, price: held.price, reservedAt: held.heldAt, expiresAt: held.expiresAt });
       return held;
     });
-    return reply.code(201).send({ id, scheduleId, seatNumber, status: 'PENDING', price: seat.price, expiresAt });
+    return reply.code(201).send({ id, scheduleId, seatNumber, status: 'PENDING', price: seat.price, expiresAt: seat.expiresAt });
   } catch (error) {
     await locks.release(key, id);
     throw error;
@@ -147,13 +146,13 @@ app.post('/api/v1/payments', async (request, reply) => {
   const token = claims(request.headers['x-queue-token']);
   await admitted(token);
   const reservationId = (request.body as { reservationId: string }).reservationId;
-  const now = new Date();
+  const now = null;
   const payment = await tx(async (client) => {
-    const reservation = await sql.findReservation.first(client, { reservationId });
+    const reservation = await sql.findReservation.first(client, { reservationId, now });
     if (!reservation || reservation.userId !== userId) throw new Refusal(404, 'NOT_FOUND');
     await sql.lockSeat.count(client, { seatId: reservation.seatId });
-    const state = await sql.lockReservation.first(client, { reservationId: reservation.id });
-    if (state!.status !== 'PENDING' || state!.expiresAt <= now) throw new Refusal(409, 'RESERVATION_NOT_PAYABLE');
+    const state = await sql.lockReservation.first(client, { reservationId: reservation.id, now });
+    if (state!.status !== 'PENDING' || state!.expiresAt <= state!.now) throw new Refusal(409, 'RESERVATION_NOT_PAYABLE');
     const paymentId = randomUUID();
     if (reservation.price > 0) {
       if ((await walletSql.debit.count(client, { userId, amount: reservation.price })) === 0) throw new Refusal(402, 'INSUFFICIENT_BALANCE');
@@ -166,7 +165,7 @@ app.post('/api/v1/payments', async (request, reply) => {
       amount: reservation.price,
       status: 'SUCCEEDED',
       failureCode: null,
-      paidAt: now,
+      now,
     });
     await sql.confirmReservation.count(client, { reservationId: reservation.id, now });
     await sql.sellSeat.count(client, { seatId: reservation.seatId, userId, now });
@@ -183,7 +182,7 @@ const admission = setInterval(async () => {
   admitting = true;
   try {
     for (const eventId of await room.events(Date.now() - tokenTtlMs)) {
-      const step = await room.admit(eventId, Date.now(), policy);
+      const step = await room.admit(eventId, undefined, policy);
       if (step.admitted.length > 0 || step.dropped > 0) await moved.publish(eventId);
     }
   } finally {

@@ -36,7 +36,7 @@ export async function measureRedis(redisUrl: string, waiters: number) {
       const batch = Array.from({ length: Math.min(1000, waiters - offset) }, () => randomUUID());
       users.push(...batch);
       await Promise.all(
-        batch.map((userId) => room.join({ tokenId: randomUUID(), userId, eventId, issuedAt: now, expiresAt: now + 3 * HOUR }, now)),
+        batch.map((userId) => room.join({ tokenId: randomUUID(), userId, eventId, ttlMs: 3 * HOUR }, now)),
       );
     }
     const joinSeconds = (performance.now() - started) / 1000;

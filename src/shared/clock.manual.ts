@@ -1,6 +1,6 @@
 import type { Clock } from './clock.js';
 
-/** A clock that moves only when told to; used by tests and the benchmark's expiry checks. */
+/** A clock that moves only when told to; it pins the stores' time too. Tests and the benchmark's expiry checks. */
 export class ManualClock implements Clock {
   #ms: number;
 
@@ -10,6 +10,10 @@ export class ManualClock implements Clock {
 
   now(): Date {
     return new Date(this.#ms);
+  }
+
+  pinned(): Date {
+    return this.now();
   }
 
   advance(ms: number): void {

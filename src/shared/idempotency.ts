@@ -17,7 +17,8 @@ export interface IdempotencyScope {
   key: string;
   /** Anything that identifies the request's meaning; a different payload under the same key is refused. */
   request: unknown;
-  now: Date;
+  /** The pinned decision time (tests), or null: the database's own clock times the key. */
+  now: Date | null;
 }
 
 export const requestHash = (request: unknown): string =>
@@ -41,10 +42,9 @@ export async function runIdempotent<T>(
   if (!scope) return { outcome: await work(), replayed: false };
   const hash = requestHash(scope.request);
   const keyParams = keyParamsOf(scope);
-  const expiresAt = new Date(scope.now.getTime() + IDEMPOTENCY_KEY_TTL_MS);
-  const claimed = await sql.claimKey.count(tx, { ...keyParams, requestHash: hash, expiresAt, now: scope.now });
+  const claimed = await sql.claimKey.count(tx, { ...keyParams, requestHash: hash, ttlMs: IDEMPOTENCY_KEY_TTL_MS, now: scope.now });
   if (claimed === 0) {
-    const stored = await sql.readKey.first(tx, keyParams);
+    const stored = await sql.readKey.first(tx, { ...keyParams, now: scope.now });
     if (!stored || stored.requestHash !== hash) throw conflict();
     if (stored.response) return { outcome: stored.response as Outcome<T>, replayed: true };
   }
@@ -59,8 +59,8 @@ export async function runIdempotent<T>(
  * ends the queue token that authorized it).
  */
 export async function findStoredOutcome<T>(db: Queryable, scope: IdempotencyScope): Promise<Outcome<T> | undefined> {
-  const stored = await sql.readKey.first(db, keyParamsOf(scope));
-  if (!stored?.response || stored.expiresAt <= scope.now) return undefined;
+  const stored = await sql.readKey.first(db, { ...keyParamsOf(scope), now: scope.now });
+  if (!stored?.response || !stored.live) return undefined;
   if (stored.requestHash !== requestHash(scope.request)) throw conflict();
   return stored.response as Outcome<T>;
 }

@@ -76,3 +76,19 @@ export function defineLuaCommand<Keys extends readonly string[], Args extends re
   const commands = redis as unknown as Record<string, (...params: LuaArgument[]) => Promise<unknown>>;
   return async (keys, ...args) => (await commands[name]!(...keys, ...args)) as Result;
 }
+
+/**
+ * Rule: time in Redis is Redis's. Every script that decides by time starts with this: `clock(arg)` is
+ * the time a test clock pinned (epoch ms) when one is passed, else the server's own `TIME`, so every
+ * instance's scripts decide by one clock whatever their hosts' clocks say.
+ */
+export const LUA_CLOCK = `
+local function clock(arg)
+  if arg and arg ~= '' then return tonumber(arg) end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
+/** The script argument for a pinned time: the time itself, or '' for "use TIME". */
+export const pinnedArg = (now: number | undefined): LuaArgument => now ?? '';

@@ -46,3 +46,13 @@ export function statement<Params extends object = Record<never, never>, Row = Re
     count: async (db, params) => (await run(db, params)).rowCount,
   };
 }
+
+/**
+ * The decision time inside SQL: the time a test clock pinned, else the database's own `now()` (the
+ * transaction's start, so every statement of one transaction agrees). Never an instance's wall clock.
+ * Statements that use it take `now: Date | null`.
+ */
+export const NOW = 'coalesce(:now::timestamptz, now())';
+
+/** A duration in milliseconds as an interval, for `NOW + …`. */
+export const millis = (name: string) => `(:${name}::float8 * interval '1 millisecond')`;

@@ -52,7 +52,7 @@ describe('Redis key expiry', () => {
     const eventId = randomUUID();
     const bound = CONTRACT_TOKEN_TTL_MS + LINE_EXPIRY_MARGIN_MS;
     const join = (userId: string) =>
-      room.join({ tokenId: randomUUID(), userId, eventId, issuedAt: T0, expiresAt: T0 + CONTRACT_TOKEN_TTL_MS }, T0);
+      room.join({ tokenId: randomUUID(), userId, eventId, ttlMs: CONTRACT_TOKEN_TTL_MS }, T0);
     await join('a');
     expectAllWithin(await lineTtls(eventId), ['seen', 'seq', 'tickets', 'waiting'], bound);
     await join('b');
@@ -64,7 +64,7 @@ describe('Redis key expiry', () => {
     const room = new RedisWaitingRoom(redis, { tokenTtlMs: CONTRACT_TOKEN_TTL_MS });
     const eventId = randomUUID();
     const ticket = async (userId: string) =>
-      (await room.join({ tokenId: randomUUID(), userId, eventId, issuedAt: T0, expiresAt: T0 + CONTRACT_TOKEN_TTL_MS }, T0)).ticket;
+      (await room.join({ tokenId: randomUUID(), userId, eventId, ttlMs: CONTRACT_TOKEN_TTL_MS }, T0)).ticket;
     const [a, b] = [await ticket('a'), await ticket('b')];
     await room.admit(eventId, T0, policy);
     const shorten = async () => {

@@ -14,7 +14,7 @@ describe.each(waitingRooms)('waiting room contract: $name', (adapter) => {
     (await room.touch(eventId, [{ userId, tokenId }], now, p))[0];
 
   const join = (eventId: string, userId: string, now = T0) =>
-    room.join({ tokenId: randomUUID(), userId, eventId, issuedAt: now, expiresAt: now + CONTRACT_TOKEN_TTL_MS }, now);
+    room.join({ tokenId: randomUUID(), userId, eventId, ttlMs: CONTRACT_TOKEN_TTL_MS }, now);
 
   it('gives one live ticket per user and event, numbered in join order', async () => {
     const eventId = randomUUID();

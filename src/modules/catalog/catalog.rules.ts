@@ -1,3 +1,4 @@
+import { NOW } from '../../shared/sql.js';
 import { StateMachine } from '../../shared/state-machine.js';
 import type { SeatStatus, SeatType } from './catalog.schemas.js';
 
@@ -29,7 +30,7 @@ export function seatPlan(prices: SeatPrices): { seatNumber: number; seatType: Se
  * Every read and every write that asks "is this hold still live?" uses one of these two forms.
  */
 export const isLapsed = (deadline: Date, now: Date): boolean => deadline <= now;
-export const lapsedSql = (deadlineColumn: string, now = ':now'): string => `${deadlineColumn} <= ${now}`;
+export const lapsedSql = (deadlineColumn: string): string => `${deadlineColumn} <= ${NOW}`;
 
 /** A seat's status as a buyer should see it: a HELD seat whose hold lapsed is AVAILABLE. */
 export const effectiveSeatStatusSql = (table: string): string =>

@@ -32,7 +32,7 @@ export const findEvent = statement<{ eventId: string }, EventRow>(`SELECT ${even
 
 export const findEventByCode = statement<{ code: string }, { id: string }>(`SELECT id FROM events WHERE code = :code`);
 
-export const listSchedulesWithAvailability = statement<{ eventId: string; now: Date }, ScheduleRow>(`
+export const listSchedulesWithAvailability = statement<{ eventId: string; now: Date | null }, ScheduleRow>(`
   SELECT sc.id, sc.event_id AS "eventId", sc.start_at AS "startAt", sc.end_at AS "endAt",
          count(s.id) AS "totalSeats",
          count(s.id) FILTER (WHERE ${effectiveSeatStatusSql('s')} = 'AVAILABLE') AS "availableSeats"
@@ -46,7 +46,7 @@ export const findScheduleEvent = statement<{ scheduleId: string }, { eventId: st
 );
 
 export const listSeats = statement<
-  { scheduleId: string; now: Date },
+  { scheduleId: string; now: Date | null },
   { seatNumber: number; seatType: SeatType; price: number; status: SeatStatus }
 >(`
   SELECT s.seat_number AS "seatNumber", s.seat_type AS "seatType", s.price, ${effectiveSeatStatusSql('s')} AS status

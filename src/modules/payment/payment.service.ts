@@ -23,7 +23,7 @@ const toView = (row: { paidAt: Date | null; createdAt: Date } & Omit<PaymentView
 const HISTORY_LIMIT = 200;
 
 /** A payment's key means "pay this reservation": the same key for another reservation is a conflict. */
-const paymentScope = (userId: string, reservationId: string, key: string, now: Date): IdempotencyScope => ({
+const paymentScope = (userId: string, reservationId: string, key: string, now: Date | null): IdempotencyScope => ({
   userId,
   scope: 'payment',
   key,
@@ -46,34 +46,33 @@ export class PaymentService {
    * (a FAILED payment and a released hold; an expired hold marked EXPIRED) commit, then surface as errors.
    */
   async pay(buyer: Buyer, reservationId: string, idempotencyKey?: string): Promise<{ payment: PaymentView; replayed: boolean }> {
-    const now = this.clock.now();
-    const scope = idempotencyKey ? paymentScope(buyer.userId, reservationId, idempotencyKey, now) : undefined;
+    const scope = idempotencyKey ? paymentScope(buyer.userId, reservationId, idempotencyKey, this.clock.pinned() ?? null) : undefined;
     let released: ReservationRecord | undefined;
     let sold: ReservationRecord | undefined;
     const { outcome, replayed } = await this.db.withTx(async (tx) => {
       const reservation = await this.reservations.findForBuyer(tx, buyer, reservationId);
       return runIdempotent(tx, scope, async (): Promise<Outcome<PaymentView>> => {
         const locked = await this.reservations.lockForUpdate(tx, reservation);
-        const verdict = payability(locked.status, locked.expiresAt, now);
+        const verdict = payability(locked.status, locked.expiresAt, locked.now);
         if (verdict === 'NOT_PAYABLE') {
           return { ok: false, code: 'RESERVATION_NOT_PAYABLE', detail: `The reservation is ${locked.status.toLowerCase()}.` };
         }
         if (verdict === 'EXPIRED') {
           if (locked.status === 'PENDING') {
-            await this.reservations.releaseHold(tx, reservation, 'EXPIRED', now);
+            await this.reservations.releaseHold(tx, reservation, 'EXPIRED');
             released = reservation;
           }
           return { ok: false, code: 'RESERVATION_EXPIRED', detail: 'The hold expired before payment.' };
         }
         const paymentId = randomUUID();
         if (!(await this.wallet.debit(tx, buyer.userId, reservation.price, paymentId))) {
-          await this.#record(tx, paymentId, reservation, 'FAILED', null);
-          await this.reservations.releaseHold(tx, reservation, 'CANCELED', now);
+          await this.#record(tx, paymentId, reservation, 'FAILED');
+          await this.reservations.releaseHold(tx, reservation, 'CANCELED');
           released = reservation;
           return { ok: false, code: 'INSUFFICIENT_BALANCE', detail: `The balance does not cover ${reservation.price}; the hold was released.` };
         }
-        const payment = await this.#record(tx, paymentId, reservation, 'SUCCEEDED', now);
-        await this.reservations.confirmSale(tx, reservation, now);
+        const payment = await this.#record(tx, paymentId, reservation, 'SUCCEEDED');
+        await this.reservations.confirmSale(tx, reservation);
         sold = reservation;
         return { ok: true, value: payment };
       });
@@ -88,7 +87,7 @@ export class PaymentService {
   /** The first result of an already-completed payment with this key, if any. */
   async replay(userId: string, reservationId: string, idempotencyKey: string | undefined): Promise<PaymentView | undefined> {
     if (!idempotencyKey) return undefined;
-    const scope = paymentScope(userId, reservationId, idempotencyKey, this.clock.now());
+    const scope = paymentScope(userId, reservationId, idempotencyKey, this.clock.pinned() ?? null);
     const stored = await findStoredOutcome<PaymentView>(this.db, scope);
     return stored && unwrap(stored);
   }
@@ -98,7 +97,7 @@ export class PaymentService {
   }
 
   /** A FAILED payment is always for insufficient balance: the only failure that is recorded rather than refused. */
-  async #record(tx: Queryable, paymentId: string, reservation: ReservationRecord, status: PaymentStatus, paidAt: Date | null): Promise<PaymentView> {
+  async #record(tx: Queryable, paymentId: string, reservation: ReservationRecord, status: PaymentStatus): Promise<PaymentView> {
     const row = await sql.insertPayment.first(tx, {
       paymentId,
       userId: reservation.userId,
@@ -106,7 +105,7 @@ export class PaymentService {
       amount: reservation.price,
       status,
       failureCode: status === 'FAILED' ? 'INSUFFICIENT_BALANCE' : null,
-      paidAt,
+      now: this.clock.pinned() ?? null,
     });
     return toView(row!);
   }

@@ -1,4 +1,4 @@
-import { statement } from '../../shared/sql.js';
+import { NOW, statement } from '../../shared/sql.js';
 import type { PaymentStatus } from './payment.schemas.js';
 
 interface PaymentRow {
@@ -16,11 +16,11 @@ const paymentColumns = `id, reservation_id AS "reservationId", amount, status, f
 
 /** Rule: one successful payment per reservation. The unique index payments_one_success_per_reservation has the last word. */
 export const insertPayment = statement<
-  { paymentId: string; userId: string; reservationId: string; amount: number; status: PaymentStatus; failureCode: string | null; paidAt: Date | null },
+  { paymentId: string; userId: string; reservationId: string; amount: number; status: PaymentStatus; failureCode: string | null; now: Date | null },
   PaymentRow
 >(`
   INSERT INTO payments (id, user_id, reservation_id, amount, status, failure_code, paid_at)
-  VALUES (:paymentId, :userId, :reservationId, :amount, :status, :failureCode, :paidAt)
+  VALUES (:paymentId, :userId, :reservationId, :amount, :status, :failureCode, CASE WHEN :status = 'SUCCEEDED' THEN ${NOW} END)
   RETURNING ${paymentColumns}`);
 
 export const listUserPayments = statement<{ userId: string; limit: number }, PaymentRow>(`

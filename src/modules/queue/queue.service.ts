@@ -40,15 +40,11 @@ export class QueueService {
   async join(userId: string, eventId: string): Promise<QueueView> {
     const { room, clock, policy, tokenTtlMs } = this.deps;
     await this.deps.ensureEventOpen(eventId);
-    const now = clock.now().getTime();
-    const { ticket, created } = await room.join(
-      { tokenId: randomUUID(), userId, eventId, issuedAt: now, expiresAt: now + tokenTtlMs },
-      now,
-    );
+    const { ticket, created } = await room.join({ tokenId: randomUUID(), userId, eventId, ttlMs: tokenTtlMs }, this.#pinned());
     // With room to spare, the newcomer need not wait for the scheduler's next tick.
-    if (created) await this.#announce(eventId, await room.admit(eventId, now, policy));
+    if (created) await this.#announce(eventId, await room.admit(eventId, this.#pinned(), policy));
     const claims = claimsOf(ticket);
-    return this.#viewOrExpired({ claims, token: this.deps.signer.sign(claims) }, now);
+    return this.#viewOrExpired({ claims, token: this.deps.signer.sign(claims) }, clock.now().getTime());
   }
 
   /** Position, status and ETA for a token; QUEUE_TOKEN_EXPIRED once it no longer holds a place. */
@@ -95,7 +91,7 @@ export class QueueService {
     const { room, clock, policy } = this.deps;
     const claims = this.#verifyOwn(token, userId);
     await room.complete(claims.eid, claims.uid, claims.tid);
-    const step = await room.admit(claims.eid, clock.now().getTime(), policy);
+    const step = await room.admit(claims.eid, this.#pinned(), policy);
     await this.#announce(claims.eid, { ...step, dropped: step.dropped + 1 });
   }
 
@@ -108,7 +104,7 @@ export class QueueService {
     try {
       await room.complete(buyer.eventId, buyer.userId, buyer.tokenId);
       // The freed slot goes to the next in line now, not at the scheduler's next tick.
-      await this.#announce(buyer.eventId, await room.admit(buyer.eventId, clock.now().getTime(), policy));
+      await this.#announce(buyer.eventId, await room.admit(buyer.eventId, this.#pinned(), policy));
     } catch (error) {
       log.warn({ err: error, eventId: buyer.eventId }, 'could not end the queue entry; it will lapse when idle');
     }
@@ -122,11 +118,10 @@ export class QueueService {
     const { room, clock, policy } = this.deps;
     let admitted = 0;
     for (const eventId of await this.events()) {
-      const now = clock.now().getTime();
-      const step = await room.admit(eventId, now, policy);
+      const step = await room.admit(eventId, this.#pinned(), policy);
       admitted += step.admitted.length;
       await this.#announce(eventId, step);
-      this.#rate.record(eventId, step.admittedTotal, now);
+      this.#rate.record(eventId, step.admittedTotal, clock.now().getTime());
     }
     return admitted;
   }
@@ -149,12 +144,17 @@ export class QueueService {
 
   async #admitted(claims: QueueTokenClaims): Promise<Buyer> {
     const { room, clock, policy } = this.deps;
-    const [state] = await room.touch(claims.eid, [refOf(claims)], clock.now().getTime(), policy);
+    const [state] = await room.touch(claims.eid, [refOf(claims)], this.#pinned(), policy);
     if (!state || state.status === 'EXPIRED') throw expired();
     if (state.status === 'WAITING') {
       throw new AppError('QUEUE_NOT_ADMITTED', `Still waiting in the queue at position ${state.position}.`);
     }
     return { tokenId: claims.tid, userId: claims.uid, eventId: claims.eid };
+  }
+
+  /** The time the waiting room decides with: a test clock's, else undefined for Redis's own TIME. */
+  #pinned(): number | undefined {
+    return this.deps.clock.pinned()?.getTime();
   }
 
   #verify(token: string | undefined): QueueTokenClaims {
@@ -188,7 +188,7 @@ export class QueueService {
   async #views(eventId: string, tokens: readonly SignedClaims[], now: number): Promise<(QueueView | undefined)[]> {
     const { room, policy } = this.deps;
     if (tokens.length === 0) return [];
-    const states = await room.touch(eventId, tokens.map(({ claims }) => refOf(claims)), now, policy);
+    const states = await room.touch(eventId, tokens.map(({ claims }) => refOf(claims)), this.#pinned(), policy);
     const rate = this.#rate.perSecond(eventId);
     return states.map((state, i) => {
       if (state.status === 'EXPIRED') return undefined;

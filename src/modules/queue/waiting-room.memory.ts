@@ -1,4 +1,4 @@
-import { ADMISSION_LOG_LIMIT, type AdmissionPolicy, type AdmissionStep, type EntryRef, type QueueState, type QueueTicket, type WaitingRoom } from './waiting-room.js';
+import { ADMISSION_LOG_LIMIT, type AdmissionPolicy, type AdmissionStep, type EntryRef, type JoinCandidate, type QueueState, type QueueTicket, type WaitingRoom } from './waiting-room.js';
 
 interface EventLine {
   seq: number;
@@ -30,7 +30,8 @@ export class MemoryWaitingRoom implements WaitingRoom {
     return line;
   }
 
-  async join(candidate: Omit<QueueTicket, 'seq'>, now: number) {
+  async join({ ttlMs, ...candidate }: JoinCandidate, pinned: number | undefined) {
+    const now = pinned ?? Date.now();
     const line = this.#line(candidate.eventId);
     const current = line.tickets.get(candidate.userId);
     if (current) {
@@ -39,14 +40,15 @@ export class MemoryWaitingRoom implements WaitingRoom {
       if (live && current.expiresAt > now) return { ticket: current, created: false };
       this.#forget(line, candidate.userId);
     }
-    const ticket: QueueTicket = { ...candidate, seq: ++line.seq };
+    const ticket: QueueTicket = { ...candidate, seq: ++line.seq, issuedAt: now, expiresAt: now + ttlMs };
     line.lastJoin = Math.max(line.lastJoin, now);
     line.tickets.set(candidate.userId, ticket);
     line.waiting.set(candidate.userId, now);
     return { ticket, created: true };
   }
 
-  async touch(eventId: string, entries: readonly EntryRef[], now: number, policy: AdmissionPolicy): Promise<QueueState[]> {
+  async touch(eventId: string, entries: readonly EntryRef[], pinned: number | undefined, policy: AdmissionPolicy): Promise<QueueState[]> {
+    const now = pinned ?? Date.now();
     const line = this.#line(eventId);
     return entries.map(({ userId, tokenId }): QueueState => {
       if (line.tickets.get(userId)?.tokenId !== tokenId) return { status: 'EXPIRED' };
@@ -63,7 +65,8 @@ export class MemoryWaitingRoom implements WaitingRoom {
     });
   }
 
-  async admit(eventId: string, now: number, policy: AdmissionPolicy): Promise<AdmissionStep> {
+  async admit(eventId: string, pinned: number | undefined, policy: AdmissionPolicy): Promise<AdmissionStep> {
+    const now = pinned ?? Date.now();
     const line = this.#line(eventId);
     let dropped = 0;
     for (const [userId, deadline] of line.active) {

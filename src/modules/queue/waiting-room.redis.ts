@@ -1,5 +1,5 @@
-import { defineLuaCommand, type LuaArgument, type Redis } from '../../shared/redis.js';
-import { ADMISSION_LOG_LIMIT, type AdmissionPolicy, type AdmissionStep, type EntryRef, type QueueState, type QueueTicket, type WaitingRoom } from './waiting-room.js';
+import { defineLuaCommand, LUA_CLOCK, pinnedArg, type LuaArgument, type Redis } from '../../shared/redis.js';
+import { ADMISSION_LOG_LIMIT, type AdmissionPolicy, type AdmissionStep, type EntryRef, type JoinCandidate, type QueueState, type QueueTicket, type WaitingRoom } from './waiting-room.js';
 
 /**
  * Keys of one event share the `{eventId}` hash tag, so on Redis Cluster every script touches one slot.
@@ -37,8 +37,11 @@ const LINES_KEY = 'q:lines';
 /** Past the token lifetime, so a line outlives the last token it issued even with some clock skew. */
 export const LINE_EXPIRY_MARGIN_MS = 10 * 60_000;
 
-/** Names the keys, and `renew_line()` resets every key's expiry to ARGV[1], the line's lifetime in ms. */
-const linePrelude = `
+/**
+ * Names the keys, `renew_line()` resets every key's expiry to ARGV[1], the line's lifetime in ms, and
+ * `clock(arg)` is the time every decision is made by: Redis's own, unless a test pinned it.
+ */
+const linePrelude = `${LUA_CLOCK}
 local tickets, waiting, seen, active, rate, admitted, total, seq = unpack(KEYS)
 local function renew_line()
   for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ARGV[1]) end
@@ -48,11 +51,11 @@ end
 const defineLineCommand = <Args extends readonly LuaArgument[], Result>(redis: Redis, name: string, body: string) =>
   defineLuaCommand<LineKeys, [lineTtlMs: number, ...Args], Result>(redis, name, linePrelude + body, lineKeys('').length);
 
-type JoinArgs = [userId: string, tokenId: string, issuedAt: number, expiresAt: number, now: number];
+type JoinArgs = [userId: string, tokenId: string, tokenTtlMs: number, now: LuaArgument];
 type JoinReply = [created: 0 | 1, ticket: string];
 const JOIN_LUA = `
 -- Rule: one live queue token per user and event. A live ticket is handed back, never a second one.
-local user, now = ARGV[2], tonumber(ARGV[6])
+local user, now = ARGV[2], clock(ARGV[5])
 local current = redis.call('HGET', tickets, user)
 if current then
   local deadline = redis.call('ZSCORE', active, user)
@@ -65,7 +68,7 @@ if current then
   redis.call('ZREM', seen, user)
 end
 local n = redis.call('INCR', seq)
-local ticket = ARGV[3] .. '|' .. n .. '|' .. ARGV[4] .. '|' .. ARGV[5]
+local ticket = ARGV[3] .. '|' .. n .. '|' .. now .. '|' .. (now + tonumber(ARGV[4]))
 redis.call('HSET', tickets, user, ticket)
 redis.call('ZADD', waiting, n, user)
 redis.call('ZADD', seen, now, user)
@@ -73,11 +76,11 @@ renew_line()
 return {1, ticket}
 `;
 
-type TouchArgs = [now: number, activeTtlMs: number, ...userIdThenTokenId: string[]];
+type TouchArgs = [now: LuaArgument, activeTtlMs: number, ...userIdThenTokenId: string[]];
 /** Answers per entry: -1 expired, 0 active, n > 0 waiting at position n. */
 type TouchReply = number[];
 const TOUCH_LUA = `
-local now, active_ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
+local now, active_ttl = clock(ARGV[2]), tonumber(ARGV[3])
 local result = {}
 local wrote = false
 for i = 4, #ARGV, 2 do
@@ -107,10 +110,10 @@ if wrote then renew_line() end
 return result
 `;
 
-type AdmitArgs = [now: number, maxActive: number, admitPerSecond: number, activeTtlMs: number, waitingGraceMs: number, logLimit: number];
+type AdmitArgs = [now: LuaArgument, maxActive: number, admitPerSecond: number, activeTtlMs: number, waitingGraceMs: number, logLimit: number];
 type AdmitReply = [admitted: string[], dropped: number, admittedTotal: number];
 const ADMIT_LUA = `
-local now, max_active, per_second = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local now, max_active, per_second = clock(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local active_ttl, grace, log_limit = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local dropped = 0
 -- Rule: the line moves. Actives idle past their TTL and waiters who stopped polling leave it.
@@ -191,27 +194,27 @@ export class RedisWaitingRoom implements WaitingRoom {
     this.#complete = defineLineCommand<CompleteArgs, number>(redis, 'waitingRoomComplete', COMPLETE_LUA);
   }
 
-  async join(candidate: Omit<QueueTicket, 'seq'>, now: number) {
+  async join(candidate: JoinCandidate, now: number | undefined) {
     const [created, encoded] = await this.#join(
       lineKeys(candidate.eventId),
       this.#lineTtlMs,
       candidate.userId,
       candidate.tokenId,
-      candidate.issuedAt,
-      candidate.expiresAt,
-      now,
+      candidate.ttlMs,
+      pinnedArg(now),
     );
-    // Every new entry records its event's latest join; after a Redis restart emptied the index, the
-    // admission scheduler finds the event again with the next join.
-    if (created === 1) await this.redis.zadd(LINES_KEY, 'GT', now, candidate.eventId);
-    return { ticket: parseTicket(candidate.eventId, candidate.userId, encoded), created: created === 1 };
+    const ticket = parseTicket(candidate.eventId, candidate.userId, encoded);
+    // Every new entry records its event's latest join (on the line's clock: the ticket's issue time);
+    // after a Redis restart emptied the index, the admission scheduler finds the event again with the next join.
+    if (created === 1) await this.redis.zadd(LINES_KEY, 'GT', ticket.issuedAt, candidate.eventId);
+    return { ticket, created: created === 1 };
   }
 
-  async touch(eventId: string, entries: readonly EntryRef[], now: number, policy: AdmissionPolicy): Promise<QueueState[]> {
+  async touch(eventId: string, entries: readonly EntryRef[], now: number | undefined, policy: AdmissionPolicy): Promise<QueueState[]> {
     const answers = await this.#touch(
       lineKeys(eventId),
       this.#lineTtlMs,
-      now,
+      pinnedArg(now),
       policy.activeTtlMs,
       ...entries.flatMap((entry) => [entry.userId, entry.tokenId]),
     );
@@ -222,11 +225,11 @@ export class RedisWaitingRoom implements WaitingRoom {
     });
   }
 
-  async admit(eventId: string, now: number, policy: AdmissionPolicy): Promise<AdmissionStep> {
+  async admit(eventId: string, now: number | undefined, policy: AdmissionPolicy): Promise<AdmissionStep> {
     const [admitted, dropped, admittedTotal] = await this.#admit(
       lineKeys(eventId),
       this.#lineTtlMs,
-      now,
+      pinnedArg(now),
       policy.maxActive,
       policy.admitPerSecond,
       policy.activeTtlMs,

@@ -14,6 +14,14 @@ export interface QueueTicket {
   expiresAt: number;
 }
 
+/** Who joins, and how long their ticket lives; the store stamps its issue time on its own clock. */
+export interface JoinCandidate {
+  tokenId: string;
+  userId: string;
+  eventId: string;
+  ttlMs: number;
+}
+
 /** A token's claim on a place in line. */
 export interface EntryRef {
   userId: string;
@@ -50,18 +58,18 @@ export interface AdmissionStep {
 
 export interface WaitingRoom {
   /** Enqueues the user, or returns their live ticket when they already hold one for this event. */
-  join(candidate: Omit<QueueTicket, 'seq'>, now: number): Promise<{ ticket: QueueTicket; created: boolean }>;
+  join(candidate: JoinCandidate, now: number | undefined): Promise<{ ticket: QueueTicket; created: boolean }>;
   /**
    * The state of each entry named by a token, counting the call as activity: an active entry's idle
    * deadline moves to now + activeTtl, a waiting entry's last-seen becomes now. A token that is no longer
    * the user's live ticket is EXPIRED. Takes many at once so one round trip refreshes a whole stream hub.
    */
-  touch(eventId: string, entries: readonly EntryRef[], now: number, policy: AdmissionPolicy): Promise<QueueState[]>;
+  touch(eventId: string, entries: readonly EntryRef[], now: number | undefined, policy: AdmissionPolicy): Promise<QueueState[]>;
   /**
    * One atomic admission step: drops idle actives and abandoned waiters, then admits the head of the line
    * within capacity and the per-second rate.
    */
-  admit(eventId: string, now: number, policy: AdmissionPolicy): Promise<AdmissionStep>;
+  admit(eventId: string, now: number | undefined, policy: AdmissionPolicy): Promise<AdmissionStep>;
   /** Ends the user's entry (after a purchase): the token expires and the slot frees. */
   complete(eventId: string, userId: string, tokenId: string): Promise<void>;
   /**

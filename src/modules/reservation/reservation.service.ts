@@ -36,11 +36,10 @@ export class ReservationService {
    */
   async hold(buyer: Buyer, scheduleId: string, seatNumber: number): Promise<ReservationView> {
     const { userId } = buyer;
-    const now = this.clock.now();
-    const expiresAt = new Date(now.getTime() + this.settings.holdTtlMs);
+    const now = this.#decisionTime();
     const reservationId = randomUUID();
     const lockKey = seatLockKey(scheduleId, seatNumber);
-    if (!(await this.#tryLock(lockKey, reservationId, now))) throw seatTaken(seatNumber);
+    if (!(await this.#tryLock(lockKey, reservationId))) throw seatTaken(seatNumber);
     try {
       const seat = await this.db.withTx(async (tx) => {
         await sql.lockUser.count(tx, { userId });
@@ -49,10 +48,11 @@ export class ReservationService {
         if (holds >= this.settings.maxHoldsPerUser) {
           throw new AppError('HOLD_LIMIT_REACHED', `At most ${this.settings.maxHoldsPerUser} seats can be held at once.`);
         }
-        const held = await sql.holdSeat.first(tx, { scheduleId, seatNumber, userId, now, expiresAt });
+        const held = await sql.holdSeat.first(tx, { scheduleId, seatNumber, userId, now, holdMs: this.settings.holdTtlMs });
         if (!held) throw await this.#whyNotHeld(tx, scheduleId, seatNumber);
         await sql.expireLapsedReservation.count(tx, { seatId: held.id, now });
-        await sql.insertReservation.count(tx, { reservationId, userId, seatId: held.id, scheduleId, price: held.price, now, expiresAt });
+        const { heldAt: reservedAt, expiresAt, price } = held;
+        await sql.insertReservation.count(tx, { reservationId, userId, seatId: held.id, scheduleId, price, reservedAt, expiresAt });
         return held;
       });
       return {
@@ -62,8 +62,8 @@ export class ReservationService {
         seatType: seat.seatType,
         status: 'PENDING',
         price: seat.price,
-        reservedAt: now.toISOString(),
-        expiresAt: expiresAt.toISOString(),
+        reservedAt: seat.heldAt.toISOString(),
+        expiresAt: seat.expiresAt.toISOString(),
         confirmedAt: null,
         canceledAt: null,
       };
@@ -78,20 +78,19 @@ export class ReservationService {
   }
 
   async listForUser(userId: string): Promise<ReservationView[]> {
-    const rows = await sql.listUserReservations.rows(this.db, { userId, limit: RESERVATION_LIST_LIMIT });
+    const rows = await sql.listUserReservations.rows(this.db, { userId, limit: RESERVATION_LIST_LIMIT, now: this.#decisionTime() });
     return rows.map((row) => this.#toView(row));
   }
 
   /** Cancels the user's own pending hold; the seat is free again at once. */
   async cancel(userId: string, reservationId: string): Promise<ReservationView> {
-    const now = this.clock.now();
     const reservation = await this.db.withTx(async (tx) => {
       const row = await this.findOwned(tx, userId, reservationId);
       const locked = await this.lockForUpdate(tx, row);
-      const status = effectiveStatus(locked.status, locked.expiresAt, now);
+      const status = effectiveStatus(locked.status, locked.expiresAt, locked.now);
       if (status === 'EXPIRED') throw new AppError('RESERVATION_EXPIRED', 'The hold has already expired.');
       reservationMachine.assert(status, 'CANCELED', 'RESERVATION_NOT_CANCELABLE');
-      await this.releaseHold(tx, row, 'CANCELED', now);
+      await this.releaseHold(tx, row, 'CANCELED');
       return row;
     });
     await this.afterRelease(reservation);
@@ -107,15 +106,16 @@ export class ReservationService {
 
   /**
    * Locks the reservation's seat, then the reservation (the project's lock order), and returns the
-   * reservation's current state as seen under those locks.
+   * reservation's current state as seen under those locks, with the database's time to judge it by.
    */
-  async lockForUpdate(tx: Queryable, row: ReservationRecord): Promise<{ status: ReservationStatus; expiresAt: Date }> {
+  async lockForUpdate(tx: Queryable, row: ReservationRecord): Promise<{ status: ReservationStatus; expiresAt: Date; now: Date }> {
     await sql.lockSeat.count(tx, { seatId: row.seatId });
-    return (await sql.lockReservation.first(tx, { reservationId: row.id }))!;
+    return (await sql.lockReservation.first(tx, { reservationId: row.id, now: this.#decisionTime() }))!;
   }
 
   /** Confirms a paid hold and sells its seat; the caller holds the locks from lockForUpdate. */
-  async confirmSale(tx: Queryable, row: ReservationRecord, now: Date): Promise<void> {
+  async confirmSale(tx: Queryable, row: ReservationRecord): Promise<void> {
+    const now = this.#decisionTime();
     const confirmed = await sql.confirmReservation.count(tx, { reservationId: row.id, now });
     const sold = await sql.sellSeat.count(tx, { seatId: row.seatId, userId: row.userId, now });
     if (confirmed !== 1 || sold !== 1) {
@@ -128,7 +128,8 @@ export class ReservationService {
    * Ends a pending hold (canceled by the user or a failed payment, or expired) and frees its seat.
    * The caller holds the seat and reservation row locks.
    */
-  async releaseHold(tx: Queryable, row: ReservationRecord, outcome: 'CANCELED' | 'EXPIRED', now: Date): Promise<void> {
+  async releaseHold(tx: Queryable, row: ReservationRecord, outcome: 'CANCELED' | 'EXPIRED'): Promise<void> {
+    const now = this.#decisionTime();
     await sql.closeReservation.count(tx, { reservationId: row.id, outcome, now });
     await sql.releaseSeat.count(tx, { seatId: row.seatId, now });
   }
@@ -145,7 +146,7 @@ export class ReservationService {
   async afterSale(row: ReservationRecord): Promise<void> {
     const key = seatLockKey(row.scheduleId, row.seatNumber);
     try {
-      if (!(await this.locks.markSold(key, row.id, row.scheduleEndAt.getTime(), this.clock.now().getTime()))) {
+      if (!(await this.locks.markSold(key, row.id, row.scheduleEndAt.getTime(), this.clock.pinned()?.getTime()))) {
         this.log.info({ key }, 'seat lock taken by another request; the database alone refuses the sold seat');
       }
     } catch (error) {
@@ -156,7 +157,7 @@ export class ReservationService {
 
   /** The reservation if it exists and belongs to the user: NOT_FOUND or FORBIDDEN otherwise. */
   async findOwned(db: Queryable, userId: string, reservationId: string): Promise<ReservationRecord> {
-    const row = await sql.findReservation.first(db, { reservationId });
+    const row = await sql.findReservation.first(db, { reservationId, now: this.#decisionTime() });
     if (!row) throw new AppError('NOT_FOUND', `Reservation ${reservationId} was not found.`);
     if (row.userId !== userId) throw new AppError('FORBIDDEN', 'The reservation belongs to another user.');
     return row;
@@ -166,7 +167,7 @@ export class ReservationService {
   async sweepLapsedHolds(batchSize = 500): Promise<number> {
     let released = 0;
     for (;;) {
-      const rows = await sql.sweepLapsedHolds.rows(this.db, { now: this.clock.now(), batchSize });
+      const rows = await sql.sweepLapsedHolds.rows(this.db, { now: this.#decisionTime(), batchSize });
       released += rows.length;
       if (rows.length < batchSize) return released;
     }
@@ -179,9 +180,9 @@ export class ReservationService {
   }
 
   /** A lock store that is down must not stop sales: the database still decides, only more slowly. */
-  async #tryLock(key: string, owner: string, now: Date): Promise<boolean> {
+  async #tryLock(key: string, owner: string): Promise<boolean> {
     try {
-      return await this.locks.acquire(key, owner, now.getTime(), this.settings.holdTtlMs);
+      return await this.locks.acquire(key, owner, this.clock.pinned()?.getTime(), this.settings.holdTtlMs);
     } catch (error) {
       this.log.warn({ err: error, key }, 'seat lock unavailable; deciding in the database alone');
       return true;
@@ -194,13 +195,18 @@ export class ReservationService {
     });
   }
 
+  /** The time SQL decides with: a test clock's, else null for the database's own now(). */
+  #decisionTime(): Date | null {
+    return this.clock.pinned() ?? null;
+  }
+
   #toView(row: ReservationRecord): ReservationView {
     return {
       id: row.id,
       scheduleId: row.scheduleId,
       seatNumber: row.seatNumber,
       seatType: row.seatType,
-      status: effectiveStatus(row.status, row.expiresAt, this.clock.now()),
+      status: effectiveStatus(row.status, row.expiresAt, row.readAt),
       price: row.price,
       reservedAt: row.reservedAt.toISOString(),
       expiresAt: row.expiresAt.toISOString(),

@@ -1,4 +1,4 @@
-import { statement } from '../../shared/sql.js';
+import { millis, NOW, statement } from '../../shared/sql.js';
 import { effectiveSeatStatusSql, lapsedSql, seatMachine } from '../catalog/catalog.rules.js';
 import type { SeatType } from '../catalog/catalog.schemas.js';
 import { reservationMachine } from './reservation.rules.js';
@@ -26,21 +26,24 @@ export interface ReservationRecord {
   eventId: string;
   /** The date's end: how long a sold seat stays refused in the fast path. */
   scheduleEndAt: Date;
+  /** The database's time when the row was read: a view judges "lapsed" by it, not by an instance's clock. */
+  readAt: Date;
 }
 
 const reservationColumns = `
   r.id, r.user_id AS "userId", r.schedule_id AS "scheduleId", r.seat_id AS "seatId", s.seat_number AS "seatNumber",
   s.seat_type AS "seatType", r.price, r.status, r.reserved_at AS "reservedAt", r.expires_at AS "expiresAt",
-  r.confirmed_at AS "confirmedAt", r.canceled_at AS "canceledAt", sc.event_id AS "eventId", sc.end_at AS "scheduleEndAt"
+  r.confirmed_at AS "confirmedAt", r.canceled_at AS "canceledAt", sc.event_id AS "eventId", sc.end_at AS "scheduleEndAt",
+  ${NOW} AS "readAt"
   FROM reservations r
   JOIN seats s ON s.id = r.seat_id
   JOIN schedules sc ON sc.id = r.schedule_id`;
 
-export const findReservation = statement<{ reservationId: string }, ReservationRecord>(
+export const findReservation = statement<{ reservationId: string; now: Date | null }, ReservationRecord>(
   `SELECT ${reservationColumns} WHERE r.id = :reservationId`,
 );
 
-export const listUserReservations = statement<{ userId: string; limit: number }, ReservationRecord>(`
+export const listUserReservations = statement<{ userId: string; limit: number; now: Date | null }, ReservationRecord>(`
   SELECT ${reservationColumns}
   WHERE r.user_id = :userId
   ORDER BY r.reserved_at DESC
@@ -49,7 +52,7 @@ export const listUserReservations = statement<{ userId: string; limit: number },
 /** Serializes one user's holds so the per-user cap cannot be raced past. */
 export const lockUser = statement<{ userId: string }>(`SELECT id FROM users WHERE id = :userId FOR NO KEY UPDATE`);
 
-export const countLiveHolds = statement<{ userId: string; now: Date }, { holds: number }>(`
+export const countLiveHolds = statement<{ userId: string; now: Date | null }, { holds: number }>(`
   SELECT count(*) AS holds FROM reservations
   WHERE user_id = :userId AND status = 'PENDING' AND NOT ${lapsedSql('expires_at')}`);
 
@@ -58,22 +61,22 @@ export const countLiveHolds = statement<{ userId: string; now: Date }, { holds: 
  * it takes makes every other contender wait and then re-check the condition, which no longer holds.
  */
 export const holdSeat = statement<
-  { scheduleId: string; seatNumber: number; userId: string; now: Date; expiresAt: Date },
-  { id: string; seatType: SeatType; price: number }
+  { scheduleId: string; seatNumber: number; userId: string; now: Date | null; holdMs: number },
+  { id: string; seatType: SeatType; price: number; heldAt: Date; expiresAt: Date }
 >(`
   UPDATE seats
-  SET status = 'HELD', held_by = :userId, hold_expires_at = :expiresAt, updated_at = :now
+  SET status = 'HELD', held_by = :userId, hold_expires_at = ${NOW} + ${millis('holdMs')}, updated_at = ${NOW}
   WHERE schedule_id = :scheduleId AND seat_number = :seatNumber
     AND ${seatMachine.guard(effectiveSeatStatusSql('seats'), 'HELD')}
-  RETURNING id, seat_type AS "seatType", price`);
+  RETURNING id, seat_type AS "seatType", price, updated_at AS "heldAt", hold_expires_at AS "expiresAt"`);
 
 export const seatExists = statement<{ scheduleId: string; seatNumber: number }>(
   `SELECT status FROM seats WHERE schedule_id = :scheduleId AND seat_number = :seatNumber`,
 );
 
 /** A hold that lapsed without the sweeper noticing is closed before the seat gets a new reservation. */
-export const expireLapsedReservation = statement<{ seatId: string; now: Date }>(`
-  UPDATE reservations SET status = 'EXPIRED', updated_at = :now
+export const expireLapsedReservation = statement<{ seatId: string; now: Date | null }>(`
+  UPDATE reservations SET status = 'EXPIRED', updated_at = ${NOW}
   WHERE seat_id = :seatId AND ${reservationMachine.guard('status', 'EXPIRED')} AND ${lapsedSql('expires_at')}`);
 
 export const insertReservation = statement<{
@@ -82,34 +85,35 @@ export const insertReservation = statement<{
   seatId: string;
   scheduleId: string;
   price: number;
-  now: Date;
+  reservedAt: Date;
   expiresAt: Date;
 }>(`
   INSERT INTO reservations (id, user_id, seat_id, schedule_id, price, status, reserved_at, expires_at)
-  VALUES (:reservationId, :userId, :seatId, :scheduleId, :price, 'PENDING', :now, :expiresAt)`);
+  VALUES (:reservationId, :userId, :seatId, :scheduleId, :price, 'PENDING', :reservedAt, :expiresAt)`);
 
 export const lockSeat = statement<{ seatId: string }>(`SELECT status FROM seats WHERE id = :seatId FOR UPDATE`);
 
-export const lockReservation = statement<{ reservationId: string }, { status: ReservationStatus; expiresAt: Date }>(
-  `SELECT status, expires_at AS "expiresAt" FROM reservations WHERE id = :reservationId FOR UPDATE`,
+/** With the time the database decides by, so the caller judges the hold by the same clock as the SQL. */
+export const lockReservation = statement<{ reservationId: string; now: Date | null }, { status: ReservationStatus; expiresAt: Date; now: Date }>(
+  `SELECT status, expires_at AS "expiresAt", ${NOW} AS now FROM reservations WHERE id = :reservationId FOR UPDATE`,
 );
 
-export const closeReservation = statement<{ reservationId: string; outcome: 'CANCELED' | 'EXPIRED'; now: Date }>(`
+export const closeReservation = statement<{ reservationId: string; outcome: 'CANCELED' | 'EXPIRED'; now: Date | null }>(`
   UPDATE reservations
-  SET status = :outcome, updated_at = :now,
-      canceled_at = CASE WHEN :outcome = 'CANCELED' THEN :now::timestamptz END
+  SET status = :outcome, updated_at = ${NOW},
+      canceled_at = CASE WHEN :outcome = 'CANCELED' THEN ${NOW} END
   WHERE id = :reservationId AND ${reservationMachine.guard('status', 'CANCELED')}`);
 
-export const confirmReservation = statement<{ reservationId: string; now: Date }>(`
-  UPDATE reservations SET status = 'CONFIRMED', confirmed_at = :now, updated_at = :now
+export const confirmReservation = statement<{ reservationId: string; now: Date | null }>(`
+  UPDATE reservations SET status = 'CONFIRMED', confirmed_at = ${NOW}, updated_at = ${NOW}
   WHERE id = :reservationId AND ${reservationMachine.guard('status', 'CONFIRMED')}`);
 
-export const releaseSeat = statement<{ seatId: string; now: Date }>(`
-  UPDATE seats SET status = 'AVAILABLE', held_by = NULL, hold_expires_at = NULL, updated_at = :now
+export const releaseSeat = statement<{ seatId: string; now: Date | null }>(`
+  UPDATE seats SET status = 'AVAILABLE', held_by = NULL, hold_expires_at = NULL, updated_at = ${NOW}
   WHERE id = :seatId AND ${seatMachine.guard('status', 'AVAILABLE')}`);
 
-export const sellSeat = statement<{ seatId: string; userId: string; now: Date }>(`
-  UPDATE seats SET status = 'SOLD', hold_expires_at = NULL, updated_at = :now
+export const sellSeat = statement<{ seatId: string; userId: string; now: Date | null }>(`
+  UPDATE seats SET status = 'SOLD', hold_expires_at = NULL, updated_at = ${NOW}
   WHERE id = :seatId AND ${seatMachine.guard('status', 'SOLD')} AND held_by = :userId`);
 
 /**
@@ -117,7 +121,7 @@ export const sellSeat = statement<{ seatId: string; userId: string; now: Date }>
  * transaction is working on, so any number of instances can sweep at once without waiting on each
  * other or doing work twice.
  */
-export const sweepLapsedHolds = statement<{ now: Date; batchSize: number }, { scheduleId: string; seatNumber: number }>(`
+export const sweepLapsedHolds = statement<{ now: Date | null; batchSize: number }, { scheduleId: string; seatNumber: number }>(`
   WITH due AS (
     SELECT id FROM seats
     WHERE status = 'HELD' AND ${lapsedSql('hold_expires_at')}
@@ -126,11 +130,11 @@ export const sweepLapsedHolds = statement<{ now: Date; batchSize: number }, { sc
     FOR UPDATE SKIP LOCKED
   ), released AS (
     UPDATE seats s
-    SET status = 'AVAILABLE', held_by = NULL, hold_expires_at = NULL, updated_at = :now
+    SET status = 'AVAILABLE', held_by = NULL, hold_expires_at = NULL, updated_at = ${NOW}
     FROM due WHERE s.id = due.id
     RETURNING s.id, s.schedule_id, s.seat_number
   ), expired AS (
-    UPDATE reservations r SET status = 'EXPIRED', updated_at = :now
+    UPDATE reservations r SET status = 'EXPIRED', updated_at = ${NOW}
     FROM released
     WHERE r.seat_id = released.id AND ${reservationMachine.guard('r.status', 'EXPIRED')} AND ${lapsedSql('r.expires_at')}
     RETURNING r.id

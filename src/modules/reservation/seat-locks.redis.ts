@@ -1,24 +1,28 @@
-import { defineLuaCommand, type Redis } from '../../shared/redis.js';
+import { defineLuaCommand, LUA_CLOCK, pinnedArg, type LuaArgument, type Redis } from '../../shared/redis.js';
 import type { SeatLocks } from './seat-locks.js';
 
 type LockKey = [key: string];
 
 // Value "owner|deadline". PX makes Redis forget the key eventually; the deadline decides when it stops counting.
-type AcquireArgs = [owner: string, now: number, ttlMs: number];
-const ACQUIRE_LUA = `
+type AcquireArgs = [owner: string, now: LuaArgument, ttlMs: number];
+const ACQUIRE_LUA = `${LUA_CLOCK}
+local now = clock(ARGV[2])
 local current = redis.call('GET', KEYS[1])
-if current and tonumber(string.match(current, '|(%d+)$')) > tonumber(ARGV[2]) then return 0 end
-redis.call('SET', KEYS[1], ARGV[1] .. '|' .. (tonumber(ARGV[2]) + tonumber(ARGV[3])), 'PX', ARGV[3])
+if current and tonumber(string.match(current, '|(%d+)$')) > now then return 0 end
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. (now + tonumber(ARGV[3])), 'PX', ARGV[3])
 return 1
 `;
 
 // A sold marker is "sold:owner|deadline": acquire reads only the deadline, and release never matches it.
-type MarkSoldArgs = [owner: string, untilMs: number, now: number, markerTtlMs: number];
-const MARK_SOLD_LUA = `
+// The key's PX is the time left until the date's end plus SOLD_MARKER_MARGIN_MS, at most SOLD_MARKER_MAX_TTL_MS.
+type MarkSoldArgs = [owner: string, untilMs: number, now: LuaArgument, marginMs: number, maxTtlMs: number];
+const MARK_SOLD_LUA = `${LUA_CLOCK}
+local now, until_ms = clock(ARGV[3]), tonumber(ARGV[2])
 local current = redis.call('GET', KEYS[1])
-if current and tonumber(string.match(current, '|(%d+)$')) > tonumber(ARGV[3])
+if current and tonumber(string.match(current, '|(%d+)$')) > now
   and string.match(current, '^([^|]+)') ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], 'sold:' .. ARGV[1] .. '|' .. ARGV[2], 'PX', ARGV[4])
+local ttl = math.min(math.max(until_ms - now, 0) + tonumber(ARGV[4]), tonumber(ARGV[5]))
+redis.call('SET', KEYS[1], 'sold:' .. ARGV[1] .. '|' .. until_ms, 'PX', ttl)
 return 1
 `;
 
@@ -37,9 +41,6 @@ export const SOLD_MARKER_MARGIN_MS = 3_600_000;
  */
 export const SOLD_MARKER_MAX_TTL_MS = 366 * 86_400_000;
 
-export const soldMarkerTtlMs = (untilMs: number, now: number) =>
-  Math.min(Math.max(untilMs - now, 0) + SOLD_MARKER_MARGIN_MS, SOLD_MARKER_MAX_TTL_MS);
-
 export class RedisSeatLocks implements SeatLocks {
   readonly #acquire;
   readonly #release;
@@ -51,15 +52,15 @@ export class RedisSeatLocks implements SeatLocks {
     this.#markSold = defineLuaCommand<LockKey, MarkSoldArgs, 0 | 1>(redis, 'seatLockMarkSold', MARK_SOLD_LUA, 1);
   }
 
-  async acquire(key: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
-    return (await this.#acquire([key], owner, now, ttlMs)) === 1;
+  async acquire(key: string, owner: string, now: number | undefined, ttlMs: number): Promise<boolean> {
+    return (await this.#acquire([key], owner, pinnedArg(now), ttlMs)) === 1;
   }
 
   async release(key: string, owner: string): Promise<void> {
     await this.#release([key], owner);
   }
 
-  async markSold(key: string, owner: string, untilMs: number, now: number): Promise<boolean> {
-    return (await this.#markSold([key], owner, untilMs, now, soldMarkerTtlMs(untilMs, now))) === 1;
+  async markSold(key: string, owner: string, untilMs: number, now: number | undefined): Promise<boolean> {
+    return (await this.#markSold([key], owner, untilMs, pinnedArg(now), SOLD_MARKER_MARGIN_MS, SOLD_MARKER_MAX_TTL_MS)) === 1;
   }
 }

@@ -1,13 +1,14 @@
 /**
  * Fail-fast seat locks, in front of PostgreSQL. A lock is advisory: losing one (Redis restart, eviction)
  * only sends more requests to the database, which still decides. The deadline is kept in the lock's
- * value on the service clock, so a hold and its lock expire at the same instant.
+ * value on the lock store's clock (Redis `TIME`), so every instance agrees when a lock lapses. `now` is
+ * a test clock's pinned time, or undefined for the store's own clock.
  * Adapters: Redis (seat-locks.redis.ts) and in-process (seat-locks.memory.ts);
  * test/contract/seat-locks.contract.test.ts runs the same checks against both.
  */
 export interface SeatLocks {
   /** Takes the lock unless someone else holds it with a deadline after `now`. */
-  acquire(key: string, owner: string, now: number, ttlMs: number): Promise<boolean>;
+  acquire(key: string, owner: string, now: number | undefined, ttlMs: number): Promise<boolean>;
   /** Releases the lock only if `owner` still holds it. */
   release(key: string, owner: string): Promise<void>;
   /**
@@ -15,7 +16,7 @@ export interface SeatLocks {
    * end) and that no release removes. Refused (false) while someone else holds a live lock; a lock
    * that is gone or lapsed is held by nobody, so the marker is set then too.
    */
-  markSold(key: string, owner: string, untilMs: number, now: number): Promise<boolean>;
+  markSold(key: string, owner: string, untilMs: number, now: number | undefined): Promise<boolean>;
 }
 
 export const seatLockKey = (scheduleId: string, seatNumber: number) => `seat:{${scheduleId}}:${seatNumber}`;
