@@ -48,7 +48,7 @@ export function statement<Params extends object = Record<never, never>, Row = Re
 }
 
 /**
- * The decision time inside SQL: the time a test clock pinned, else the database's own `now()` (the
+ * Rule: time in SQL is PostgreSQL's. The decision time inside SQL: the time a test clock pinned, else the database's own `now()` (the
  * transaction's start, so every statement of one transaction agrees). Never an instance's wall clock.
  * Statements that use it take `now: Date | null`.
  */
