@@ -82,6 +82,9 @@ const scoped = {
            UNION SELECT r.user_id FROM reservations r JOIN schedules sc ON sc.id = r.schedule_id WHERE sc.event_id = $1::uuid)`,
 };
 
+// These checks restate the rules in their own SQL on purpose (a live hold is `expires_at > now`, and so
+// on) rather than importing the service's fragments: a checker that shares the code it checks cannot
+// catch a bug in it.
 const checks: { invariant: InvariantName; sql: string; message: (rows: any[]) => string }[] = [
   {
     invariant: 'one-live-reservation-per-seat',
