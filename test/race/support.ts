@@ -1,10 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { inject } from 'vitest';
 import { ApiClient, type ApiUser } from '../../tools/http/api-client.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app.js';
 
+/**
+ * One Redis key prefix per test file (vitest loads this module once per file): the instances of one
+ * file share their lines, while another file's admission steps, which visit every line under their
+ * prefix with their own capacity, cannot admit this file's waiters.
+ */
+const filePrefix = `${inject('redisPrefix')}race:${randomUUID().slice(0, 8)}:`;
+
 /** The service on real PostgreSQL and Redis, listening on loopback, driven over real HTTP. */
 export async function startRaceApp(env: Record<string, string> = {}): Promise<{ t: TestApp; api: ApiClient }> {
-  const t = await startTestApp('postgres+redis', env);
+  const t = await startTestApp('postgres+redis', { REDIS_KEY_PREFIX: filePrefix, ...env });
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = t.app.server.address() as AddressInfo;
   return { t, api: ApiClient.http(`http://127.0.0.1:${port}`, { adminKey: ADMIN_KEY }) };
