@@ -19,10 +19,9 @@ export interface QueueMessage {
   position?: number;
 }
 
-/** One buyer's event stream, read until it ends or is closed; `servedBy` names the instance behind a balancer. */
+/** One buyer's event stream, read until it ends or is closed. */
 export class Stream {
   readonly messages: QueueMessage[] = [];
-  servedBy = '';
   readonly #controller = new AbortController();
   readonly #waiters: { test: (m: QueueMessage) => boolean; resolve: () => void; reject: (error: Error) => void }[] = [];
   /** Settles when the stream ends; rejects if it failed (a non-200 answer, a broken connection). */
@@ -57,7 +56,6 @@ export class Stream {
     try {
       const response = await fetch(url, { signal: this.#controller.signal });
       if (response.status !== 200) throw new Error(`stream answered ${response.status}: ${await response.text()}`);
-      this.servedBy = response.headers.get('x-served-by') ?? '';
       for await (const message of sseData<QueueMessage>(response.body)) {
         this.messages.push(message);
         for (const waiter of this.#waiters.filter((w) => w.test(message))) {

@@ -1,17 +1,18 @@
 /**
- * Three service instances and a round-robin balancer on fixed ports, for poking at by hand:
+ * Three service instances behind nginx (deploy/nginx/ticketing.conf, rendered by tools/nginx.ts into a
+ * temporary prefix) on fixed ports, for poking at by hand:
  *
  *   npx tsx scripts/multi-instance/run.ts
  *
  * Uses its own PostgreSQL database (created if missing) and Redis key prefix, so it never touches the
  * data of a normal run or of the tests. Ctrl-C stops everything. Override with MULTI_ADMIN_URL
  * (PostgreSQL server, default postgres://postgres@127.0.0.1:5432/postgres), MULTI_DATABASE
- * (ticketing_multi), REDIS_URL (redis://127.0.0.1:6379), MULTI_PORT (balancer port, 3100;
+ * (ticketing_multi), REDIS_URL (redis://127.0.0.1:6379), MULTI_PORT (nginx's port, 3100;
  * instances on the next three) and any service setting (QUEUE_MAX_ACTIVE, ...) in the environment.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { startBalancer } from '../../tools/balancer.js';
+import { startNginx } from '../../tools/nginx.js';
 import { startService, stopAll, type ServiceProcess } from '../../tools/processes.js';
 
 const adminUrl = process.env.MULTI_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -47,6 +48,8 @@ const env = {
   LOG_LEVEL: 'warn',
   QUEUE_MAX_ACTIVE: '5',
   QUEUE_ADMIT_INTERVAL_MS: '250',
+  // nginx is the one hop that names the client, as in the deployment example.
+  TRUST_PROXY: '1',
   ...passThrough,
 };
 
@@ -56,11 +59,7 @@ const instances: ServiceProcess[] = [];
 // The first instance migrates and seeds the demo event alone; the others start once it is up.
 instances.push(await startInstance(0, true));
 instances.push(...(await Promise.all(Array.from({ length: INSTANCES - 1 }, (_, i) => startInstance(i + 1, false)))));
-const balancer = await startBalancer(
-  instances.map((instance) => instance.baseUrl),
-  basePort,
-  '127.0.0.1',
-);
+const nginx = await startNginx({ upstreams: instances.map((instance) => `127.0.0.1:${instance.port}`), port: basePort });
 for (const instance of instances) {
   instance.child.process.stdout!.on('data', (chunk: Buffer) => process.stdout.write(`[${instance.name}] ${chunk}`));
   instance.child.process.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[${instance.name}] ${chunk}`));
@@ -70,28 +69,31 @@ for (const instance of instances) {
 }
 
 console.log(`
-Balancer      ${balancer.url}   (round robin; responses carry x-served-by: 0|1|2)
+nginx         ${nginx.url}   (deploy/nginx/ticketing.conf; least connections, keep-alive upstreams)
+Access log    ${nginx.accessLog}   (upstream= names the instance)
 Instances     ${instances.map((instance) => instance.baseUrl).join('  ')}
-Web UI        ${balancer.url}/        Swagger UI ${balancer.url}/docs
+Web UI        ${nginx.url}/        Swagger UI ${nginx.url}/docs
 Metrics       ${instances.map((instance) => `${instance.baseUrl}/metrics`).join('  ')}
 Database      ${env.DATABASE_URL}
 Redis         ${redisUrl}  key prefix ${env.REDIS_KEY_PREFIX}
 Admin key     ${env.ADMIN_API_KEY}
 Queue         QUEUE_MAX_ACTIVE=${env.QUEUE_MAX_ACTIVE}, admission every ${env.QUEUE_ADMIT_INTERVAL_MS} ms on every instance
 
-Try:  curl -s ${balancer.url}/api/v1/events
-      curl -N "${balancer.url}/api/v1/queue/tokens/current/stream?token=<queue token>"
-Ctrl-C stops all four processes.`);
+Try:  curl -s ${nginx.url}/api/v1/events
+      curl -N "${nginx.url}/api/v1/queue/tokens/current/stream?token=<queue token>"
+Ctrl-C stops nginx and the instances.`);
 
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
   console.log('\nstopping…');
-  await balancer.close();
+  await nginx.stop();
   await stopAll(instances);
   console.log('stopped');
   process.exit(0);
 };
-process.once('SIGINT', () => void stop());
-process.once('SIGTERM', () => void stop());
+// Not once: Ctrl-C reaches this process twice (from the terminal and relayed by tsx), and a second
+// SIGINT without a handler would kill it halfway through stopping.
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
