@@ -15,6 +15,7 @@ import { Problem } from './http/schemas.js';
 import { catalogRoutes } from './modules/catalog/catalog.routes.js';
 import { paymentRoutes } from './modules/payment/payment.routes.js';
 import { queueRoutes } from './modules/queue/queue.routes.js';
+import { refundRoutes } from './modules/refund/refund.routes.js';
 import { reservationRoutes } from './modules/reservation/reservation.routes.js';
 import { userRoutes } from './modules/users/users.routes.js';
 import { walletRoutes } from './modules/wallet/wallet.routes.js';
@@ -59,7 +60,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   // The API speaks JSON only; any other body is 415 rather than a confusing schema error.
   app.removeContentTypeParser('text/plain');
 
-  const { config, users, catalog, queue, reservations, wallet, payments, queueStreams } = services;
+  const { config, users, catalog, queue, reservations, wallet, payments, refunds, queueStreams } = services;
   registerErrorHandling(app);
   app.addHook('onReady', () => queueStreams.start());
   // Open event streams would otherwise keep close() waiting for them forever.
@@ -107,6 +108,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       await api.register(catalogRoutes, { catalog, guards });
       await api.register(reservationRoutes, {
         reservations,
+        cancellations: refunds,
         catalog,
         guards,
         holdsPerMinute: config.RATE_LIMIT_HOLDS_PER_MINUTE,
@@ -114,6 +116,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       });
       await api.register(walletRoutes, { wallet, guards, chargesPerMinute: config.RATE_LIMIT_CHARGES_PER_MINUTE });
       await api.register(paymentRoutes, { payments, guards, paymentsPerMinute: config.RATE_LIMIT_PAYMENTS_PER_MINUTE });
+      await api.register(refundRoutes, { refunds, guards });
     },
     { prefix: '/api/v1' },
   );

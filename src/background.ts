@@ -31,12 +31,13 @@ function every(intervalMs: number, name: string, log: Logger, task: () => Promis
 }
 
 export function startBackgroundJobs(services: Services, db: Database, clock: Clock, log: Logger): BackgroundJobs {
-  const { config, queue, reservations } = services;
+  const { config, queue, reservations, refunds } = services;
   const stops = [
     every(config.QUEUE_ADMIT_INTERVAL_MS, 'admission', log, () => queue.admitAll()),
     every(config.HOLD_SWEEP_INTERVAL_MS, 'hold-sweeper', log, async () => {
       const released = await reservations.sweepLapsedHolds();
       if (released > 0) log.info({ released }, 'released lapsed holds');
+      if ((await refunds.resumeCanceledSchedules()) > 0) log.info('finished canceling dates a stopped process left half done');
       await purgeExpiredKeys.count(db, { now: clock.pinned() ?? null, limit: 1_000 });
     }),
   ];

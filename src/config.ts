@@ -26,6 +26,8 @@ const ConfigSchema = Type.Object({
   HOLD_TTL_SECONDS: IntFrom(1, 3_600, 300),
   HOLD_MAX_PER_USER: IntFrom(1, 50, 4),
   HOLD_SWEEP_INTERVAL_MS: IntFrom(100, 600_000, 5_000),
+  /** Refunds close this long before a date starts. */
+  REFUND_CUTOFF_SECONDS: IntFrom(0, 365 * 86_400, 86_400),
   QUEUE_MAX_ACTIVE: IntFrom(1, 1_000_000, 100),
   QUEUE_ADMIT_PER_SECOND: IntFrom(1, 1_000_000, 50),
   QUEUE_ACTIVE_TTL_SECONDS: IntFrom(5, 86_400, 600),

@@ -7,6 +7,7 @@ import { CatalogService } from './modules/catalog/catalog.service.js';
 import { PaymentService } from './modules/payment/payment.service.js';
 import { QueueStreamHub } from './modules/queue/queue-stream.js';
 import { QueueService } from './modules/queue/queue.service.js';
+import { RefundService } from './modules/refund/refund.service.js';
 import { ReservationService } from './modules/reservation/reservation.service.js';
 import { UserService } from './modules/users/users.service.js';
 import { WalletService } from './modules/wallet/wallet.service.js';
@@ -19,6 +20,7 @@ export interface Services {
   reservations: ReservationService;
   wallet: WalletService;
   payments: PaymentService;
+  refunds: RefundService;
   queueStreams: QueueStreamHub;
   checks: ReadinessChecks;
 }
@@ -52,12 +54,13 @@ export function createServices(infra: Infrastructure, log: Logger): Services {
     { holdTtlMs: config.HOLD_TTL_SECONDS * 1000, maxHoldsPerUser: config.HOLD_MAX_PER_USER },
     log,
   );
-  const payments = new PaymentService(db, clock, reservations, wallet, queue);
+  const payments = new PaymentService(db, clock, reservations, wallet, queue, config.HOLD_MAX_PER_USER);
+  const refunds = new RefundService(db, clock, reservations, wallet, infra.queueEvents, { refundCutoffMs: config.REFUND_CUTOFF_SECONDS * 1000 }, log);
   const queueStreams = new QueueStreamHub(
     queue,
     infra.queueEvents,
     { heartbeatMs: config.QUEUE_STREAM_HEARTBEAT_MS, streamsPerToken: config.QUEUE_STREAMS_PER_TOKEN },
     log,
   );
-  return { config, users, catalog, queue, reservations, wallet, payments, queueStreams, checks: infra.checks };
+  return { config, users, catalog, queue, reservations, wallet, payments, refunds, queueStreams, checks: infra.checks };
 }

@@ -15,6 +15,8 @@ export type InvariantName =
   | 'balance-equals-ledger'
   | 'balance-non-negative'
   | 'money-conservation'
+  | 'refund-has-ledger-entry'
+  | 'canceled-date-has-no-live-reservation'
   | 'fifo-admission';
 
 export const invariantDescriptions: Record<InvariantName, string> = {
@@ -23,10 +25,14 @@ export const invariantDescriptions: Record<InvariantName, string> = {
     'a seat held (unexpired) has exactly one live PENDING reservation by its holder, a live PENDING reservation has its seat HELD by its user',
   'sold-confirmed-paid':
     'SOLD seats = CONFIRMED reservations = SUCCEEDED payments, row by row: each SOLD seat has one CONFIRMED reservation by its holder, each CONFIRMED reservation one SUCCEEDED payment of its price by its user, and nothing else has one',
-  'payment-has-ledger-entry': 'every SUCCEEDED payment has exactly one PAYMENT ledger row for its amount, and every PAYMENT ledger row belongs to one',
+  'payment-has-ledger-entry':
+    'every debit (the payments of one purchase, SUCCEEDED or since REFUNDED) has exactly one PAYMENT ledger row of their total, and every PAYMENT ledger row belongs to one',
+  'refund-has-ledger-entry':
+    'every REFUNDED payment has exactly one REFUND ledger row of its amount and its reservation is CANCELED, and every REFUND row belongs to a REFUNDED payment',
+  'canceled-date-has-no-live-reservation': 'a CANCELED date has no PENDING or CONFIRMED reservation',
   'balance-equals-ledger': "for every user, balance = sum of the user's ledger",
   'balance-non-negative': 'no balance is below zero',
-  'money-conservation': 'sum of all charges (and refunds) - sum of successful payments = sum of balances',
+  'money-conservation': 'charges - payments (successful, refunded or not) + refunds = balances',
   'fifo-admission': 'admission order equals queue order: the admitted join sequence numbers strictly increase',
 };
 
@@ -137,18 +143,47 @@ const checks: { invariant: InvariantName; sql: string; message: (rows: any[]) =>
   {
     invariant: 'payment-has-ledger-entry',
     sql: `
-      SELECT 'SUCCEEDED payment without exactly one matching PAYMENT ledger row' AS problem, p.id AS payment_id, p.amount
-      FROM payments p
-      WHERE p.user_id IN ${scoped.users} AND p.status = 'SUCCEEDED' AND p.amount > 0
+      WITH debits AS (
+        SELECT p.debit_id, p.user_id, sum(p.amount) AS total
+        FROM payments p
+        WHERE p.user_id IN ${scoped.users} AND p.status IN ('SUCCEEDED', 'REFUNDED')
+        GROUP BY p.debit_id, p.user_id
+      )
+      SELECT 'debit without exactly one PAYMENT ledger row of its total' AS problem, d.debit_id AS payment_id, d.total AS amount
+      FROM debits d
+      WHERE d.total > 0
         AND (SELECT count(*) FROM wallet_ledger l
-             WHERE l.reference = p.id AND l.kind = 'PAYMENT' AND l.amount = -p.amount AND l.user_id = p.user_id) <> 1
+             WHERE l.reference = d.debit_id AND l.kind = 'PAYMENT' AND l.amount = -d.total AND l.user_id = d.user_id) <> 1
       UNION ALL
-      SELECT 'PAYMENT ledger row without its SUCCEEDED payment', l.reference, -l.amount
+      SELECT 'PAYMENT ledger row without the payments it paid', l.reference, -l.amount
       FROM wallet_ledger l
       WHERE l.user_id IN ${scoped.users} AND l.kind = 'PAYMENT'
-        AND NOT EXISTS (SELECT 1 FROM payments p
-                        WHERE p.id = l.reference AND p.status = 'SUCCEEDED' AND p.amount = -l.amount AND p.user_id = l.user_id)`,
+        AND NOT EXISTS (SELECT 1 FROM debits d WHERE d.debit_id = l.reference AND d.total = -l.amount AND d.user_id = l.user_id)`,
     message: (rows) => `${rows.length} payment/ledger row(s) do not match`,
+  },
+  {
+    invariant: 'refund-has-ledger-entry',
+    sql: `
+      SELECT 'REFUNDED payment without exactly one REFUND ledger row of its amount, or with a live reservation' AS problem, p.id AS payment_id
+      FROM payments p JOIN reservations r ON r.id = p.reservation_id
+      WHERE p.user_id IN ${scoped.users} AND p.status = 'REFUNDED'
+        AND (r.status <> 'CANCELED'
+             OR (p.amount > 0 AND (SELECT count(*) FROM wallet_ledger l
+                                   WHERE l.reference = p.id AND l.kind = 'REFUND' AND l.amount = p.amount AND l.user_id = p.user_id) <> 1))
+      UNION ALL
+      SELECT 'REFUND ledger row without its REFUNDED payment', l.reference
+      FROM wallet_ledger l
+      WHERE l.user_id IN ${scoped.users} AND l.kind = 'REFUND'
+        AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.id = l.reference AND p.status = 'REFUNDED' AND p.amount = l.amount AND p.user_id = l.user_id)`,
+    message: (rows) => `${rows.length} refund/ledger row(s) do not match`,
+  },
+  {
+    invariant: 'canceled-date-has-no-live-reservation',
+    sql: `
+      SELECT r.id AS reservation_id, r.status, r.schedule_id
+      FROM reservations r JOIN schedules sc ON sc.id = r.schedule_id
+      WHERE sc.id IN ${scoped.schedules} AND sc.status = 'CANCELED' AND r.status IN ('PENDING', 'CONFIRMED')`,
+    message: (rows) => `${rows.length} live reservation(s) on canceled dates`,
   },
   {
     invariant: 'balance-equals-ledger',
@@ -179,8 +214,9 @@ const totalsSql = `
     (SELECT count(*) FROM payments p JOIN reservations r ON r.id = p.reservation_id
       WHERE r.schedule_id IN ${scoped.schedules} AND p.status = 'FAILED')::int AS payments_failed,
     (SELECT count(*) FROM u)::int AS users,
-    (SELECT coalesce(sum(amount), 0) FROM wallet_ledger WHERE user_id IN (SELECT id FROM u) AND kind IN ('CHARGE', 'REFUND'))::text AS charged,
-    (SELECT coalesce(sum(amount), 0) FROM payments WHERE user_id IN (SELECT id FROM u) AND status = 'SUCCEEDED')::text AS paid,
+    (SELECT coalesce(sum(amount), 0) FROM wallet_ledger WHERE user_id IN (SELECT id FROM u) AND kind = 'CHARGE')::text AS charged,
+    (SELECT coalesce(sum(amount), 0) FROM wallet_ledger WHERE user_id IN (SELECT id FROM u) AND kind = 'REFUND')::text AS refunded,
+    (SELECT coalesce(sum(amount), 0) FROM payments WHERE user_id IN (SELECT id FROM u) AND status IN ('SUCCEEDED', 'REFUNDED'))::text AS paid,
     (SELECT coalesce(sum(balance), 0) FROM wallets WHERE user_id IN (SELECT id FROM u))::text AS balances`;
 
 async function runChecks(db: SqlRunner, options: CheckOptions): Promise<InvariantReport> {
@@ -204,12 +240,13 @@ async function runChecks(db: SqlRunner, options: CheckOptions): Promise<Invarian
     });
   }
   const charged = BigInt(totals.charged);
+  const refunded = BigInt(totals.refunded);
   const paid = BigInt(totals.paid);
   const balances = BigInt(totals.balances);
-  if (charged - paid !== balances) {
+  if (charged - paid + refunded !== balances) {
     violations.push({
       invariant: 'money-conservation',
-      message: `charges ${charged} - successful payments ${paid} = ${charged - paid}, but balances sum to ${balances}`,
+      message: `charges ${charged} - payments ${paid} + refunds ${refunded} = ${charged - paid + refunded}, but balances sum to ${balances}`,
     });
   }
 

@@ -17,6 +17,8 @@ export const errorCatalogue = {
   RESERVATION_NOT_CANCELABLE: { status: 409, title: 'Reservation cannot be canceled' },
   HOLD_LIMIT_REACHED: { status: 409, title: 'Too many seats held at once' },
   IDEMPOTENCY_CONFLICT: { status: 409, title: 'Idempotency key reused with a different request' },
+  REFUND_WINDOW_CLOSED: { status: 409, title: 'Too close to the date for a refund' },
+  SCHEDULE_CANCELED: { status: 409, title: 'The date was canceled' },
   RESERVATION_EXPIRED: { status: 410, title: 'Reservation has expired' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body is too large' },
   URI_TOO_LONG: { status: 414, title: 'Request URL is too long' },

@@ -13,7 +13,7 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; 
 
 export interface IdempotencyScope {
   userId: string;
-  scope: 'charge' | 'payment';
+  scope: 'charge' | 'payment' | 'cancel';
   key: string;
   /** Anything that identifies the request's meaning; a different payload under the same key is refused. */
   request: unknown;

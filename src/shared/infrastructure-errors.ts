@@ -8,6 +8,7 @@ const constraintErrors: Record<string, () => AppError> = {
   reservations_one_live_per_seat: () => new AppError('SEAT_UNAVAILABLE', 'The seat was taken a moment ago.'),
   payments_one_success_per_reservation: () =>
     new AppError('RESERVATION_NOT_PAYABLE', 'The reservation has already been paid.'),
+  wallet_ledger_one_refund_per_payment: () => new AppError('RESERVATION_NOT_CANCELABLE', 'The purchase has already been refunded.'),
   wallets_balance_non_negative: () => new AppError('INSUFFICIENT_BALANCE', 'The balance is too low.'),
   wallets_balance_ceiling: () => new AppError('VALIDATION_FAILED', 'The balance would exceed its maximum.'),
 };

@@ -30,10 +30,14 @@ export class StateMachine<State extends string> {
     return (Object.keys(this.transitions) as State[]).filter((from) => this.can(from, to));
   }
 
-  /** `column IN ('A', 'B')`: the database's last word on the same rule, for a WHERE clause. */
-  guard(column: string, to: State): string {
-    const sources = this.sources(to);
-    if (sources.length === 0) throw new Error(`no ${this.name} state may become ${to}`);
-    return `${column} IN (${sources.map((state) => `'${state}'`).join(', ')})`;
+  /**
+   * `column IN ('A', 'B')`: the database's last word on the same rule, for a WHERE clause. `from` narrows
+   * it to the moves one statement makes (releasing a hold is PENDING → CANCELED, a refund CONFIRMED →
+   * CANCELED); each must be in the table, or the statement fails when its module loads.
+   */
+  guard(column: string, to: State, from: readonly State[] = this.sources(to)): string {
+    if (from.length === 0) throw new Error(`no ${this.name} state may become ${to}`);
+    for (const state of from) if (!this.can(state, to)) throw new Error(`a ${state} ${this.name} may not become ${to}`);
+    return `${column} IN (${from.map((state) => `'${state}'`).join(', ')})`;
   }
 }

@@ -51,6 +51,7 @@ describe.each(backends)('payments (%s)', (backend) => {
       amount: VIP,
       status: 'SUCCEEDED',
       failureCode: null,
+      canceledAt: null,
       paidAt: now,
       createdAt: expect.any(String),
     });

@@ -1,18 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { seatPlan, seatTypeOf } from '../../src/modules/catalog/catalog.rules.js';
-import { canTransition, effectiveStatus, payability, reservationTransitions } from '../../src/modules/reservation/reservation.rules.js';
+import { scheduleMachine, seatMachine, seatPlan, seatTypeOf } from '../../src/modules/catalog/catalog.rules.js';
+import { paymentMachine } from '../../src/modules/payment/payment.rules.js';
+import { canTransition, effectiveStatus, payability, reservationMachine, reservationTransitions } from '../../src/modules/reservation/reservation.rules.js';
 
 const now = new Date('2030-01-01T12:00:00Z');
 const before = new Date(now.getTime() - 1);
 const after = new Date(now.getTime() + 1);
 
 describe('reservation state transitions', () => {
-  it('lets only a pending hold move, and only to a final state', () => {
+  it('lets a pending hold end in any way, a purchase only be refunded, and nothing move again after', () => {
     expect(reservationTransitions.PENDING).toEqual(['CONFIRMED', 'CANCELED', 'EXPIRED']);
-    for (const final of ['CONFIRMED', 'CANCELED', 'EXPIRED'] as const) {
+    expect(reservationTransitions.CONFIRMED).toEqual(['CANCELED']);
+    for (const final of ['CANCELED', 'EXPIRED'] as const) {
       for (const to of ['PENDING', 'CONFIRMED', 'CANCELED', 'EXPIRED'] as const) expect(canTransition(final, to)).toBe(false);
     }
     expect(canTransition('PENDING', 'PENDING')).toBe(false);
+    expect(canTransition('CONFIRMED', 'EXPIRED')).toBe(false);
+  });
+
+  it('declares seats, payments and dates the same way, and SQL guards refuse a move the table does not list', () => {
+    expect(seatMachine.transitions).toEqual({ AVAILABLE: ['HELD'], HELD: ['AVAILABLE', 'SOLD'], SOLD: ['AVAILABLE'] });
+    expect(paymentMachine.transitions).toEqual({ SUCCEEDED: ['REFUNDED'], FAILED: [], REFUNDED: [] });
+    expect(scheduleMachine.transitions).toEqual({ OPEN: ['CANCELED'], CANCELED: [] });
+    expect(seatMachine.guard('status', 'SOLD')).toBe("status IN ('HELD')");
+    expect(reservationMachine.guard('status', 'CANCELED', ['CONFIRMED'])).toBe("status IN ('CONFIRMED')");
+    expect(() => reservationMachine.guard('status', 'CONFIRMED', ['EXPIRED'])).toThrow(/may not become/);
+    expect(() => reservationMachine.assert('CANCELED', 'CONFIRMED', 'RESERVATION_NOT_PAYABLE')).toThrow(/cannot become/);
   });
 
   it('reads a pending hold past its deadline as expired, at the deadline itself too', () => {

@@ -127,8 +127,9 @@ export class ApiClient {
     return this.request('GET', `/reservations/${reservationId}`, { user });
   }
 
-  cancel(user: ApiUser, reservationId: string) {
-    return this.request('DELETE', `/reservations/${reservationId}`, { user });
+  /** Releases a pending hold, or refunds a purchase. */
+  cancel(user: ApiUser, reservationId: string, idempotencyKey?: string) {
+    return this.request('DELETE', `/reservations/${reservationId}`, { user, ...(idempotencyKey ? { idempotencyKey } : {}) });
   }
 
   reservations(user: ApiUser) {
@@ -149,6 +150,11 @@ export class ApiClient {
 
   pay(user: ApiUser, queueToken: string, reservationId: string, idempotencyKey?: string) {
     return this.request('POST', '/payments', { user, queueToken, body: { reservationId }, ...(idempotencyKey ? { idempotencyKey } : {}) });
+  }
+
+  /** Several holds of one event, one debit of the total. */
+  payAll(user: ApiUser, queueToken: string, reservationIds: string[], idempotencyKey?: string) {
+    return this.request('POST', '/payments', { user, queueToken, body: { reservationIds }, ...(idempotencyKey ? { idempotencyKey } : {}) });
   }
 
   payments(user: ApiUser) {
@@ -175,6 +181,10 @@ export class ApiClient {
   /** Another schedule for an event, `dayOffset` days after tomorrow; returns its id. */
   async addSchedule(eventId: string, dayOffset = 0, prices: Readonly<SeatPrices> = HOUSE_PRICES): Promise<string> {
     return (await this.createSchedule(eventId, { startAt: new Date(Date.now() + (1 + dayOffset) * DAY_MS), prices })).id;
+  }
+
+  cancelSchedule(scheduleId: string) {
+    return this.request('POST', `/admin/schedules/${scheduleId}/cancel`, { admin: true });
   }
 
   /** A fresh event with one schedule of fifty seats, so callers never share seats. */

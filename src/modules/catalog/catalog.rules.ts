@@ -1,6 +1,6 @@
 import { NOW } from '../../shared/sql.js';
 import { StateMachine } from '../../shared/state-machine.js';
-import type { SeatStatus, SeatType } from './catalog.schemas.js';
+import type { ScheduleStatus, SeatStatus, SeatType } from './catalog.schemas.js';
 
 /** Every date of the house has this many seats; schemas, the seat plan and the schema's CHECK agree on it. */
 export const SEATS_PER_SCHEDULE = 50;
@@ -37,11 +37,17 @@ export const effectiveSeatStatusSql = (table: string): string =>
   `(CASE WHEN ${table}.status = 'HELD' AND ${lapsedSql(`${table}.hold_expires_at`)} THEN 'AVAILABLE' ELSE ${table}.status END)`;
 
 /**
- * Seat: AVAILABLE ⇄ HELD → SOLD. A lapsed hold reads as AVAILABLE, so taking it over is AVAILABLE → HELD
+ * Seat: AVAILABLE ⇄ HELD → SOLD → AVAILABLE (refunded). A lapsed hold reads as AVAILABLE, so taking it over is AVAILABLE → HELD
  * too. Writes guard on `seatMachine.guard(…)`, so the table is the database's last word as well.
  */
 export const seatMachine = new StateMachine<SeatStatus>('seat', {
   AVAILABLE: ['HELD'],
   HELD: ['AVAILABLE', 'SOLD'],
-  SOLD: [],
+  SOLD: ['AVAILABLE'],
+});
+
+/** Date: OPEN → CANCELED by the operator; a canceled date takes no holds and its purchases are refunded. */
+export const scheduleMachine = new StateMachine<ScheduleStatus>('date', {
+  OPEN: ['CANCELED'],
+  CANCELED: [],
 });

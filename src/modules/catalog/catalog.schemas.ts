@@ -10,6 +10,9 @@ export type SeatStatus = Static<typeof SeatStatus>;
 
 export const SeatNumber = Type.Integer({ minimum: 1, maximum: SEATS_PER_SCHEDULE });
 
+export const ScheduleStatus = Type.Union([Type.Literal('OPEN'), Type.Literal('CANCELED')]);
+export type ScheduleStatus = Static<typeof ScheduleStatus>;
+
 export const Event = Type.Object({
   id: Uuid,
   code: Type.String(),
@@ -26,6 +29,7 @@ export const Schedule = Type.Object({
   endAt: Timestamp,
   totalSeats: Type.Integer(),
   availableSeats: Type.Integer(),
+  status: ScheduleStatus,
 });
 export type ScheduleView = Static<typeof Schedule>;
 

@@ -2,10 +2,10 @@ import type { Clock } from '../../shared/clock.js';
 import type { Database } from '../../shared/db.js';
 import { AppError } from '../../shared/errors.js';
 import { seatPlan } from './catalog.rules.js';
-import type { EventView, NewEventInput, NewScheduleInput, ScheduleView, SeatView } from './catalog.schemas.js';
+import type { EventView, NewEventInput, NewScheduleInput, ScheduleStatus, ScheduleView, SeatView } from './catalog.schemas.js';
 import * as sql from './catalog.sql.js';
 
-const toScheduleView = (row: { id: string; eventId: string; startAt: Date; endAt: Date; totalSeats: number; availableSeats: number }): ScheduleView => ({
+const toScheduleView = (row: { id: string; eventId: string; startAt: Date; endAt: Date; totalSeats: number; availableSeats: number; status: ScheduleStatus }): ScheduleView => ({
   ...row,
   startAt: row.startAt.toISOString(),
   endAt: row.endAt.toISOString(),
@@ -93,6 +93,14 @@ export class CatalogService {
       return id;
     });
     this.#scheduleEvent.set(scheduleId, eventId);
-    return { id: scheduleId, eventId, startAt: startAt.toISOString(), endAt: endAt.toISOString(), totalSeats: plan.length, availableSeats: plan.length };
+    return {
+      id: scheduleId,
+      eventId,
+      startAt: startAt.toISOString(),
+      endAt: endAt.toISOString(),
+      totalSeats: plan.length,
+      availableSeats: plan.length,
+      status: 'OPEN',
+    };
   }
 }

@@ -1,6 +1,6 @@
 import { statement } from '../../shared/sql.js';
 import { effectiveSeatStatusSql } from './catalog.rules.js';
-import type { SeatStatus, SeatType } from './catalog.schemas.js';
+import type { ScheduleStatus, SeatStatus, SeatType } from './catalog.schemas.js';
 
 interface EventRow {
   id: string;
@@ -18,6 +18,7 @@ interface ScheduleRow {
   endAt: Date;
   totalSeats: number;
   availableSeats: number;
+  status: ScheduleStatus;
 }
 
 const eventColumns = `e.id, e.code, e.name, e.description, e.enabled, c.name AS category
@@ -33,9 +34,9 @@ export const findEvent = statement<{ eventId: string }, EventRow>(`SELECT ${even
 export const findEventByCode = statement<{ code: string }, { id: string }>(`SELECT id FROM events WHERE code = :code`);
 
 export const listSchedulesWithAvailability = statement<{ eventId: string; now: Date | null }, ScheduleRow>(`
-  SELECT sc.id, sc.event_id AS "eventId", sc.start_at AS "startAt", sc.end_at AS "endAt",
+  SELECT sc.id, sc.event_id AS "eventId", sc.start_at AS "startAt", sc.end_at AS "endAt", sc.status,
          count(s.id) AS "totalSeats",
-         count(s.id) FILTER (WHERE ${effectiveSeatStatusSql('s')} = 'AVAILABLE') AS "availableSeats"
+         count(s.id) FILTER (WHERE sc.status = 'OPEN' AND ${effectiveSeatStatusSql('s')} = 'AVAILABLE') AS "availableSeats"
   FROM schedules sc LEFT JOIN seats s ON s.schedule_id = sc.id
   WHERE sc.event_id = :eventId
   GROUP BY sc.id

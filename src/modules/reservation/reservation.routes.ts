@@ -1,14 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { buyerOf, userOf, type Guards } from '../../http/auth.js';
-import { bearer, bearerAndQueue, IdParams, problems, QueueTokenHeader } from '../../http/schemas.js';
+import { bearer, bearerAndQueue, IdempotencyHeader, IdParams, problems, QueueTokenHeader } from '../../http/schemas.js';
 import { limitPerMinute } from '../../http/security.js';
 import type { CatalogService } from '../catalog/catalog.service.js';
-import { HoldRequest, Reservation } from './reservation.schemas.js';
+import { HoldRequest, Reservation, type ReservationView } from './reservation.schemas.js';
 import type { ReservationService } from './reservation.service.js';
+
+/** Ends a reservation: releases a pending hold or refunds a purchase (the refund module). */
+export interface Cancellations {
+  cancel(userId: string, reservationId: string, idempotencyKey?: string): Promise<ReservationView>;
+}
 
 export interface ReservationRoutesOptions {
   reservations: ReservationService;
+  cancellations: Cancellations;
   catalog: Pick<CatalogService, 'eventOfSchedule'>;
   guards: Guards;
   holdsPerMinute: number;
@@ -16,7 +22,7 @@ export interface ReservationRoutesOptions {
 }
 
 export const reservationRoutes: FastifyPluginAsyncTypebox<ReservationRoutesOptions> = async (app, options) => {
-  const { reservations, catalog, guards } = options;
+  const { reservations, cancellations, catalog, guards } = options;
 
   app.post(
     '/reservations',
@@ -57,13 +63,16 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<ReservationRoutesOptio
       preHandler: guards.user,
       schema: {
         tags: ['reservations'],
-        summary: 'Cancel your pending hold; the seat is released at once',
+        summary: 'Cancel your pending hold (the seat is released at once) or refund your purchase',
+        description:
+          'A CONFIRMED reservation is refunded until REFUND_CUTOFF_SECONDS before the date (then 409 REFUND_WINDOW_CLOSED): its payment becomes REFUNDED, the price comes back to your balance as a REFUND ledger row, and the seat is on sale again. Takes `Idempotency-Key`.',
         security: bearer,
+        headers: IdempotencyHeader,
         params: IdParams,
         response: { 200: Reservation, ...problems(400, 401, 403, 404, 409, 410, 429) },
       },
     },
-    async (request) => reservations.cancel(userOf(request), request.params.id),
+    async (request) => cancellations.cancel(userOf(request), request.params.id, request.headers['idempotency-key']),
   );
 
   app.get(

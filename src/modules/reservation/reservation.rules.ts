@@ -3,13 +3,13 @@ import { isLapsed } from '../catalog/catalog.rules.js';
 import type { ReservationStatus } from './reservation.schemas.js';
 
 /**
- * Reservation: PENDING (the hold) → CONFIRMED (paid) | CANCELED (by the buyer or a failed payment) |
- * EXPIRED (lapsed). Services assert moves against this table; the SQL guards on it too, so a move it
+ * Reservation: PENDING (the hold) → CONFIRMED (paid) | CANCELED (by the buyer, a failed payment or a
+ * canceled date) | EXPIRED (lapsed); CONFIRMED → CANCELED (refunded). Services assert moves against this table; the SQL guards on it too, so a move it
  * does not list cannot happen in a race either.
  */
 export const reservationMachine = new StateMachine<ReservationStatus>('reservation', {
   PENDING: ['CONFIRMED', 'CANCELED', 'EXPIRED'],
-  CONFIRMED: [],
+  CONFIRMED: ['CANCELED'],
   CANCELED: [],
   EXPIRED: [],
 });

@@ -42,7 +42,7 @@ export class ReservationService {
     if (!(await this.#tryLock(lockKey, reservationId))) throw seatTaken(seatNumber);
     try {
       const seat = await this.db.withTx(async (tx) => {
-        await sql.lockUser.count(tx, { userId });
+        await this.lockBuyer(tx, userId);
         // Rule: at most HOLD_MAX_PER_USER live holds, decided under the user's row lock.
         const [{ holds } = { holds: 0 }] = await sql.countLiveHolds.rows(tx, { userId, now });
         if (holds >= this.settings.maxHoldsPerUser) {
@@ -82,19 +82,21 @@ export class ReservationService {
     return rows.map((row) => this.#toView(row));
   }
 
-  /** Cancels the user's own pending hold; the seat is free again at once. */
-  async cancel(userId: string, reservationId: string): Promise<ReservationView> {
-    const reservation = await this.db.withTx(async (tx) => {
-      const row = await this.findOwned(tx, userId, reservationId);
-      const locked = await this.lockForUpdate(tx, row);
-      const status = effectiveStatus(locked.status, locked.expiresAt, locked.now);
-      if (status === 'EXPIRED') throw new AppError('RESERVATION_EXPIRED', 'The hold has already expired.');
-      reservationMachine.assert(status, 'CANCELED', 'RESERVATION_NOT_CANCELABLE');
-      await this.releaseHold(tx, row, 'CANCELED');
-      return row;
-    });
-    await this.afterRelease(reservation);
-    return this.get(userId, reservationId);
+  /** Serializes one user's holds and purchases (the first lock of the project's lock order). */
+  async lockBuyer(tx: Queryable, userId: string): Promise<void> {
+    await sql.lockUser.count(tx, { userId });
+  }
+
+  /** Whether every date of these reservations still sells; the dates stay so until the caller commits. */
+  async datesOpen(tx: Queryable, rows: readonly ReservationRecord[]): Promise<boolean> {
+    const dates = await sql.lockDates.rows(tx, { scheduleIds: [...new Set(rows.map((row) => row.scheduleId))] });
+    return dates.every((date) => date.status === 'OPEN');
+  }
+
+  /** How many live holds the buyer still has in the event their queue token is for. */
+  async liveHoldsInEvent(tx: Queryable, buyer: Buyer): Promise<number> {
+    const row = await sql.countLiveHoldsInEvent.first(tx, { userId: buyer.userId, eventId: buyer.eventId, now: this.#decisionTime() });
+    return row?.holds ?? 0;
   }
 
   /** The buyer's own reservation for the event their queue token admits them to. */
@@ -155,6 +157,24 @@ export class ReservationService {
     }
   }
 
+  /**
+   * Ends a confirmed purchase whose payment the caller refunded: reservation CANCELED, seat on sale again.
+   * The caller holds the seat and reservation row locks.
+   */
+  async cancelPurchase(tx: Queryable, row: ReservationRecord): Promise<void> {
+    const now = this.#decisionTime();
+    const canceled = await sql.cancelPurchase.count(tx, { reservationId: row.id, now });
+    const reopened = await sql.reopenSeat.count(tx, { seatId: row.seatId, now });
+    if (canceled !== 1 || reopened !== 1) throw new Error(`reservation ${row.id} and its seat disagree; refund rolled back`);
+  }
+
+  /** After a refund commits, the seat's sold marker goes, so the fast path lets buyers at it again. */
+  async afterRefund(row: ReservationRecord): Promise<void> {
+    await this.locks.reopen(seatLockKey(row.scheduleId, row.seatNumber), row.id).catch((error: unknown) => {
+      this.log.warn({ err: error, reservationId: row.id }, 'could not reopen the seat lock; it lapses with the date');
+    });
+  }
+
   /** The reservation if it exists and belongs to the user: NOT_FOUND or FORBIDDEN otherwise. */
   async findOwned(db: Queryable, userId: string, reservationId: string): Promise<ReservationRecord> {
     const row = await sql.findReservation.first(db, { reservationId, now: this.#decisionTime() });
@@ -174,9 +194,10 @@ export class ReservationService {
   }
 
   async #whyNotHeld(tx: Queryable, scheduleId: string, seatNumber: number): Promise<AppError> {
-    return (await sql.seatExists.count(tx, { scheduleId, seatNumber })) === 0
-      ? new AppError('NOT_FOUND', `Seat ${seatNumber} of schedule ${scheduleId} was not found.`)
-      : seatTaken(seatNumber);
+    const seat = await sql.seatAndDate.first(tx, { scheduleId, seatNumber });
+    if (!seat) return new AppError('NOT_FOUND', `Seat ${seatNumber} of schedule ${scheduleId} was not found.`);
+    if (seat.scheduleStatus === 'CANCELED') return new AppError('SCHEDULE_CANCELED', 'This date was canceled; it takes no holds.');
+    return seatTaken(seatNumber);
   }
 
   /** A lock store that is down must not stop sales: the database still decides, only more slowly. */

@@ -24,6 +24,8 @@ export interface ReservationRecord {
   confirmedAt: Date | null;
   canceledAt: Date | null;
   eventId: string;
+  /** The date's start: refunds close REFUND_CUTOFF_SECONDS before it. */
+  scheduleStartAt: Date;
   /** The date's end: how long a sold seat stays refused in the fast path. */
   scheduleEndAt: Date;
   /** The database's time when the row was read: a view judges "lapsed" by it, not by an instance's clock. */
@@ -33,7 +35,7 @@ export interface ReservationRecord {
 const reservationColumns = `
   r.id, r.user_id AS "userId", r.schedule_id AS "scheduleId", r.seat_id AS "seatId", s.seat_number AS "seatNumber",
   s.seat_type AS "seatType", r.price, r.status, r.reserved_at AS "reservedAt", r.expires_at AS "expiresAt",
-  r.confirmed_at AS "confirmedAt", r.canceled_at AS "canceledAt", sc.event_id AS "eventId", sc.end_at AS "scheduleEndAt",
+  r.confirmed_at AS "confirmedAt", r.canceled_at AS "canceledAt", sc.event_id AS "eventId", sc.start_at AS "scheduleStartAt", sc.end_at AS "scheduleEndAt",
   ${NOW} AS "readAt"
   FROM reservations r
   JOIN seats s ON s.id = r.seat_id
@@ -52,6 +54,11 @@ export const listUserReservations = statement<{ userId: string; limit: number; n
 /** Serializes one user's holds so the per-user cap cannot be raced past. */
 export const lockUser = statement<{ userId: string }>(`SELECT id FROM users WHERE id = :userId FOR NO KEY UPDATE`);
 
+/** The buyer's live holds in one event: while any is left, the same queue turn may pay it. */
+export const countLiveHoldsInEvent = statement<{ userId: string; eventId: string; now: Date | null }, { holds: number }>(`
+  SELECT count(*) AS holds FROM reservations r JOIN schedules sc ON sc.id = r.schedule_id
+  WHERE r.user_id = :userId AND sc.event_id = :eventId AND r.status = 'PENDING' AND NOT ${lapsedSql('r.expires_at')}`);
+
 export const countLiveHolds = statement<{ userId: string; now: Date | null }, { holds: number }>(`
   SELECT count(*) AS holds FROM reservations
   WHERE user_id = :userId AND status = 'PENDING' AND NOT ${lapsedSql('expires_at')}`);
@@ -68,11 +75,13 @@ export const holdSeat = statement<
   SET status = 'HELD', held_by = :userId, hold_expires_at = ${NOW} + ${millis('holdMs')}, updated_at = ${NOW}
   WHERE schedule_id = :scheduleId AND seat_number = :seatNumber
     AND ${seatMachine.guard(effectiveSeatStatusSql('seats'), 'HELD')}
+    AND EXISTS (SELECT 1 FROM schedules sc WHERE sc.id = :scheduleId AND sc.status = 'OPEN')
   RETURNING id, seat_type AS "seatType", price, updated_at AS "heldAt", hold_expires_at AS "expiresAt"`);
 
-export const seatExists = statement<{ scheduleId: string; seatNumber: number }>(
-  `SELECT status FROM seats WHERE schedule_id = :scheduleId AND seat_number = :seatNumber`,
-);
+/** Why a hold was refused: no such seat, a canceled date, or a taken seat. */
+export const seatAndDate = statement<{ scheduleId: string; seatNumber: number }, { scheduleStatus: string }>(`
+  SELECT sc.status AS "scheduleStatus" FROM seats s JOIN schedules sc ON sc.id = s.schedule_id
+  WHERE s.schedule_id = :scheduleId AND s.seat_number = :seatNumber`);
 
 /** A hold that lapsed without the sweeper noticing is closed before the seat gets a new reservation. */
 export const expireLapsedReservation = statement<{ seatId: string; now: Date | null }>(`
@@ -102,7 +111,7 @@ export const closeReservation = statement<{ reservationId: string; outcome: 'CAN
   UPDATE reservations
   SET status = :outcome, updated_at = ${NOW},
       canceled_at = CASE WHEN :outcome = 'CANCELED' THEN ${NOW} END
-  WHERE id = :reservationId AND ${reservationMachine.guard('status', 'CANCELED')}`);
+  WHERE id = :reservationId AND ${reservationMachine.guard('status', 'CANCELED', ['PENDING'])}`);
 
 export const confirmReservation = statement<{ reservationId: string; now: Date | null }>(`
   UPDATE reservations SET status = 'CONFIRMED', confirmed_at = ${NOW}, updated_at = ${NOW}
@@ -110,7 +119,24 @@ export const confirmReservation = statement<{ reservationId: string; now: Date |
 
 export const releaseSeat = statement<{ seatId: string; now: Date | null }>(`
   UPDATE seats SET status = 'AVAILABLE', held_by = NULL, hold_expires_at = NULL, updated_at = ${NOW}
-  WHERE id = :seatId AND ${seatMachine.guard('status', 'AVAILABLE')}`);
+  WHERE id = :seatId AND ${seatMachine.guard('status', 'AVAILABLE', ['HELD'])}`);
+
+/**
+ * The dates being bought, share-locked: a date's cancel (an UPDATE of the row) waits for purchases in
+ * flight, and a purchase after it sees the date CANCELED, so no sale lands behind a cancel's back.
+ */
+export const lockDates = statement<{ scheduleIds: string[] }, { id: string; status: string }>(
+  `SELECT id, status FROM schedules WHERE id = ANY(:scheduleIds::uuid[]) FOR SHARE`,
+);
+
+/** A refunded purchase: the reservation is canceled and its seat is on sale again. */
+export const cancelPurchase = statement<{ reservationId: string; now: Date | null }>(`
+  UPDATE reservations SET status = 'CANCELED', canceled_at = ${NOW}, updated_at = ${NOW}
+  WHERE id = :reservationId AND ${reservationMachine.guard('status', 'CANCELED', ['CONFIRMED'])}`);
+
+export const reopenSeat = statement<{ seatId: string; now: Date | null }>(`
+  UPDATE seats SET status = 'AVAILABLE', held_by = NULL, hold_expires_at = NULL, updated_at = ${NOW}
+  WHERE id = :seatId AND ${seatMachine.guard('status', 'AVAILABLE', ['SOLD'])}`);
 
 export const sellSeat = statement<{ seatId: string; userId: string; now: Date | null }>(`
   UPDATE seats SET status = 'SOLD', hold_expires_at = NULL, updated_at = ${NOW}

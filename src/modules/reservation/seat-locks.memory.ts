@@ -36,6 +36,11 @@ export class MemorySeatLocks implements SeatLocks {
     return true;
   }
 
+  async reopen(key: string, owner: string): Promise<void> {
+    const current = this.#locks.get(key);
+    if (current?.owner === owner && current.sold) this.#locks.delete(key);
+  }
+
   #evictExpired(now: number): void {
     for (const [key, lock] of this.#locks) if (lock.deadline <= now) this.#locks.delete(key);
   }

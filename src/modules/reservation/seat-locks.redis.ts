@@ -63,4 +63,9 @@ export class RedisSeatLocks implements SeatLocks {
   async markSold(key: string, owner: string, untilMs: number, now: number | undefined): Promise<boolean> {
     return (await this.#markSold([key], owner, untilMs, pinnedArg(now), SOLD_MARKER_MARGIN_MS, SOLD_MARKER_MAX_TTL_MS)) === 1;
   }
+
+  /** A sold marker's first field is `sold:owner`, so releasing that name removes the marker and nothing else. */
+  async reopen(key: string, owner: string): Promise<void> {
+    await this.#release([key], `sold:${owner}`);
+  }
 }

@@ -17,6 +17,8 @@ export interface SeatLocks {
    * that is gone or lapsed is held by nobody, so the marker is set then too.
    */
   markSold(key: string, owner: string, untilMs: number, now: number | undefined): Promise<boolean>;
+  /** Removes the owner's sold marker (the purchase was refunded), so the seat can be held again. */
+  reopen(key: string, owner: string): Promise<void>;
 }
 
 export const seatLockKey = (scheduleId: string, seatNumber: number) => `seat:{${scheduleId}}:${seatNumber}`;

@@ -47,6 +47,16 @@ export class WalletService {
     return true;
   }
 
+  /**
+   * Rule: one credit per refund (first word). Gives `amount` back for the payment `reference` within the
+   * caller's transaction; the unique index on REFUND rows per reference has the last word.
+   */
+  async refund(tx: Queryable, userId: string, amount: number, reference: string): Promise<void> {
+    if (amount === 0) return;
+    await sql.credit.count(tx, { userId, amount });
+    await sql.appendLedger.count(tx, { userId, amount, kind: 'REFUND', reference });
+  }
+
   async createWallet(tx: Queryable, userId: string): Promise<void> {
     await sql.createWallet.count(tx, { userId });
   }
