@@ -165,6 +165,7 @@ app.post('/api/v1/payments', async (request, reply) => {
       amount: reservation.price,
       status: 'SUCCEEDED',
       failureCode: null,
+      debitId: paymentId,
       now,
     });
     await sql.confirmReservation.count(client, { reservationId: reservation.id, now });
