@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
 import { startBalancer, type Balancer } from '../../tools/balancer.js';
@@ -7,6 +6,8 @@ import { metric, scrape } from '../../tools/metrics.js';
 import { freePort } from '../../tools/net.js';
 import { startService, stopAll, type ServiceProcess } from '../../tools/processes.js';
 import { Stream } from '../../tools/sse.js';
+import type { RedisClient } from '../../src/shared/redis.js';
+import { openRunRedis, redisBackends, redisEnv } from '../support/redis-backends.js';
 import { ADMIN_KEY } from '../support/test-app.js';
 
 /**
@@ -24,12 +25,12 @@ const within = <T>(promise: Promise<T>, ms: number, what: () => string) =>
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what()}`)), ms).unref()),
   ]);
 
-describe(`${INSTANCES} service processes behind a round-robin balancer, one database, one Redis`, () => {
+describe.each(redisBackends)(`${INSTANCES} service processes behind a round-robin balancer, one database, one Redis (%s)`, (backend) => {
   const prefix = `${inject('redisPrefix')}mi:`;
   const instances: ServiceProcess[] = [];
   let balancer: Balancer;
   let api: ApiClient;
-  let redis: Redis;
+  let redis: RedisClient;
   let db: pg.Client;
   const streams: Stream[] = [];
   let selling = false;
@@ -38,7 +39,7 @@ describe(`${INSTANCES} service processes behind a round-robin balancer, one data
     const env = {
       DATABASE_URL: inject('databaseUrl'),
       DATABASE_POOL_SIZE: '5',
-      REDIS_URL: inject('redisUrl'),
+      ...redisEnv(backend),
       REDIS_KEY_PREFIX: prefix,
       TOKEN_SECRET: 'multi-instance-secret-multi-instance-secret',
       ADMIN_API_KEY: ADMIN_KEY,
@@ -62,8 +63,7 @@ describe(`${INSTANCES} service processes behind a round-robin balancer, one data
     if (failed) throw (failed as PromiseRejectedResult).reason;
     balancer = await startBalancer(instances.map((instance) => instance.baseUrl));
     api = ApiClient.http(balancer.url, { adminKey: ADMIN_KEY });
-    redis = new Redis(inject('redisUrl'), { lazyConnect: true });
-    await redis.connect();
+    redis = openRunRedis(backend);
     db = new pg.Client({ connectionString: inject('databaseUrl') });
     await db.connect();
   });
