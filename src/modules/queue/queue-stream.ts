@@ -20,9 +20,10 @@ const REFRESH_BATCH = 500;
 
 /**
  * The stream clients of this instance, by event; it follows the queue events of exactly the events it
- * has clients for. When an event's line moves (a pub/sub message from any instance) its clients are re-read and sent what changed; a heartbeat re-reads everyone, which also
- * counts as their poll, so an open stream keeps a waiter in line. That is why a stream must not outlive
- * its connection, and why one token may hold only a few: each one keeps the holder's slot alive.
+ * has clients for. When an event's line moves (a pub/sub message from any instance) its clients are
+ * re-read and sent what changed; a heartbeat re-reads everyone, which also counts as their poll, so an
+ * open stream keeps a waiter in line. That is why a stream must not outlive its connection, and why one
+ * token may hold only a few: each one keeps the holder's slot alive.
  */
 export class QueueStreamHub {
   readonly #clients = new Map<string, Map<StreamClient, string>>();
