@@ -21,7 +21,7 @@ import { userRoutes } from './modules/users/users.routes.js';
 import { walletRoutes } from './modules/wallet/wallet.routes.js';
 import type { TrustProxy } from './config.js';
 import type { Services } from './services.js';
-import type { Redis } from './shared/redis.js';
+import type { RedisClient } from './shared/redis.js';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
@@ -39,7 +39,7 @@ export interface AppOptions {
   /** A pino logger to share with the rest of the process; silent when omitted. */
   logger?: FastifyBaseLogger;
   /** Shared store for rate-limit counters; in-process counters when omitted. */
-  redis?: Redis;
+  redis?: RedisClient;
 }
 
 /** The HTTP application, without listening: tests drive it with inject() or a real port. */

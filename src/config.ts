@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import type { HostPort, RedisTarget } from './shared/redis.js';
 
 const IntFrom = (minimum: number, maximum: number, defaultValue: number) =>
   Type.Integer({ minimum, maximum, default: defaultValue });
@@ -22,6 +23,8 @@ const ConfigSchema = Type.Object({
   DATABASE_STATEMENT_TIMEOUT_MS: IntFrom(100, 600_000, 5_000),
   PGLITE_DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  /** Seed nodes of a Redis Cluster, `host:port,host:port,…`; instead of REDIS_URL, never with it. */
+  REDIS_CLUSTER_NODES: Type.Optional(Type.String({ minLength: 1 })),
   REDIS_KEY_PREFIX: Type.String({ default: 'tix:' }),
   HOLD_TTL_SECONDS: IntFrom(1, 3_600, 300),
   HOLD_MAX_PER_USER: IntFrom(1, 50, 4),
@@ -86,6 +89,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw = converted as RawConfig;
   const trustProxy = parseTrustProxy(raw.TRUST_PROXY);
   if (typeof trustProxy === 'string') problems.push(`TRUST_PROXY: ${trustProxy} (got ${JSON.stringify(raw.TRUST_PROXY)})`);
+  if (raw.REDIS_CLUSTER_NODES !== undefined) {
+    const nodes = parseHostPorts(raw.REDIS_CLUSTER_NODES);
+    if (typeof nodes === 'string') problems.push(`REDIS_CLUSTER_NODES: ${nodes} (got ${JSON.stringify(raw.REDIS_CLUSTER_NODES)})`);
+    // Two stores would split the line and the locks between them without anyone noticing.
+    if (raw.REDIS_URL !== undefined) problems.push('REDIS_CLUSTER_NODES: set REDIS_URL or REDIS_CLUSTER_NODES, not both');
+  }
+  // A brace in the prefix would become the hash tag of every key, putting them all in one slot.
+  if (/[{}]/.test(raw.REDIS_KEY_PREFIX)) problems.push(`REDIS_KEY_PREFIX: must not contain { or } (got ${JSON.stringify(raw.REDIS_KEY_PREFIX)})`);
   if (raw.DATABASE_URL !== undefined) {
     // Several instances share one database: a secret made up per process would split them silently.
     for (const name of ['TOKEN_SECRET', 'ADMIN_API_KEY'] as const) {
@@ -133,6 +144,24 @@ function parseTrustProxy(value: string): TrustProxy | string {
   const entries = trimmed.split(',').map((entry) => entry.trim());
   const bad = entries.filter((entry) => !isAddressOrCidr(entry));
   return bad.length === 0 ? entries : `not an address or CIDR: ${bad.join(', ')}`;
+}
+
+/** `host:port,host:port`, each port 1–65535; the error text when the list is not that. */
+export function parseHostPorts(list: string): HostPort[] | string {
+  const entries = list.split(',').map((entry) => entry.trim());
+  const nodes = entries.map((entry) => {
+    const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
+    const port = Number(match?.[2]);
+    return match && port >= 1 && port <= 65_535 ? { host: match[1]!.replace(/^\[|\]$/g, ''), port } : undefined;
+  });
+  const bad = entries.filter((_, i) => nodes[i] === undefined);
+  return bad.length === 0 ? (nodes as HostPort[]) : `not host:port: ${bad.map((entry) => JSON.stringify(entry)).join(', ')}`;
+}
+
+/** Where the service's Redis is, if it has one. */
+export function redisTargetOf(config: Pick<Config, 'REDIS_URL' | 'REDIS_CLUSTER_NODES'>): RedisTarget | undefined {
+  if (config.REDIS_CLUSTER_NODES !== undefined) return { clusterNodes: parseHostPorts(config.REDIS_CLUSTER_NODES) as HostPort[] };
+  return config.REDIS_URL !== undefined ? { url: config.REDIS_URL } : undefined;
 }
 
 /** A short, non-reversible name for a secret, so logs can tell two keys apart without revealing either. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
+import { redisTargetOf, type Config } from './config.js';
 import type { ReadinessChecks } from './http/health.routes.js';
 import type { Clock } from './shared/clock.js';
 import { SharedClock, systemClock } from './shared/clock.system.js';
@@ -7,7 +7,7 @@ import type { Database } from './shared/db.js';
 import { createPostgresDatabase } from './shared/db.pg.js';
 import { createPgliteDatabase } from './shared/db.pglite.js';
 import { migrate } from './shared/migrate.js';
-import { createRedis, whenReady, type Redis } from './shared/redis.js';
+import { openRedis, whenReady, type RedisClient } from './shared/redis.js';
 import type { QueueEvents } from './modules/queue/queue-events.js';
 import { MemoryQueueEvents } from './modules/queue/queue-events.memory.js';
 import { RedisQueueEvents } from './modules/queue/queue-events.redis.js';
@@ -31,16 +31,16 @@ export interface Infrastructure {
 }
 
 export interface OpenInfrastructure extends Infrastructure {
-  /** The Redis client when REDIS_URL is set, for stores outside the domain ports (rate limits). */
-  redis: Redis | undefined;
+  /** The Redis client when REDIS_URL or REDIS_CLUSTER_NODES is set, for stores outside the domain ports (rate limits). */
+  redis: RedisClient | undefined;
   close(): Promise<void>;
 }
 
 /**
- * Production adapters when DATABASE_URL / REDIS_URL are set, embedded ones (PGlite, in-process) when not.
- * Either way the schema is migrated before anything else touches it. Without a clock given (tests give
- * one), several instances read time from the shared store: Redis's clock when there is Redis, else
- * PostgreSQL's, else (embedded, one process) the host's.
+ * Production adapters when DATABASE_URL / REDIS_URL (or REDIS_CLUSTER_NODES) are set, embedded ones (PGlite,
+ * in-process) when not. Either way the schema is migrated before anything else touches it. Without a clock
+ * given (tests give one), several instances read time from the shared store: Redis's clock when there is
+ * Redis, else PostgreSQL's, else (embedded, one process) the host's.
  */
 export async function openInfrastructure(config: Config, log: Logger, givenClock?: Clock): Promise<OpenInfrastructure> {
   const db = config.DATABASE_URL
@@ -57,8 +57,9 @@ export async function openInfrastructure(config: Config, log: Logger, givenClock
       await db.query('SELECT 1');
     },
   };
-  const redis = config.REDIS_URL
-    ? createRedis(config.REDIS_URL, config.REDIS_KEY_PREFIX, (error) => log.warn({ err: error.message }, 'redis connection error'))
+  const redisTarget = redisTargetOf(config);
+  const redis = redisTarget
+    ? openRedis(redisTarget, config.REDIS_KEY_PREFIX, (error) => log.warn({ err: error.message }, 'redis connection error'))
     : undefined;
   if (redis) {
     if (!(await whenReady(redis, 5_000))) log.warn('Redis is not reachable yet; queue requests answer 503 until it is');
@@ -68,7 +69,7 @@ export async function openInfrastructure(config: Config, log: Logger, givenClock
   }
   const waitingRoom = redis ? new RedisWaitingRoom(redis, { tokenTtlMs: config.QUEUE_TOKEN_TTL_SECONDS * 1000 }) : new MemoryWaitingRoom();
   const seatLocks = redis ? new RedisSeatLocks(redis) : new MemorySeatLocks();
-  const queueEvents = redis ? new RedisQueueEvents(redis, config.REDIS_KEY_PREFIX) : new MemoryQueueEvents();
+  const queueEvents = redis ? new RedisQueueEvents(redis) : new MemoryQueueEvents();
   const clock = givenClock ?? (await sharedClockFor(redis, db, log));
 
   return {
@@ -91,7 +92,7 @@ export async function openInfrastructure(config: Config, log: Logger, givenClock
 }
 
 /** The store every instance reads its time from, or the host's clock when this process is the whole fleet. */
-async function sharedClockFor(redis: Redis | undefined, db: Database, log: Logger): Promise<Clock> {
+async function sharedClockFor(redis: RedisClient | undefined, db: Database, log: Logger): Promise<Clock> {
   const onError = (error: unknown) => log.warn({ err: error }, 'could not read the shared clock; keeping the last offset');
   let clock: SharedClock;
   if (redis) {

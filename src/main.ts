@@ -23,7 +23,9 @@ async function main(): Promise<void> {
     log.warn(`${name} is not set; embedded mode generated a random value for this process only (set it to keep tokens valid across restarts)`);
   }
   if (!config.DATABASE_URL) log.info('DATABASE_URL not set: running on embedded PGlite (data kept in memory unless PGLITE_DATA_DIR is set)');
-  if (!config.REDIS_URL) log.info('REDIS_URL not set: waiting room and seat locks run in-process (single instance only)');
+  if (!config.REDIS_URL && !config.REDIS_CLUSTER_NODES) {
+    log.info('REDIS_URL not set: waiting room and seat locks run in-process (single instance only)');
+  }
 
   const infra = await openInfrastructure(config, log);
   const services = createServices(infra, log);

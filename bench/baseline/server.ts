@@ -34,7 +34,7 @@ const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: env(
 const prefix = process.env.REDIS_KEY_PREFIX ?? 'tix:';
 const redis = createRedis(process.env.REDIS_URL!, prefix);
 const room = new RedisWaitingRoom(redis, { tokenTtlMs });
-const moved = new RedisQueueEvents(redis, prefix);
+const moved = new RedisQueueEvents(redis);
 const locks = new RedisSeatLocks(redis);
 
 type Claims = { sub: string; tid: string; uid: string; eid: string };

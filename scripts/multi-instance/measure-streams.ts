@@ -10,6 +10,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { queueMovedChannel } from '../../src/modules/queue/queue-events.redis.js';
 import type { AdmissionPolicy } from '../../src/modules/queue/waiting-room.js';
 import { RedisWaitingRoom } from '../../src/modules/queue/waiting-room.redis.js';
 import { createRedis } from '../../src/shared/redis.js';
@@ -219,7 +220,7 @@ export async function measureStreams(options: { redisUrl: string; adminUrl: stri
       const callsBefore = await scriptCalls(plain);
       const redisCpuBefore = await redisCpuSeconds(plain);
       const t0 = performance.now();
-      await plain.publish(`${prefix}queue:moved`, eventId);
+      await plain.spublish(prefix + queueMovedChannel(eventId), eventId);
       const times = await Promise.race([
         Promise.all(arrivals),
         sleep(60_000).then(() => {

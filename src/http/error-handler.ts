@@ -29,8 +29,15 @@ export function toAppError(error: FastifyError | Error): AppError | undefined {
   return undefined;
 }
 
+/**
+ * A 503 is an outage that passes (a restart, a cluster failover): the client is told when to come back
+ * rather than left to hammer the service, and well-behaved clients and proxies wait that long.
+ */
+export const RETRY_AFTER_SECONDS = 2;
+
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply {
   request.problemCode = error.code;
+  if (error.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   return reply
     .status(error.status)
     .type('application/problem+json')

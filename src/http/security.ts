@@ -4,7 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../shared/errors.js';
 import { authenticatedUser, type Authenticator } from './auth.js';
-import type { Redis } from '../shared/redis.js';
+import type { RedisClient } from '../shared/redis.js';
 
 /**
  * The headers helmet would set, computed once: the policy is the same for every response, and
@@ -42,9 +42,10 @@ export const limitPerMinute = (max: number, userOf?: (request: FastifyRequest) =
 /**
  * Security headers on every response, and the per-route rate limiter. With Redis the counters are
  * shared by all instances; embedded, they live in this process. A limiter whose store is down lets
- * requests through: the queue and the database still protect what matters.
+ * requests through: the queue and the database still protect what matters. Each counter is one key and
+ * one script, so on Redis Cluster it lives on whichever node owns its slot.
  */
-export async function registerSecurity(app: FastifyInstance, users: Authenticator, redis: Redis | undefined): Promise<void> {
+export async function registerSecurity(app: FastifyInstance, users: Authenticator, redis: RedisClient | undefined): Promise<void> {
   const headers = securityHeaders({
     contentSecurityPolicy: {
       directives: {

@@ -46,12 +46,26 @@ export function mapDatabaseError(error: unknown): AppError | undefined {
   return undefined;
 }
 
-/** ioredis gives up on a command after its retries while Redis is down or restarting. */
+/**
+ * What ioredis reports once it gives up on a command while Redis is down or restarting, or while a
+ * cluster's topology is changing: a node gone, a slot without a master until its replica is promoted
+ * (CLUSTERDOWN; the cluster client retries, then reports "Too many Cluster redirections"), a slot being
+ * moved (MOVED, ASK, TRYAGAIN), an old master that came back as a replica (READONLY, MASTERDOWN).
+ * All of them pass once Redis or the topology settles, so the client is told to retry, never 500.
+ */
+const REDIS_UNAVAILABLE = [
+  /\b(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN)\b/,
+  /^(MOVED|ASK) \d+ /,
+  /Connection is closed|Stream isn't writeable|ECONNREFUSED|Command timed out/,
+  /Too many Cluster redirections|Cluster isn't ready|Failed to refresh slots cache|None of startup nodes is available|Cluster is (ended|disconnected)/,
+];
+
 export function mapRedisError(error: unknown): AppError | undefined {
   if (!(error instanceof Error)) return undefined;
   if (
     error.name === 'MaxRetriesPerRequestError' ||
-    /Connection is closed|Stream isn't writeable|ECONNREFUSED|LOADING|READONLY|Command timed out/.test(error.message)
+    error.name === 'ClusterAllFailedError' ||
+    REDIS_UNAVAILABLE.some((pattern) => pattern.test(error.message))
   ) {
     return new AppError('SERVICE_UNAVAILABLE', 'The queue store is unavailable; try again shortly.', { cause: error });
   }

@@ -1,36 +1,107 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 
-export type { Redis };
+export type { Cluster, Redis };
+
+/** A standalone client or a Redis Cluster client: the adapters use only commands and options both have. */
+export type RedisClient = Redis | Cluster;
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Where Redis is: one server (REDIS_URL) or the seed nodes of a cluster (REDIS_CLUSTER_NODES). */
+export type RedisTarget = { url: string } | { clusterNodes: HostPort[] };
+
+type OnError = (error: Error) => void;
+
+const COMMAND_TIMEOUT_MS = 2_000;
+const CONNECT_TIMEOUT_MS = 2_000;
+
+/**
+ * Once connected, an outage should fail commands at once (503) rather than queue requests behind
+ * reconnect attempts; both clients read this option on every command. Before the first connection,
+ * commands wait for it. A silent network is covered by commandTimeout.
+ */
+function failFastOnceReady(client: RedisClient): void {
+  client.once('ready', () => {
+    client.options.enableOfflineQueue = false;
+  });
+}
 
 /**
  * One client per purpose and instance. `keyPrefix` namespaces every key (KEYS of scripts included),
  * which is how test runs and benchmarks share one Redis without touching each other's data.
  */
-export function createRedis(url: string, keyPrefix: string, onError: (error: Error) => void = () => undefined): Redis {
+export function createRedis(url: string, keyPrefix: string, onError: OnError = () => undefined): Redis {
   const redis = new Redis(url, {
     keyPrefix,
     // Commands issued in the same tick share one round trip: many requests, few packets.
     enableAutoPipelining: true,
-    // Commands issued before the first connection wait for it; see below for later outages.
     enableOfflineQueue: true,
     maxRetriesPerRequest: 1,
-    commandTimeout: 2_000,
-    connectTimeout: 2_000,
+    commandTimeout: COMMAND_TIMEOUT_MS,
+    connectTimeout: CONNECT_TIMEOUT_MS,
     retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
   });
   // Reconnects report through here; without a listener ioredis prints each one to stderr.
   redis.on('error', onError);
-  // Once connected, an outage should fail commands at once (503) rather than queue requests behind
-  // reconnect attempts; ioredis reads this option on every command. A silent network is covered by
-  // commandTimeout.
-  redis.once('ready', () => {
-    redis.options.enableOfflineQueue = false;
-  });
+  failFastOnceReady(redis);
   return redis;
 }
 
+/**
+ * A Redis Cluster client from seed nodes; it discovers the rest with CLUSTER SLOTS. The key prefix goes
+ * on the cluster's options, not on `redisOptions`: the cluster client prefixes every command it builds
+ * (scripts included) before routing it by slot, and the prefix never holds `{`, so it never moves a key
+ * to another slot.
+ */
+export function createRedisCluster(nodes: HostPort[], keyPrefix: string, onError: OnError = () => undefined): Cluster {
+  const cluster = new Cluster(nodes, {
+    keyPrefix,
+    enableAutoPipelining: true,
+    enableOfflineQueue: true,
+    // Replicas lag behind their master (asynchronous replication): a read there could contradict the
+    // write a script has just made, so every command goes to the slot's master.
+    scaleReads: 'master',
+    // While a slot has no master (its node died, the replica is not promoted yet) a command is retried
+    // every 100 ms, refreshing the slot map each time, then fails; a few tries ride out a MOVED or a
+    // quick promotion, and a longer failover answers 503 in about half a second instead of hanging.
+    maxRedirections: 6,
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    retryDelayOnTryAgain: 100,
+    slotsRefreshTimeout: 1_000,
+    clusterRetryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
+    redisOptions: { maxRetriesPerRequest: 1, commandTimeout: COMMAND_TIMEOUT_MS, connectTimeout: CONNECT_TIMEOUT_MS },
+  });
+  cluster.on('error', onError);
+  // Per-node connection errors (a killed master) come here, not through 'error'.
+  cluster.on('node error', onError);
+  failFastOnceReady(cluster);
+  return cluster;
+}
+
+export function openRedis(target: RedisTarget, keyPrefix: string, onError?: OnError): RedisClient {
+  return 'url' in target ? createRedis(target.url, keyPrefix, onError) : createRedisCluster(target.clusterNodes, keyPrefix, onError);
+}
+
+export const isCluster = (client: RedisClient): client is Cluster => client instanceof Cluster;
+
+/**
+ * A client of its own for subscribing. It has no key prefix: channels of SSUBSCRIBE count as keys in
+ * ioredis, and on a reconnect it subscribes again to the names the server reported, which already
+ * carry the prefix, so a prefixed subscriber would prefix them twice. Subscribing may wait for Redis
+ * (start-up, failover): no request waits on it. On a cluster it keeps one connection per master and
+ * sends each SSUBSCRIBE to the shard that owns the channel's slot.
+ */
+export function subscriberFor(client: RedisClient): RedisClient {
+  if (isCluster(client)) return client.duplicate([], { keyPrefix: '', enableOfflineQueue: true, shardedSubscribers: true });
+  return client.duplicate({ keyPrefix: '', enableOfflineQueue: true, commandTimeout: undefined });
+}
+
 /** Resolves once the client is connected, or after `timeoutMs` (it keeps reconnecting in the background). */
-export async function whenReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+export async function whenReady(redis: RedisClient, timeoutMs: number): Promise<boolean> {
   if (redis.status === 'ready') return true;
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
@@ -48,17 +119,19 @@ export async function whenReady(redis: Redis, timeoutMs: number): Promise<boolea
 export type LuaArgument = string | number;
 
 /** Per client, the Lua source behind each command name defined on it. */
-const definedCommands = new WeakMap<Redis, Map<string, string>>();
+const definedCommands = new WeakMap<RedisClient, Map<string, string>>();
 
 /**
- * Defines `lua` as the custom command `name` on this client (ioredis `defineCommand`) and returns it
- * typed: the key tuple fixes `numberOfKeys`, the client's keyPrefix is applied to those keys, and ioredis
- * runs the script by EVALSHA, sending the source again on a new connection or after NOSCRIPT (a
- * restarted Redis has an empty script cache). Adapters sharing a client may define the same command
- * again; that is a no-op, while a different script under a name already taken is a bug and throws.
+ * Defines `lua` as the custom command `name` on this client (ioredis `defineCommand`, which Cluster has
+ * too) and returns it typed: the key tuple fixes `numberOfKeys`, the client's keyPrefix is applied to
+ * those keys, and ioredis runs the script by EVALSHA, sending the source again on a new connection or
+ * after NOSCRIPT (a restarted Redis, or a promoted replica, has an empty script cache). On a cluster the
+ * command goes to the master of its keys' slot, so every script's keys must share one hash tag.
+ * Adapters sharing a client may define the same command again; that is a no-op, while a different
+ * script under a name already taken is a bug and throws.
  */
 export function defineLuaCommand<Keys extends readonly string[], Args extends readonly LuaArgument[], Result>(
-  redis: Redis,
+  redis: RedisClient,
   name: string,
   lua: string,
   numberOfKeys: Keys['length'],

@@ -11,7 +11,8 @@ import { RedisSeatLocks } from '../../src/modules/reservation/seat-locks.redis.j
 import type { Database } from '../../src/shared/db.js';
 import { createPostgresDatabase } from '../../src/shared/db.pg.js';
 import { createPgliteDatabase } from '../../src/shared/db.pglite.js';
-import { createRedis, type Redis } from '../../src/shared/redis.js';
+import { createRedis, type Redis, type RedisClient } from '../../src/shared/redis.js';
+import { openRunRedis, redisBackends, type RedisBackend } from '../support/redis-backends.js';
 
 /** One implementation of a port, as a contract test opens it; `close` frees whatever `open` took. */
 export interface Adapter<Port> {
@@ -38,11 +39,18 @@ export const contractRedisPrefix = () => `${inject('redisPrefix')}contract:`;
 
 export const openContractRedis = (): Redis => createRedis(inject('redisUrl'), contractRedisPrefix());
 
-/** A port's Redis adapter on a client of its own, disconnected on close. */
-const onContractRedis = async <Port>(build: (redis: Redis) => Port) => {
-  const redis = openContractRedis();
+/** A port's Redis adapter on a client of its own (standalone or cluster), disconnected on close. */
+const onContractRedis = async <Port>(build: (redis: RedisClient) => Port, backend: RedisBackend = 'postgres+redis') => {
+  const redis = openRunRedis(backend, contractRedisPrefix());
   return { port: build(redis), close: async () => redis.disconnect() };
 };
+
+/** Every Redis adapter runs on standalone Redis, and on Redis Cluster when it is up. */
+const onEachRedis = <Port>(build: (redis: RedisClient) => Port): Adapter<Port>[] =>
+  redisBackends.map((backend) => ({
+    name: backend === 'postgres+cluster' ? 'redis cluster' : 'redis',
+    open: () => onContractRedis(build, backend),
+  }));
 
 export const databases: Adapter<Database>[] = [
   {
@@ -62,7 +70,7 @@ export const databases: Adapter<Database>[] = [
 ];
 
 export const waitingRooms: Adapter<WaitingRoom>[] = [
-  { name: 'redis', open: () => onContractRedis((redis) => new RedisWaitingRoom(redis, { tokenTtlMs: CONTRACT_TOKEN_TTL_MS })) },
+  ...onEachRedis((redis) => new RedisWaitingRoom(redis, { tokenTtlMs: CONTRACT_TOKEN_TTL_MS })),
   {
     name: 'in-process',
     async open() {
@@ -73,7 +81,7 @@ export const waitingRooms: Adapter<WaitingRoom>[] = [
 ];
 
 export const seatLocks: Adapter<SeatLocks>[] = [
-  { name: 'redis', open: () => onContractRedis((redis) => new RedisSeatLocks(redis)) },
+  ...onEachRedis((redis) => new RedisSeatLocks(redis)),
   { name: 'in-process', open: async () => ({ port: new MemorySeatLocks(), close: async () => undefined }) },
 ];
 
@@ -87,27 +95,28 @@ export interface QueueEventsAdapter extends Adapter<{ instanceOn(namespace: stri
 }
 
 export const queueEventsAdapters: QueueEventsAdapter[] = [
-  {
-    name: 'redis',
-    spansInstances: true,
-    async open() {
-      const started: { events: QueueEvents; redis: Redis }[] = [];
-      const instanceOn = (namespace: string) => {
-        const keyPrefix = `${contractRedisPrefix()}${namespace}:`;
-        const redis = createRedis(inject('redisUrl'), keyPrefix);
-        const events = new RedisQueueEvents(redis, keyPrefix);
-        started.push({ events, redis });
-        return events;
-      };
-      const close = async () => {
-        for (const { events, redis } of started) {
-          await events.close();
-          redis.disconnect();
-        }
-      };
-      return { port: { instanceOn }, close };
-    },
-  },
+  ...redisBackends.map(
+    (backend): QueueEventsAdapter => ({
+      name: backend === 'postgres+cluster' ? 'redis cluster' : 'redis',
+      spansInstances: true,
+      async open() {
+        const started: { events: QueueEvents; redis: RedisClient }[] = [];
+        const instanceOn = (namespace: string) => {
+          const redis = openRunRedis(backend, `${contractRedisPrefix()}${namespace}:`);
+          const events = new RedisQueueEvents(redis);
+          started.push({ events, redis });
+          return events;
+        };
+        const close = async () => {
+          for (const { events, redis } of started) {
+            await events.close();
+            redis.disconnect();
+          }
+        };
+        return { port: { instanceOn }, close };
+      },
+    }),
+  ),
   {
     name: 'in-process',
     spansInstances: false,

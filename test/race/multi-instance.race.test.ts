@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from 'vitest';
 import { ApiClient, type ApiUser } from '../../tools/http/api-client.js';
@@ -7,6 +6,8 @@ import { nginxBinary, startNginx, type Nginx } from '../../tools/nginx.js';
 import { freePort } from '../../tools/net.js';
 import { startService, stopAll, type ServiceProcess } from '../../tools/processes.js';
 import { Stream } from '../../tools/sse.js';
+import type { RedisClient } from '../../src/shared/redis.js';
+import { openRunRedis, redisBackends, redisEnv } from '../support/redis-backends.js';
 import { ADMIN_KEY } from '../support/test-app.js';
 
 /**
@@ -25,12 +26,15 @@ const within = <T>(promise: Promise<T>, ms: number, what: () => string) =>
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what()}`)), ms).unref()),
   ]);
 
-describe.skipIf(!nginxBinary() && !process.env.CI)(`${INSTANCES} service processes behind nginx, one database, one Redis`, () => {
+// Skipped only on a developer machine without nginx; CI installs it.
+const nginxMissing = !nginxBinary() && !process.env.CI;
+
+describe.skipIf(nginxMissing).each(redisBackends)(`${INSTANCES} service processes behind nginx, one database, one Redis (%s)`, (backend) => {
   const prefix = `${inject('redisPrefix')}mi:`;
   const instances: ServiceProcess[] = [];
   let nginx: Nginx;
   let api: ApiClient;
-  let redis: Redis;
+  let redis: RedisClient;
   let db: pg.Client;
   const streams: Stream[] = [];
   let selling = false;
@@ -39,7 +43,7 @@ describe.skipIf(!nginxBinary() && !process.env.CI)(`${INSTANCES} service process
     const env = {
       DATABASE_URL: inject('databaseUrl'),
       DATABASE_POOL_SIZE: '5',
-      REDIS_URL: inject('redisUrl'),
+      ...redisEnv(backend),
       REDIS_KEY_PREFIX: prefix,
       TOKEN_SECRET: 'multi-instance-secret-multi-instance-secret',
       ADMIN_API_KEY: ADMIN_KEY,
@@ -65,8 +69,7 @@ describe.skipIf(!nginxBinary() && !process.env.CI)(`${INSTANCES} service process
     if (failed) throw (failed as PromiseRejectedResult).reason;
     nginx = await startNginx({ upstreams: instances.map((instance) => `127.0.0.1:${instance.port}`) });
     api = ApiClient.http(nginx.url, { adminKey: ADMIN_KEY });
-    redis = new Redis(inject('redisUrl'), { lazyConnect: true });
-    await redis.connect();
+    redis = openRunRedis(backend);
     db = new pg.Client({ connectionString: inject('databaseUrl') });
     await db.connect();
   });

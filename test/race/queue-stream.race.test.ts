@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../tools/http/api-client.js';
+import { redisBackends } from '../support/redis-backends.js';
 import { readStream } from '../support/sse.js';
 import type { TestApp } from '../support/test-app.js';
 import { startRaceApp } from './support.js';
 
-describe('queue updates pushed over Server-Sent Events, across instances (Redis pub/sub)', () => {
+describe.each(redisBackends)('queue updates pushed over Server-Sent Events, across instances (Redis pub/sub, %s)', (backend) => {
   const instances: { t: TestApp; api: ApiClient; url: string }[] = [];
   beforeAll(async () => {
     for (let i = 0; i < 2; i++) {
-      const started = await startRaceApp({ QUEUE_MAX_ACTIVE: '1', QUEUE_STREAM_HEARTBEAT_MS: '60000' });
+      const started = await startRaceApp({ QUEUE_MAX_ACTIVE: '1', QUEUE_STREAM_HEARTBEAT_MS: '60000' }, backend);
       const { port } = started.t.app.server.address() as { port: number };
       instances.push({ ...started, url: `http://127.0.0.1:${port}` });
     }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { inject } from 'vitest';
 import { ApiClient, type ApiUser } from '../../tools/http/api-client.js';
+import type { RedisBackend } from '../support/redis-backends.js';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app.js';
 
 /**
@@ -11,9 +12,9 @@ import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app.js';
  */
 const filePrefix = `${inject('redisPrefix')}race:${randomUUID().slice(0, 8)}:`;
 
-/** The service on real PostgreSQL and Redis, listening on loopback, driven over real HTTP. */
-export async function startRaceApp(env: Record<string, string> = {}): Promise<{ t: TestApp; api: ApiClient }> {
-  const t = await startTestApp('postgres+redis', { REDIS_KEY_PREFIX: filePrefix, ...env });
+/** The service on real PostgreSQL and Redis (standalone unless told), listening on loopback, driven over real HTTP. */
+export async function startRaceApp(env: Record<string, string> = {}, backend: RedisBackend = 'postgres+redis'): Promise<{ t: TestApp; api: ApiClient }> {
+  const t = await startTestApp(backend, { REDIS_KEY_PREFIX: filePrefix, ...env });
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = t.app.server.address() as AddressInfo;
   return { t, api: ApiClient.http(`http://127.0.0.1:${port}`, { adminKey: ADMIN_KEY }) };

@@ -8,9 +8,11 @@ import { loadConfig } from '../../src/config.js';
 import { openInfrastructure, type OpenInfrastructure } from '../../src/infrastructure.js';
 import { createServices, type Services } from '../../src/services.js';
 import { ManualClock } from '../../src/shared/clock.manual.js';
+import { redisBackends, redisEnv, type RedisBackend } from './redis-backends.js';
 
-export type Backend = 'postgres+redis' | 'embedded';
-export const backends: Backend[] = ['postgres+redis', 'embedded'];
+export type Backend = RedisBackend | 'embedded';
+/** Every API test file runs on each: PostgreSQL with standalone Redis, with Redis Cluster (when up), and embedded. */
+export const backends: Backend[] = [...redisBackends, 'embedded'];
 
 export const ADMIN_KEY = 'test-admin-key-test-admin-key-0123';
 const silentLogger = pino({ level: 'silent' });
@@ -46,9 +48,7 @@ export async function startTestApp(
     RATE_LIMIT_CHARGES_PER_MINUTE: '1000000',
     RATE_LIMIT_PAYMENTS_PER_MINUTE: '1000000',
     RATE_LIMIT_CANCELS_PER_MINUTE: '1000000',
-    ...(backend === 'postgres+redis'
-      ? { DATABASE_URL: inject('databaseUrl'), REDIS_URL: inject('redisUrl'), REDIS_KEY_PREFIX: inject('redisPrefix') }
-      : {}),
+    ...(backend === 'embedded' ? {} : { DATABASE_URL: inject('databaseUrl'), ...redisEnv(backend), REDIS_KEY_PREFIX: inject('redisPrefix') }),
     ...env,
   });
   const clock = new ManualClock();
@@ -69,13 +69,13 @@ export async function startTestApp(
 }
 
 /**
- * The test app for one API test file. On PostgreSQL + Redis it gets a database of its own (created from
+ * The test app for one API test file. On PostgreSQL + Redis (either topology) it gets a database of its own (created from
  * the migrations, dropped on close) and a key prefix of its own under the run's prefix (removed by the
  * global teardown): other files move their clocks and run the hold sweeper, which acts on every row of
  * a shared database, and admission steps act on every event of a shared prefix.
  */
 export async function startApiApp(backend: Backend, scope: string, env: Record<string, string> = {}): Promise<TestApp> {
-  if (backend !== 'postgres+redis') return startTestApp(backend, env);
+  if (backend === 'embedded') return startTestApp(backend, env);
   const runUrl = new URL(inject('databaseUrl'));
   const name = `${runUrl.pathname.slice(1)}_api_${scope.slice(0, 12)}_${randomBytes(3).toString('hex')}`;
   const admin = async (sql: string) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, redisTargetOf } from '../../src/config.js';
 import { TokenSigner } from '../../src/shared/signed-token.js';
 
 describe('signed tokens', () => {
@@ -59,5 +59,24 @@ describe('configuration', () => {
     for (const bad of ['true', '10.0.0.0/33', 'proxy.example', '1,2', '99']) {
       expect(() => loadConfig({ TRUST_PROXY: bad }), bad).toThrowError(/TRUST_PROXY/);
     }
+  });
+
+  it('takes REDIS_CLUSTER_NODES as a host:port list instead of REDIS_URL, never with it', () => {
+    const config = loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7001, redis-b.internal:7002,[::1]:7003' });
+    expect(redisTargetOf(config)).toEqual({
+      clusterNodes: [
+        { host: '127.0.0.1', port: 7001 },
+        { host: 'redis-b.internal', port: 7002 },
+        { host: '::1', port: 7003 },
+      ],
+    });
+    expect(redisTargetOf(loadConfig({ REDIS_URL: 'redis://r:6379' }))).toEqual({ url: 'redis://r:6379' });
+    expect(redisTargetOf(loadConfig({}))).toBeUndefined();
+    for (const bad of ['127.0.0.1', '127.0.0.1:0', 'a:7001,,b:7002', 'redis://a:7001', 'a:99999', 'a:7001;b:7002']) {
+      expect(() => loadConfig({ REDIS_CLUSTER_NODES: bad }), bad).toThrowError(/REDIS_CLUSTER_NODES: not host:port/);
+    }
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:7001', REDIS_URL: 'redis://a:6379' })).toThrowError(/not both/);
+    // A brace in the prefix would become every key's hash tag.
+    expect(() => loadConfig({ REDIS_KEY_PREFIX: 'tix:{x}:' })).toThrowError(/REDIS_KEY_PREFIX/);
   });
 });

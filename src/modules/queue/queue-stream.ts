@@ -19,10 +19,11 @@ export interface StreamClient {
 const REFRESH_BATCH = 500;
 
 /**
- * The stream clients of this instance, by event. When an event's line moves (a pub/sub message from any
- * instance) its clients are re-read and sent what changed; a heartbeat re-reads everyone, which also
- * counts as their poll, so an open stream keeps a waiter in line. That is why a stream must not outlive
- * its connection, and why one token may hold only a few: each one keeps the holder's slot alive.
+ * The stream clients of this instance, by event; it follows the queue events of exactly the events it
+ * has clients for. When an event's line moves (a pub/sub message from any instance) its clients are
+ * re-read and sent what changed; a heartbeat re-reads everyone, which also counts as their poll, so an
+ * open stream keeps a waiter in line. That is why a stream must not outlive its connection, and why one
+ * token may hold only a few: each one keeps the holder's slot alive.
  */
 export class QueueStreamHub {
   readonly #clients = new Map<string, Map<StreamClient, string>>();
@@ -86,16 +87,24 @@ export class QueueStreamHub {
       oldest.end();
     }
     this.#byToken.set(client.token, open);
-    const clients = this.#clients.get(client.eventId) ?? new Map<StreamClient, string>();
+    let clients = this.#clients.get(client.eventId);
+    if (!clients) {
+      clients = new Map<StreamClient, string>();
+      this.#clients.set(client.eventId, clients);
+      // A move published before the subscription held was not heard: one re-read once it holds.
+      void this.events.follow(client.eventId).then(() => this.#markDirty(client.eventId));
+    }
     clients.set(client, JSON.stringify(first));
-    this.#clients.set(client.eventId, clients);
     client.send(first);
   }
 
   remove(client: StreamClient): void {
     const clients = this.#clients.get(client.eventId);
     clients?.delete(client);
-    if (clients?.size === 0) this.#clients.delete(client.eventId);
+    if (clients?.size === 0) {
+      this.#clients.delete(client.eventId);
+      void this.events.unfollow(client.eventId);
+    }
     const open = this.#byToken.get(client.token)?.filter((other) => other !== client) ?? [];
     if (open.length > 0) this.#byToken.set(client.token, open);
     else this.#byToken.delete(client.token);

@@ -1,4 +1,4 @@
-import { defineLuaCommand, LUA_CLOCK, pinnedArg, type LuaArgument, type Redis } from '../../shared/redis.js';
+import { defineLuaCommand, LUA_CLOCK, pinnedArg, type LuaArgument, type RedisClient } from '../../shared/redis.js';
 import { ADMISSION_LOG_LIMIT, type AdmissionPolicy, type AdmissionStep, type EntryRef, type JoinCandidate, type QueueState, type QueueTicket, type WaitingRoom } from './waiting-room.js';
 
 /**
@@ -48,7 +48,7 @@ local function renew_line()
 end
 `;
 /** A line script gets every key of the line and the line's lifetime as ARGV[1], then its own arguments. */
-const defineLineCommand = <Args extends readonly LuaArgument[], Result>(redis: Redis, name: string, body: string) =>
+const defineLineCommand = <Args extends readonly LuaArgument[], Result>(redis: RedisClient, name: string, body: string) =>
   defineLuaCommand<LineKeys, [lineTtlMs: number, ...Args], Result>(redis, name, linePrelude + body, lineKeys('').length);
 
 type JoinArgs = [userId: string, tokenId: string, tokenTtlMs: number, now: LuaArgument];
@@ -184,7 +184,7 @@ export class RedisWaitingRoom implements WaitingRoom {
 
   /** `tokenTtlMs`: how long a queue token lives (QUEUE_TOKEN_TTL_SECONDS); a line lasts that long past its last write. */
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     { tokenTtlMs }: { tokenTtlMs: number },
   ) {
     this.#lineTtlMs = tokenTtlMs + LINE_EXPIRY_MARGIN_MS;

@@ -1,4 +1,4 @@
-import { defineLuaCommand, LUA_CLOCK, pinnedArg, type LuaArgument, type Redis } from '../../shared/redis.js';
+import { defineLuaCommand, LUA_CLOCK, pinnedArg, type LuaArgument, type RedisClient } from '../../shared/redis.js';
 import type { SeatLocks } from './seat-locks.js';
 
 type LockKey = [key: string];
@@ -46,7 +46,7 @@ export class RedisSeatLocks implements SeatLocks {
   readonly #release;
   readonly #markSold;
 
-  constructor(redis: Redis) {
+  constructor(redis: RedisClient) {
     this.#acquire = defineLuaCommand<LockKey, AcquireArgs, 0 | 1>(redis, 'seatLockAcquire', ACQUIRE_LUA, 1);
     this.#release = defineLuaCommand<LockKey, ReleaseArgs, 0 | 1>(redis, 'seatLockRelease', RELEASE_LUA, 1);
     this.#markSold = defineLuaCommand<LockKey, MarkSoldArgs, 0 | 1>(redis, 'seatLockMarkSold', MARK_SOLD_LUA, 1);

@@ -29,7 +29,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // E2E_SERVER_ENTRY runs the suite against another entry point (for example a compiled build); the launcher reads it.
   const entry = process.env.E2E_SERVER_ENTRY ?? 'src/main.ts';
   // Embedded mode: no external PostgreSQL or Redis, a fresh in-memory database per process.
-  const { DATABASE_URL: _database, REDIS_URL: _redis, PGLITE_DATA_DIR: _dataDir, ...inherited } = process.env;
+  const { DATABASE_URL: _database, REDIS_URL: _redis, REDIS_CLUSTER_NODES: _cluster, PGLITE_DATA_DIR: _dataDir, ...inherited } = process.env;
   const service = await startService({
     name: `the service (${entry})`,
     entry: 'test/e2e/support/service-entry.ts',
