@@ -118,7 +118,14 @@ export class QueueService {
     const { room, clock, policy } = this.deps;
     let admitted = 0;
     for (const eventId of await this.events()) {
-      const step = await room.admit(eventId, this.#pinned(), policy);
+      let step: AdmissionStep;
+      try {
+        step = await room.admit(eventId, this.#pinned(), policy);
+      } catch (error) {
+        // One line's shard failing over must not stop the others' lines (Redis Cluster).
+        this.deps.log.warn({ err: error, eventId }, 'admission step failed; the next tick tries again');
+        continue;
+      }
       admitted += step.admitted.length;
       await this.#announce(eventId, step);
       this.#rate.record(eventId, step.admittedTotal, clock.now().getTime());
