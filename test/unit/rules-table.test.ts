@@ -21,7 +21,7 @@ describe('docs/architecture.md › Where each rule lives', () => {
     expect(places.length, decidedAt).toBeGreaterThan(0);
     for (const [, path, line] of places) {
       const text = readFileSync(`${root}${path}`, 'utf8').split('\n')[Number(line) - 1] ?? '';
-      expect(text, `${path}:${line}`).toContain(`Rule: ${rule}`);
+      expect(text, `${path}:${line} (npm run docs:rules points the table at the moved line)`).toContain(`Rule: ${rule}`);
     }
     for (const [, path] of provedBy.matchAll(/`(test\/[^`]+\.test\.ts)`/g)) expect(existsSync(`${root}${path}`), path).toBe(true);
   });
