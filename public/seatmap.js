@@ -1,6 +1,7 @@
 // The seat map screen, for a buyer whose turn it is: loads the date's seats and any hold from an earlier visit,
 // lays out the map, the "Your seat" panel and the wallet, and wires them to the hold flow and the live refresh.
 import { api } from './api.js';
+import { isCanceled, leaveCanceledDate } from './canceled-date.js';
 import { getEvent, getSchedule } from './catalog-cache.js';
 import { h, mount } from './dom.js';
 import * as fmt from './format.js';
@@ -28,6 +29,10 @@ export async function seatsView(view, ctx, eventId, scheduleId) {
     refreshBalance(),
   ]);
   if (!ctx.alive()) return;
+  if (isCanceled(schedule)) {
+    leaveCanceledDate(eventId);
+    return;
+  }
   const turn = seatTurn(eventId, scheduleId);
   if (firstSeats instanceof Error) {
     if (turn.handle(firstSeats)) return;
