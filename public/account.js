@@ -1,42 +1,47 @@
-// The account screen: the wallet, and the balance, payment and reservation history.
+// The account screen: the wallet, and the balance, payment and reservation history, with refunds.
 import { api } from './api.js';
+import { findDates } from './catalog-cache.js';
 import { h, mount } from './dom.js';
 import * as fmt from './format.js';
+import { newestFirst, table } from './history-table.js';
 import { reportError } from './messages.js';
+import { paymentsTable } from './purchases.js';
 import { currentUser } from './session.js';
 import { refreshBalance, walletPanel } from './wallet.js';
 
 const KIND_LABEL = { CHARGE: 'Top-up', PAYMENT: 'Payment', REFUND: 'Refund' };
-const FAILURE_LABEL = {
-  INSUFFICIENT_BALANCE: 'Insufficient balance',
-  RESERVATION_EXPIRED: 'Hold expired',
-  RESERVATION_NOT_PAYABLE: 'Not payable',
-};
 
-/** Newest first by timestamp; rows written in the same millisecond fall back to the id (ledger ids grow). */
-const newestFirst = (key) => (a, b) =>
-  (Date.parse(b[key]) || 0) - (Date.parse(a[key]) || 0) ||
-  (Number(b.id) || 0) - (Number(a.id) || 0);
+/** A canceled reservation that had been paid for was refunded. */
+const reservationStatus = (r) => (r.status === 'CANCELED' && r.confirmedAt ? 'REFUNDED' : r.status);
 
-function table(caption, headers, rows, emptyText, testId) {
-  if (!rows.length) {
-    return h('section', { class: 'card', 'data-testid': testId }, h('h2', {}, caption), h('p', { class: 'muted empty' }, emptyText));
-  }
+function ledgerRow(row) {
   return h(
-    'section',
-    { class: 'card', 'data-testid': testId },
-    h('h2', {}, caption),
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        {},
-        h('thead', {}, h('tr', {}, headers.map((x) => h('th', { scope: 'col' }, x)))),
-        h('tbody', {}, rows),
-      ),
-    ),
+    'tr',
+    { dataset: { kind: row.kind } },
+    h('td', {}, fmt.stamp(row.createdAt)),
+    h('td', {}, h('span', { class: `badge kind-${String(row.kind).toLowerCase()}` }, KIND_LABEL[row.kind] ?? row.kind)),
+    h('td', { class: `num ${Number(row.amount) < 0 ? 'debit' : 'credit'}` }, fmt.signedMoney(row.amount)),
+    h('td', { class: 'muted mono' }, row.reference ? fmt.shortId(row.reference) : '—'),
   );
+}
+
+function reservationRow(r) {
+  const status = reservationStatus(r);
+  return h(
+    'tr',
+    { dataset: { status } },
+    h('td', {}, fmt.stamp(r.reservedAt)),
+    h('td', {}, `Seat ${r.seatNumber}${r.seatType ? ` · ${fmt.seatTypeName(r.seatType)}` : ''}`),
+    h('td', { class: 'num' }, r.price === undefined ? '—' : fmt.money(r.price)),
+    h('td', {}, h('span', { class: `badge res-${status.toLowerCase()}` }, fmt.titleCase(status))),
+  );
+}
+
+/** The dates of the reservations that were paid for (or tried to be): when they start decides on refunds. */
+async function datesOfPurchases(payments, reservations) {
+  const paid = new Set(payments.map((p) => p.reservationId));
+  const ids = [...new Set(reservations.filter((r) => paid.has(r.id)).map((r) => r.scheduleId))];
+  return ids.length ? findDates(ids).catch(() => new Map()) : new Map();
 }
 
 export async function accountView(view, ctx) {
@@ -46,60 +51,28 @@ export async function accountView(view, ctx) {
   const sections = h('div', { class: 'account-tables' }, h('p', { class: 'muted' }, 'Loading your history…'));
 
   const load = async () => {
-    const [balance, history, payments, reservations] = await Promise.allSettled([
+    const [, history, payments, reservations] = await Promise.allSettled([
       refreshBalance(), api.balanceHistory(), api.myPayments(), api.myReservations(),
     ]);
-    void balance;
     if (!ctx.alive()) return;
     for (const result of [history, payments, reservations]) {
       if (result.status === 'rejected') reportError(result.reason);
     }
-    const historyRows = (history.value ?? []).slice().sort(newestFirst('createdAt')).map((row) =>
-      h(
-        'tr',
-        {},
-        h('td', {}, fmt.stamp(row.createdAt)),
-        h('td', {}, h('span', { class: `badge kind-${String(row.kind).toLowerCase()}` }, KIND_LABEL[row.kind] ?? row.kind)),
-        h('td', { class: `num ${Number(row.amount) < 0 ? 'debit' : 'credit'}` }, fmt.signedMoney(row.amount)),
-        h('td', { class: 'muted mono' }, row.reference ? fmt.shortId(row.reference) : '—'),
-      ),
-    );
-    const paymentRows = (payments.value ?? []).slice().sort(newestFirst('createdAt')).map((p) =>
-      h(
-        'tr',
-        {},
-        h('td', {}, fmt.stamp(p.paidAt ?? p.createdAt)),
-        h('td', { class: 'num' }, fmt.money(p.amount)),
-        h(
-          'td',
-          {},
-          h('span', { class: `badge status-${String(p.status).toLowerCase()}` }, p.status === 'SUCCEEDED' ? 'Paid' : 'Failed'),
-          p.failureCode ? h('span', { class: 'muted small' }, ` ${FAILURE_LABEL[p.failureCode] ?? p.failureCode}`) : null,
-        ),
-        h('td', { class: 'muted mono' }, fmt.shortId(p.id)),
-      ),
-    );
-    const reservationRows = (reservations.value ?? []).slice().sort(newestFirst('reservedAt')).map((r) =>
-      h(
-        'tr',
-        {},
-        h('td', {}, fmt.stamp(r.reservedAt)),
-        h('td', {}, `Seat ${r.seatNumber}${r.seatType ? ` · ${fmt.seatTypeName(r.seatType)}` : ''}`),
-        h('td', { class: 'num' }, r.price === undefined ? '—' : fmt.money(r.price)),
-        h('td', {}, h('span', { class: `badge res-${String(r.status).toLowerCase()}` }, fmt.titleCase(r.status))),
-      ),
-    );
+    const paymentList = payments.value ?? [];
+    const reservationList = reservations.value ?? [];
+    const dates = await datesOfPurchases(paymentList, reservationList);
+    if (!ctx.alive()) return;
     mount(
       sections,
-      table('Balance history', ['When', 'Type', 'Amount', 'Reference'], historyRows, 'No wallet activity yet.', 'balance-history'),
-      table('Payments', ['When', 'Amount', 'Status', 'Reference'], paymentRows, 'No payments yet.', 'payment-history'),
-      table('Reservations', ['Reserved', 'Seat', 'Price', 'Status'], reservationRows, 'No reservations yet.', 'reservation-history'),
+      table('Balance history', ['When', 'Type', 'Amount', 'Reference'], (history.value ?? []).slice().sort(newestFirst('createdAt')).map(ledgerRow), 'No wallet activity yet.', 'balance-history'),
+      paymentsTable(paymentList, { reservations: reservationList, dates, onRefunded: reload }),
+      table('Reservations', ['Reserved', 'Seat', 'Price', 'Status'], reservationList.slice().sort(newestFirst('reservedAt')).map(reservationRow), 'No reservations yet.', 'reservation-history'),
     );
   };
+  const reload = () => load().catch(reportError);
 
-  const onWallet = () => load().catch(reportError);
-  window.addEventListener('wallet:changed', onWallet);
-  ctx.onCleanup(() => window.removeEventListener('wallet:changed', onWallet));
+  window.addEventListener('wallet:changed', reload);
+  ctx.onCleanup(() => window.removeEventListener('wallet:changed', reload));
 
   mount(
     view,

@@ -89,7 +89,9 @@ export const api = {
 
   hold: (scheduleId, seatNumber, queueToken) =>
     request('POST', '/api/v1/reservations', { body: { scheduleId, seatNumber }, queueToken }),
-  release: (reservationId) => request('DELETE', `/api/v1/reservations/${encodeURIComponent(reservationId)}`),
+  // Ends a reservation: releases a pending hold, or refunds a purchase while the refund window is open.
+  cancelReservation: (reservationId, idempotencyKey) =>
+    request('DELETE', `/api/v1/reservations/${encodeURIComponent(reservationId)}`, { idempotencyKey }),
   myReservations: () => request('GET', '/api/v1/users/me/reservations'),
 
   balance: () => request('GET', '/api/v1/users/me/balance'),
@@ -97,7 +99,11 @@ export const api = {
     request('POST', '/api/v1/users/me/balance/charges', { body: { amount }, idempotencyKey: newIdempotencyKey() }),
   balanceHistory: () => request('GET', '/api/v1/users/me/balance/history'),
 
-  pay: (reservationId, queueToken, idempotencyKey) =>
-    request('POST', '/api/v1/payments', { body: { reservationId }, queueToken, idempotencyKey }),
+  /** Pays the holds with one debit of the total; answers `{payments, amount}` whether one hold was paid or several. */
+  pay: async (reservationIds, queueToken, idempotencyKey) => {
+    const body = reservationIds.length === 1 ? { reservationId: reservationIds[0] } : { reservationIds };
+    const answer = await request('POST', '/api/v1/payments', { body, queueToken, idempotencyKey });
+    return Array.isArray(answer?.payments) ? answer : { payments: [answer], amount: answer.amount };
+  },
   myPayments: () => request('GET', '/api/v1/users/me/payments'),
 };

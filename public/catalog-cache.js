@@ -34,3 +34,21 @@ export async function getSchedule(eventId, scheduleId) {
   if (!schedule) throw new ApiError(404, { code: 'NOT_FOUND', detail: 'This date is no longer available.' });
   return schedule;
 }
+
+/** Every date seen so far, by id, with its event: what the account page needs to say when a purchase's date starts. */
+const knownDates = new Map();
+
+/**
+ * The dates with these ids, as a Map id → {schedule, event}. A date not seen yet makes it read the catalog
+ * again (every event's dates); one it cannot find (an event no longer on sale) is simply left out.
+ */
+export async function findDates(scheduleIds) {
+  if (scheduleIds.some((id) => !knownDates.has(id))) {
+    const events = await getEvents({ fresh: true });
+    const lists = await Promise.all(events.map((event) => api.schedules(event.id).catch(() => [])));
+    events.forEach((event, i) => {
+      for (const schedule of lists[i]) knownDates.set(schedule.id, { schedule, event });
+    });
+  }
+  return new Map(scheduleIds.filter((id) => knownDates.has(id)).map((id) => [id, knownDates.get(id)]));
+}

@@ -1,5 +1,6 @@
 // The events on sale, and the dates of one event with the seats left on each.
 import { api } from './api.js';
+import { isCanceled } from './canceled-date.js';
 import { getEvent, getEvents } from './catalog-cache.js';
 import { h, mount } from './dom.js';
 import * as fmt from './format.js';
@@ -50,9 +51,10 @@ export async function eventView(view, ctx, eventId) {
   const renderRow = (schedule) => {
     const left = Number(schedule.availableSeats);
     const total = Number(schedule.totalSeats) || 50;
+    const canceled = isCanceled(schedule);
     const soldOut = left <= 0;
     const input = h('input', {
-      type: 'radio', name: 'schedule', value: schedule.id, disabled: soldOut, checked: selected === schedule.id,
+      type: 'radio', name: 'schedule', value: schedule.id, disabled: soldOut || canceled, checked: selected === schedule.id,
       onChange: () => {
         selected = schedule.id;
         joinButton.disabled = false;
@@ -63,13 +65,16 @@ export async function eventView(view, ctx, eventId) {
     bar.style.width = `${Math.round((left / total) * 100)}%`;
     const row = h(
       'label',
-      { class: `date-row${soldOut ? ' sold-out' : ''}${selected === schedule.id ? ' selected' : ''}`, dataset: { scheduleId: schedule.id } },
+      {
+        class: `date-row${canceled ? ' canceled' : soldOut ? ' sold-out' : ''}${selected === schedule.id ? ' selected' : ''}`,
+        dataset: { scheduleId: schedule.id, status: schedule.status ?? 'OPEN' },
+      },
       input,
       h('span', { class: 'date-text' }, fmt.timeRange(schedule.startAt, schedule.endAt)),
       h(
         'span',
         { class: 'seats-left', 'data-testid': 'seats-left' },
-        soldOut ? 'Sold out' : `${left} of ${total} seats left`,
+        canceled ? 'Canceled' : soldOut ? 'Sold out' : `${left} of ${total} seats left`,
       ),
       h('span', { class: 'bar', 'aria-hidden': 'true' }, bar),
     );
@@ -77,6 +82,11 @@ export async function eventView(view, ctx, eventId) {
   };
 
   const renderList = (items) => {
+    // A date canceled since it was picked cannot be joined any more.
+    if (selected && isCanceled(items.find((s) => s.id === selected))) {
+      selected = null;
+      joinButton.disabled = true;
+    }
     rows.clear();
     for (const schedule of items) rows.set(schedule.id, renderRow(schedule));
     mount(list, items.length ? [...rows.values()] : h('p', { class: 'muted' }, 'No dates announced yet.'));

@@ -92,3 +92,9 @@ const SEAT_TYPE_NAME = { VIP: 'VIP', STANDARD: 'Standard', STANDING: 'Standing' 
 export function seatTypeName(type) {
   return SEAT_TYPE_NAME[type] ?? titleCase(type);
 }
+
+/** [11] → "11", [11, 12] → "11 and 12", [11, 12, 13] → "11, 12 and 13". */
+export function seatList(numbers) {
+  const list = [...numbers].map(String);
+  return list.length <= 1 ? list.join('') : `${list.slice(0, -1).join(', ')} and ${list.at(-1)}`;
+}

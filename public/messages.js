@@ -2,7 +2,9 @@
 // table that turns an API error into a sentence a person can act on (never a status code or an error name).
 import { ApiError } from './api.js';
 import { h } from './dom.js';
+import { seatList } from './format.js';
 import { rerender } from './nav.js';
+import { REFUNDS_CLOSED } from './refund-window.js';
 import { signOut } from './session.js';
 
 /** What any error that is not the server's answer becomes: a bug in this page. */
@@ -89,19 +91,36 @@ export function inlineProblem() {
 
 /**
  * A readable sentence for an error. `ctx` adds what the screen knows:
- * { seatNumber, action } where action is e.g. 'hold', 'pay', 'charge', 'queue', 'seats'.
+ * { seatNumber or seatNumbers, action } where action is e.g. 'hold', 'pay', 'charge', 'queue', 'seats'.
  */
 export function describeError(error, ctx = {}) {
   if (!(error instanceof ApiError)) return UNEXPECTED;
+  const numbers = ctx.seatNumbers ?? (ctx.seatNumber ? [ctx.seatNumber] : []);
+  const several = numbers.length > 1;
   const seat = ctx.seatNumber ? `Seat ${ctx.seatNumber}` : 'That seat';
-  const yourSeat = ctx.seatNumber ? `seat ${ctx.seatNumber}` : 'your seat';
+  const yourSeat = numbers.length ? `${several ? 'seats' : 'seat'} ${seatList(numbers)}` : 'your seat';
   switch (error.code) {
     case 'SEAT_UNAVAILABLE':
       return `${seat} was just taken by someone else. Please pick another seat.`;
     case 'RESERVATION_EXPIRED':
-      return `Your hold on ${yourSeat} expired before payment, so the seat was released. Pick a seat again.`;
+      return several
+        ? `Your holds on ${yourSeat} expired before payment, so those seats were released and nothing was paid.`
+        : `Your hold on ${yourSeat} expired before payment, so the seat was released. Pick a seat again.`;
     case 'INSUFFICIENT_BALANCE':
-      return `Insufficient balance to pay for ${yourSeat}. Your hold was released; add funds to your wallet and pick a seat again.`;
+      return several
+        ? `Insufficient balance to pay for ${yourSeat}. Your holds were released; add funds to your wallet and pick your seats again.`
+        : `Insufficient balance to pay for ${yourSeat}. Your hold was released; add funds to your wallet and pick a seat again.`;
+    case 'HOLD_LIMIT_REACHED': {
+      const most = /\d+/.exec(error.detail)?.[0];
+      const held = most ? `${most} seats, the most one buyer can hold at once` : 'as many seats as one buyer can hold at once';
+      return `You already hold ${held}. Pay for or release a seat before holding another.`;
+    }
+    case 'SCHEDULE_CANCELED':
+      return 'This date was canceled by the organizer. Seats held on it were released without charge, and tickets bought for it are refunded to your wallet. Please choose another date.';
+    case 'REFUND_WINDOW_CLOSED':
+      return `This ticket can no longer be refunded. ${REFUNDS_CLOSED}`;
+    case 'RESERVATION_NOT_CANCELABLE':
+      return 'This reservation can no longer be canceled: it was already canceled, refunded or has expired.';
     case 'RESERVATION_NOT_PAYABLE':
       return `This reservation can no longer be paid: it was already paid or canceled.`;
     case 'IDEMPOTENCY_CONFLICT':

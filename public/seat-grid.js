@@ -8,8 +8,8 @@ export const STATUS_WORD = { AVAILABLE: 'available', HELD: 'held', SOLD: 'sold' 
 
 /**
  * The grid's elements (the seat buttons, the legends, the available count), `render`, which
- * shows `seats` (seat number → seat) with seat number `mine` as the buyer's own hold, and
- * `setPending`, which marks a seat whose click is waiting for the server.
+ * shows `seats` (seat number → seat) with the seat numbers in the set `mine` as the buyer's own holds,
+ * and `setPending`, which marks a seat whose click is waiting for the server.
  */
 export function seatGrid(onSeatClick) {
   const buttons = new Map();
@@ -50,7 +50,7 @@ export function seatGrid(onSeatClick) {
         button.disabled = true;
         continue;
       }
-      const isMine = mine === n;
+      const isMine = mine.has(n);
       const status = seat.status;
       if (status === 'AVAILABLE') available += 1;
       const type = String(seat.seatType);

@@ -1,15 +1,14 @@
-// Holding a seat: take one (or switch to another), count the hold down, release it, or pay for it.
-// It keeps the screen's own picture of the seats and the hold, so the map answers a click at once,
-// and asks for a refresh after every change so the server has the last word.
+// Holding seats: take one and move it to another seat, or, with "Hold several seats", add seats up to the
+// buyer's limit; count each hold down, release it, or pay for all of them at once. It keeps the screen's own
+// picture of the seats and the holds, so the map answers a click at once, and asks for a refresh after every
+// change so the server has the last word.
 import { api, ApiError, newIdempotencyKey } from './api.js';
-import { rememberConfirmation } from './confirmation.js';
 import { describeError, notify, reportError } from './messages.js';
-import { go, hashes } from './nav.js';
 import { STATUS_WORD } from './seat-grid.js';
-import { onBalance, refreshBalance } from './wallet.js';
+import { payHolds } from './seat-pay.js';
+import { onBalance } from './wallet.js';
 
-const GONE_ON_RELEASE = ['RESERVATION_EXPIRED', 'RESERVATION_NOT_PAYABLE', 'NOT_FOUND'];
-const GONE_ON_PAY = ['INSUFFICIENT_BALANCE', 'RESERVATION_EXPIRED', 'RESERVATION_NOT_PAYABLE'];
+const GONE_ON_RELEASE = ['RESERVATION_EXPIRED', 'RESERVATION_NOT_PAYABLE', 'RESERVATION_NOT_CANCELABLE', 'NOT_FOUND'];
 
 /**
  * A hold with a local deadline. A fresh hold counts down from the moment its answer arrived
@@ -30,21 +29,29 @@ export function toHold(r, { restored = false } = {}) {
 }
 
 /**
- * The hold flow of one seat map. `grid` and `panel` show the state; `existing` is a pending reservation
- * from an earlier visit; `onChange()` is called after every change so the map is refreshed from the server.
- * Returns `applySeats(list)` for the server's seats, `renderHold()`, and the actions `pick(n)`, `pay()`, `release()`.
+ * The hold flow of one seat map. `grid` and `panel` show the state; `existing` are the pending reservations
+ * of this date from an earlier visit; `onChange()` is called after every change so the map is refreshed from the server.
+ * Returns `applySeats(list)` for the server's seats, `renderHold()`, and the actions `pick(n)`, `pay()`,
+ * `release(hold)` and `setSeveral(on)`.
  */
 export function seatHold({ ctx, turn, event, schedule, token, grid, panel, existing, onChange }) {
   /** @type {Map<number, {seatNumber:number, seatType:string, price:number, status:string}>} */
   const seats = new Map();
-  let hold = existing ? toHold(existing, { restored: true }) : null; // {id, seatNumber, seatType, price, deadline, ttlMs, payKey}
-  let busy = false; // a hold or pay request is in flight
+  /** Seat number → hold {id, seatNumber, seatType, price, deadline, ttlMs, releasing}, in the order they were taken. */
+  const holds = new Map(existing.map((r) => [Number(r.seatNumber), toHold(r, { restored: true })]));
+  const picking = new Set(); // seat numbers whose hold request is in flight
+  let several = holds.size > 1; // each click adds a seat (otherwise it moves the one hold)
+  let paying = false;
+  let payKey = { ids: '', key: '' }; // a retry of the same payment is never a second debit
+
+  const busy = () => paying || picking.size > 0 || [...holds.values()].some((hold) => hold.releasing);
 
   function applySeats(list) {
     for (const seat of list) seats.set(Number(seat.seatNumber), { ...seat, seatNumber: Number(seat.seatNumber) });
-    if (hold && seats.has(hold.seatNumber)) {
-      // Our own hold shows as HELD; make sure the map agrees even before the next refresh.
+    for (const hold of holds.values()) {
+      // Our own holds show as HELD; make sure the map agrees even before the next refresh.
       const mine = seats.get(hold.seatNumber);
+      if (!mine) continue;
       hold.seatType ??= mine.seatType;
       if (mine.status === 'AVAILABLE' && hold.deadline > Date.now()) mine.status = 'HELD';
     }
@@ -52,39 +59,39 @@ export function seatHold({ ctx, turn, event, schedule, token, grid, panel, exist
   }
 
   function renderSeats() {
-    grid.render(seats, hold?.seatNumber);
+    grid.render(seats, new Set(holds.keys()));
   }
 
   function renderHold() {
-    panel.render(hold, busy);
+    panel.render({ holds: [...holds.values()], several: several || holds.size > 1, paying });
     tick();
   }
 
-  /** Our hold on seat `n` is over: show the seat free until the server says otherwise. */
-  function freeSeat(n) {
+  /** Our hold on seat `n` is over: forget it, and show the seat free until the server says otherwise. */
+  function dropHold(n) {
+    holds.delete(n);
     const seat = seats.get(n);
     if (seat && seat.status === 'HELD') seat.status = 'AVAILABLE';
   }
 
-  // ---- countdown ----
+  // ---- countdowns ----
   function tick() {
-    if (!hold) return;
-    const left = panel.showTimeLeft(hold);
-    if (left <= 0 && !busy) onHoldExpired();
+    for (const hold of [...holds.values()]) {
+      const left = panel.showTimeLeft(hold);
+      if (left <= 0 && !paying && !hold.releasing) onHoldExpired(hold);
+    }
   }
   const ticker = setInterval(tick, 250);
   ctx.onCleanup(() => clearInterval(ticker));
   ctx.onCleanup(onBalance(() => renderHold()));
 
-  function onHoldExpired() {
-    const n = hold.seatNumber;
-    hold = null;
-    freeSeat(n);
-    notify(describeError(new ApiError(410, { code: 'RESERVATION_EXPIRED' }), { seatNumber: n }));
+  function onHoldExpired(hold) {
+    dropHold(hold.seatNumber);
+    notify(describeError(new ApiError(410, { code: 'RESERVATION_EXPIRED' }), { seatNumber: hold.seatNumber }));
     redraw();
   }
 
-  /** After a hold changed (taken, released, paid, expired): show it, and let the server confirm the map. */
+  /** After the holds changed (taken, released, paid, expired): show them, and let the server confirm the map. */
   function redraw() {
     if (!ctx.alive()) return;
     renderHold();
@@ -94,26 +101,27 @@ export function seatHold({ ctx, turn, event, schedule, token, grid, panel, exist
 
   // ---- actions ----
   async function pick(n) {
-    if (busy || turn.over) return;
-    if (hold?.seatNumber === n) return;
+    if (turn.over || paying || picking.has(n) || holds.has(n)) return;
+    const adding = several || holds.size > 1;
+    if (!adding && busy()) return;
     const seat = seats.get(n);
     if (!seat) return;
     if (seat.status !== 'AVAILABLE') {
       notify(`Seat ${n} is ${STATUS_WORD[seat.status] ?? 'not available'}. Please pick another seat.`);
       return;
     }
-    busy = true;
+    const previous = adding ? null : [...holds.values()][0];
+    picking.add(n);
     grid.setPending(n, true);
-    const previous = hold;
     try {
       const reservation = await api.hold(schedule.id, n, token);
       if (!ctx.alive()) return;
-      hold = toHold({ ...reservation, seatType: reservation.seatType ?? seat.seatType, seatNumber: reservation.seatNumber ?? n });
+      holds.set(n, toHold({ ...reservation, seatType: reservation.seatType ?? seat.seatType, seatNumber: reservation.seatNumber ?? n }));
       seat.status = 'HELD';
-      if (previous) {
-        // Switching seats: the new hold succeeded, now let the old one go.
-        api.release(previous.id).catch(() => {});
-        freeSeat(previous.seatNumber);
+      if (previous && holds.get(previous.seatNumber) === previous) {
+        // Moving the hold: the new one succeeded, now let the old one go.
+        api.cancelReservation(previous.id).catch(() => {});
+        dropHold(previous.seatNumber);
       }
     } catch (error) {
       if (!ctx.alive()) return;
@@ -124,74 +132,49 @@ export function seatHold({ ctx, turn, event, schedule, token, grid, panel, exist
         reportError(error, { seatNumber: n, action: 'hold' });
       }
     } finally {
-      busy = false;
+      picking.delete(n);
       grid.setPending(n, false);
       redraw();
     }
   }
 
-  /** Puts the panel in its busy state for a request on the current hold, and returns that hold (null: nothing to do). */
-  function beginHoldRequest() {
-    if (!hold || busy) return null;
-    busy = true;
+  async function release(hold) {
+    if (paying || hold.releasing || holds.get(hold.seatNumber) !== hold) return;
+    hold.releasing = true;
     renderHold();
-    return hold;
-  }
-
-  async function release() {
-    const released = beginHoldRequest();
-    if (!released) return;
     try {
-      await api.release(released.id);
-      hold = null;
-      freeSeat(released.seatNumber);
-      notify(`Seat ${released.seatNumber} released.`, { kind: 'info' });
+      await api.cancelReservation(hold.id);
+      dropHold(hold.seatNumber);
+      notify(`Seat ${hold.seatNumber} released.`, { kind: 'info' });
     } catch (error) {
       if (error instanceof ApiError && GONE_ON_RELEASE.includes(error.code)) {
-        hold = null; // nothing left to release
+        dropHold(hold.seatNumber); // nothing left to release
       } else {
-        reportError(error, { seatNumber: released.seatNumber });
+        reportError(error, { seatNumber: hold.seatNumber });
       }
     } finally {
-      busy = false;
+      hold.releasing = false;
       redraw();
     }
   }
 
   async function pay() {
-    const paying = beginHoldRequest();
-    if (!paying) return;
-    paying.payKey ??= newIdempotencyKey(); // a retry of this payment is never a second debit
-    try {
-      const payment = await api.pay(paying.id, token, paying.payKey);
-      turn.end(); // the server ends the turn after a purchase
-      rememberConfirmation(payment.id, {
-        payment,
-        seat: { seatNumber: paying.seatNumber, seatType: paying.seatType },
-        event: { id: event.id, name: event.name },
-        schedule: { id: schedule.id, startAt: schedule.startAt, endAt: schedule.endAt },
-      });
-      hold = null;
-      await refreshBalance();
-      go(hashes.confirmation(payment.id));
-      return;
-    } catch (error) {
-      if (!ctx.alive()) return;
-      const code = error instanceof ApiError ? error.code : '';
-      if (GONE_ON_PAY.includes(code)) {
-        // The server released (or already closed) the hold: show why and free the panel.
-        hold = null;
-        freeSeat(paying.seatNumber);
-        notify(describeError(error, { seatNumber: paying.seatNumber }));
-        refreshBalance();
-      } else if (!turn.handle(error)) {
-        reportError(error, { seatNumber: paying.seatNumber, action: 'pay' });
-      }
-    } finally {
-      busy = false;
-    }
-    redraw();
+    const list = [...holds.values()];
+    if (!list.length || busy()) return;
+    paying = true;
+    renderHold();
+    const ids = list.map((hold) => hold.id).join();
+    if (payKey.ids !== ids) payKey = { ids, key: newIdempotencyKey() };
+    const { paid, gone } = await payHolds({ ctx, turn, event, schedule, token, list, idempotencyKey: payKey.key });
+    paying = false;
+    for (const n of gone) dropHold(n);
+    if (!paid) redraw();
   }
 
-  return { applySeats, renderHold, pick, pay, release };
+  function setSeveral(on) {
+    several = on;
+    renderHold();
+  }
+
+  return { applySeats, renderHold, pick, pay, release, setSeveral };
 }

@@ -1,6 +1,7 @@
-// The seat map screen, for a buyer whose turn it is: loads the date's seats and any hold from an earlier visit,
+// The seat map screen, for a buyer whose turn it is: loads the date's seats and any holds from an earlier visit,
 // lays out the map, the "Your seat" panel and the wallet, and wires them to the hold flow and the live refresh.
 import { api } from './api.js';
+import { isCanceled, leaveCanceledDate } from './canceled-date.js';
 import { getEvent, getSchedule } from './catalog-cache.js';
 import { h, mount } from './dom.js';
 import * as fmt from './format.js';
@@ -28,19 +29,23 @@ export async function seatsView(view, ctx, eventId, scheduleId) {
     refreshBalance(),
   ]);
   if (!ctx.alive()) return;
+  if (isCanceled(schedule)) {
+    leaveCanceledDate(eventId);
+    return;
+  }
   const turn = seatTurn(eventId, scheduleId);
   if (firstSeats instanceof Error) {
     if (turn.handle(firstSeats)) return;
     throw firstSeats;
   }
 
-  // A hold from an earlier visit (a reload) keeps counting down where it was.
-  const existing = (Array.isArray(reservations) ? reservations : []).find(
-    (r) => r.scheduleId === scheduleId && r.status === 'PENDING' && Date.parse(r.expiresAt) > Date.now(),
-  );
+  // Holds from an earlier visit (a reload) keep counting down where they were.
+  const existing = (Array.isArray(reservations) ? reservations : [])
+    .filter((r) => r.scheduleId === scheduleId && r.status === 'PENDING' && Date.parse(r.expiresAt) > Date.now())
+    .sort((a, b) => Date.parse(a.reservedAt) - Date.parse(b.reservedAt));
 
   const grid = seatGrid((n) => flow.pick(n));
-  const panel = holdPanel({ onPay: () => flow.pay(), onRelease: () => flow.release() });
+  const panel = holdPanel({ onPay: () => flow.pay(), onRelease: (hold) => flow.release(hold), onSeveral: (on) => flow.setSeveral(on) });
   const live = liveSeats({ ctx, turn, scheduleId, token, onSeats: (list) => flow.applySeats(list) });
   const flow = seatHold({ ctx, turn, event, schedule, token, grid, panel, existing, onChange: () => live.refresh() });
   const wallet = walletPanel({ compact: true });

@@ -1,4 +1,5 @@
 // The waiting room: the buyer's place in line, live, until it is their turn to pick a seat.
+import { isCanceled, leaveCanceledDate } from './canceled-date.js';
 import { getEvent, getSchedule } from './catalog-cache.js';
 import { h, mount } from './dom.js';
 import * as fmt from './format.js';
@@ -9,6 +10,10 @@ import { watchQueue } from './queue.js';
 
 export async function queueView(view, ctx, eventId, scheduleId) {
   const [event, schedule] = await Promise.all([getEvent(eventId), getSchedule(eventId, scheduleId)]);
+  if (isCanceled(schedule)) {
+    if (ctx.alive()) leaveCanceledDate(eventId);
+    return;
+  }
   const token = queueToken(eventId) || (await joinLine(eventId));
   if (!ctx.alive()) return;
 

@@ -111,6 +111,25 @@ export class ServiceApi {
     return this.#ok(this.client.payments(user), 'payments');
   }
 
+  /** Another date for `eventId`, starting `fromNowMs` from now (e.g. inside the refund window's last day). */
+  dateStartingIn(eventId: string, fromNowMs: number): Promise<ScheduleBody> {
+    return this.client.createSchedule(eventId, { startAt: new Date(Date.now() + fromNowMs) });
+  }
+
+  /** The operator cancels a date: every purchase refunded, every hold released. */
+  cancelDate(scheduleId: string): Promise<{ refunded: number; released: number; amountRefunded: number }> {
+    return this.#ok(this.client.cancelSchedule(scheduleId), 'cancel the date');
+  }
+
+  /** `user` queues, holds `seatNumbers` on the date and pays them at once (the wallet must cover them). */
+  async buy(user: TestUser, eventId: string, scheduleId: string, seatNumbers: number[]): Promise<{ payments: Array<{ id: string }>; amount: number }> {
+    const { token } = await this.joinQueue(user, eventId);
+    await this.waitUntilActive(token);
+    const holds = [];
+    for (const seatNumber of seatNumbers) holds.push(await this.hold(user, token, scheduleId, seatNumber));
+    return this.#ok(this.client.payAll(user, token, holds.map((r) => r.id), randomUUID()), 'pay the holds');
+  }
+
   /** A buyer who is admitted and ready to act through the API. */
   async admittedBuyer(name: string, eventId: string): Promise<{ user: TestUser; token: string }> {
     const user = await this.createUser(name);
