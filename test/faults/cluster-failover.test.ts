@@ -202,7 +202,10 @@ describe('Redis Cluster failover mid-sale (private cluster: the master holding t
     const heard = Promise.all(early.map((s) => s.stream!.until((m) => m.status === 'ACTIVE')));
     await Promise.race([heard, sleep(10_000).then(() => Promise.reject(new Error('not every stream heard ACTIVE within 10 s')))]);
     const admittedAfterKill = early.filter((s, i) => s.stream!.messages.slice(streamedBeforeKill[i]).some((m) => m.status === 'ACTIVE'));
-    expect(admittedAfterKill.length).toBeGreaterThan(0);
+    // How many were still waiting when the master died depends on how fast the machine sold before it;
+    // each of those must have heard its turn after the failover, through the re-subscribed channel.
+    const waitingAtKill = early.filter((s, i) => s.stream!.messages.slice(0, streamedBeforeKill[i]).at(-1)?.status === 'WAITING');
+    expect(admittedAfterKill.length).toBeGreaterThanOrEqual(waitingAtKill.length);
     // The late entries lived on the master alone and were lost with it: each late ticket read as expired,
     // and its buyer joined again, at the back, and bought all the same.
     const lostLate = late.filter((s) => s.lostTickets > 0).length;
