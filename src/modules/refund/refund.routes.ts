@@ -1,15 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import type { Guards } from '../../http/auth.js';
 import { IdParams, problems } from '../../http/schemas.js';
-import { Money } from '../../shared/schemas.js';
+import { CancelScheduleResult } from './refund.schemas.js';
 import type { RefundService } from './refund.service.js';
-
-const CancelScheduleResult = Type.Object({
-  refunded: Type.Integer({ minimum: 0, description: 'Purchases refunded by this call.' }),
-  released: Type.Integer({ minimum: 0, description: 'Pending holds released by this call.' }),
-  amountRefunded: Money,
-});
 
 export interface RefundRoutesOptions {
   refunds: RefundService;

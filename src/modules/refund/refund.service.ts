@@ -9,6 +9,7 @@ import { effectiveStatus, reservationMachine } from '../reservation/reservation.
 import type { ReservationView } from '../reservation/reservation.schemas.js';
 import type { ReservationRecord, ReservationService } from '../reservation/reservation.service.js';
 import type { WalletService } from '../wallet/wallet.service.js';
+import type { CancelScheduleResult } from './refund.schemas.js';
 import * as sql from './refund.sql.js';
 
 /** Tells an event's line that a seat came back (a refund, a released hold): the queue module's events. */
@@ -16,11 +17,6 @@ export interface SeatNews {
   publish(eventId: string): Promise<void>;
 }
 
-export interface CancelScheduleResult {
-  refunded: number;
-  released: number;
-  amountRefunded: number;
-}
 
 /** How many reservations one transaction of a date's cancel handles: bounded, whatever the date's size. */
 const CANCEL_BATCH = 100;
