@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../tools/http/api-client.js';
 import type { TestApp } from '../support/test-app.js';
-import { admittedUsers, countBy, startRaceApp } from './support.js';
+import { admittedUsers, countBy, startIsolatedRaceApp } from './support.js';
 
 describe('one buyer per seat, under concurrency (PostgreSQL + Redis)', () => {
   let t: TestApp;
   let api: ApiClient;
   beforeAll(async () => {
-    ({ t, api } = await startRaceApp());
+    // Its own database: it moves the clock past the holds' deadline and sweeps.
+    ({ t, api } = await startIsolatedRaceApp('holds'));
   });
   afterAll(() => t.close());
 

@@ -3,7 +3,7 @@ import { HOUSE_PRICES } from '../../src/modules/catalog/catalog.rules.js';
 import type { ApiClient } from '../../tools/http/api-client.js';
 import { expectInvariants } from '../support/expect.js';
 import type { TestApp } from '../support/test-app.js';
-import { admittedUsers, countBy, startRaceApp } from './support.js';
+import { admittedUsers, countBy, startIsolatedRaceApp } from './support.js';
 
 const DAY_MS = 86_400_000;
 const HOLD_TTL_MS = 300_000;
@@ -12,7 +12,8 @@ describe('refunds, canceled dates and multi-seat purchases under concurrency (Po
   let t: TestApp;
   let api: ApiClient;
   beforeAll(async () => {
-    ({ t, api } = await startRaceApp());
+    // Its own database: it moves the clock to the holds' deadline and sweeps.
+    ({ t, api } = await startIsolatedRaceApp('lifecycle'));
   });
   afterAll(() => t.close());
 
@@ -36,7 +37,7 @@ describe('refunds, canceled dates and multi-seat purchases under concurrency (Po
     expect(countBy(replies, (reply) => reply.status)).toEqual({ 200: 1, 409: 19 });
     expect(await refundRows(user!.id)).toBe(1);
     expect((await api.balance(user!)).body.balance).toBe(50_000);
-    await expectInvariants(eventId);
+    await expectInvariants(eventId, t.infra.config.DATABASE_URL);
   });
 
   it('refund, sweeper and payment racing on one reservation: one outcome, money conserved', async () => {
@@ -63,7 +64,7 @@ describe('refunds, canceled dates and multi-seat purchases under concurrency (Po
       // Paid before the race: the pay attempts are refused and one refund wins, so it ends CANCELED with one credit.
       if (i < 6) expect([status, await refundRows(user.id)]).toEqual(['CANCELED', 1]);
     }
-    await expectInvariants(eventId);
+    await expectInvariants(eventId, t.infra.config.DATABASE_URL);
   });
 
   it('concurrent multi-seat payments sharing seats: exactly one pays, one debit, no deadlock', async () => {
@@ -92,7 +93,7 @@ describe('refunds, canceled dates and multi-seat purchases under concurrency (Po
     );
     expect(debits.rows[0]!.n).toBe(users.length);
     for (const user of users) expect((await api.balance(user)).body.balance).toBe(100_000 - 2 * HOUSE_PRICES.STANDARD);
-    await expectInvariants(eventId);
+    await expectInvariants(eventId, t.infra.config.DATABASE_URL);
   });
 
   it('a date canceled while buyers pay and refund: every purchase refunded once, no live reservation left', async () => {
@@ -108,6 +109,6 @@ describe('refunds, canceled dates and multi-seat purchases under concurrency (Po
     expect(cancel.status).toBe(200);
     await t.services.refunds.resumeCanceledSchedules();
     for (const user of users) expect((await api.balance(user)).body.balance).toBe(50_000);
-    await expectInvariants(eventId);
+    await expectInvariants(eventId, t.infra.config.DATABASE_URL);
   });
 });

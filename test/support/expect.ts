@@ -33,7 +33,7 @@ export function expectProblem(reply: ProblemReply, status: number, code?: string
  * Runs the invariant checker (tools/invariants.ts) on one event of the run's database, in a
  * consistent snapshot, and fails with its report on any violation.
  */
-export async function expectInvariants(eventId: string): Promise<void> {
-  const violations: Violation[] = await checkInvariants(inject('databaseUrl'), { eventId });
+export async function expectInvariants(eventId: string, databaseUrl: string = inject('databaseUrl')): Promise<void> {
+  const violations: Violation[] = await checkInvariants(databaseUrl, { eventId });
   expect(violations, JSON.stringify(violations, null, 2)).toEqual([]);
 }
