@@ -38,7 +38,7 @@ export function startBackgroundJobs(services: Services, db: Database, clock: Clo
       const released = await reservations.sweepLapsedHolds();
       if (released > 0) log.info({ released }, 'released lapsed holds');
       if ((await refunds.resumeCanceledSchedules()) > 0) log.info('finished canceling dates a stopped process left half done');
-      await purgeExpiredKeys.count(db, { now: clock.pinned() ?? null, limit: 1_000 });
+      await purgeExpiredKeys.count(db, { now: clock.pinned(), limit: 1_000 });
     }),
   ];
   return {

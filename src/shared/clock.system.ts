@@ -1,7 +1,7 @@
 import type { Clock } from './clock.js';
 
 /** One instance on its own (embedded): its wall clock is the only clock, and the stores decide with it anyway. */
-export const systemClock: Clock = { now: () => new Date(), pinned: () => undefined };
+export const systemClock: Clock = { now: () => new Date(), pinned: () => null };
 
 /** Reads the shared clock once: the store's time in epoch milliseconds. */
 export type ReadStoreTime = () => Promise<number>;
@@ -55,7 +55,7 @@ export class SharedClock implements Clock {
     return new Date(Date.now() + this.#offsetMs);
   }
 
-  pinned(): undefined {
-    return undefined;
+  pinned(): null {
+    return null;
   }
 }

@@ -11,8 +11,8 @@ export interface Clock {
    */
   now(): Date;
   /**
-   * The time the stores must decide with, or undefined to let each store's own clock decide (production).
-   * SQL reads it as `coalesce(:now, now())`, the Redis scripts as "ARGV, else TIME".
+   * The time the stores must decide with, or null to let each store's own clock decide (production).
+   * SQL takes it as `:now` in `coalesce(:now, now())`, the Redis scripts as "ARGV, else TIME".
    */
-  pinned(): Date | undefined;
+  pinned(): Date | null;
 }

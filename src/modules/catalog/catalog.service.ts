@@ -32,12 +32,12 @@ export class CatalogService {
 
   async listSchedules(eventId: string): Promise<ScheduleView[]> {
     await this.ensureEventOpen(eventId);
-    const rows = await sql.listSchedulesWithAvailability.rows(this.db, { eventId, now: this.clock.pinned() ?? null });
+    const rows = await sql.listSchedulesWithAvailability.rows(this.db, { eventId, now: this.clock.pinned() });
     return rows.map(toScheduleView);
   }
 
   async listSeats(scheduleId: string): Promise<SeatView[]> {
-    return sql.listSeats.rows(this.db, { scheduleId, now: this.clock.pinned() ?? null });
+    return sql.listSeats.rows(this.db, { scheduleId, now: this.clock.pinned() });
   }
 
   /** Throws NOT_FOUND unless the event exists and is enabled. */

@@ -66,7 +66,7 @@ export class PaymentService {
     if (reservationIds.length > this.maxHoldsPerUser) {
       throw new AppError('VALIDATION_FAILED', `At most ${this.maxHoldsPerUser} reservations can be paid at once.`);
     }
-    const scope = idempotencyKey ? paymentScope(buyer.userId, reservationIds, idempotencyKey, this.#now()) : undefined;
+    const scope = idempotencyKey ? paymentScope(buyer.userId, reservationIds, idempotencyKey, this.clock.pinned()) : undefined;
     let released: ReservationRecord[] = [];
     let sold: ReservationRecord[] = [];
     const { outcome, replayed } = await this.db.withTx(async (tx) => {
@@ -91,7 +91,7 @@ export class PaymentService {
   /** The first result of an already-completed payment with this key, if any. */
   async replay(userId: string, reservationIds: readonly string[], idempotencyKey: string | undefined): Promise<PurchaseView | undefined> {
     if (!idempotencyKey) return undefined;
-    const stored = await findStoredOutcome<Decided | PaymentView>(this.db, paymentScope(userId, reservationIds, idempotencyKey, this.#now()));
+    const stored = await findStoredOutcome<Decided | PaymentView>(this.db, paymentScope(userId, reservationIds, idempotencyKey, this.clock.pinned()));
     if (!stored) return undefined;
     const { payments, amount } = asPurchase(unwrap(stored));
     return { payments, amount };
@@ -160,12 +160,9 @@ export class PaymentService {
       status,
       failureCode: status === 'FAILED' ? 'INSUFFICIENT_BALANCE' : null,
       debitId,
-      now: this.#now(),
+      now: this.clock.pinned(),
     });
     return toPaymentView(row!);
   }
 
-  #now(): Date | null {
-    return this.clock.pinned() ?? null;
-  }
 }

@@ -41,7 +41,7 @@ export class RefundService {
 
   /** DELETE /reservations/{id}: the buyer's own reservation; a retry with the same key replays the first answer. */
   async cancel(userId: string, reservationId: string, idempotencyKey?: string): Promise<ReservationView> {
-    const now = this.clock.pinned() ?? null;
+    const now = this.clock.pinned();
     const scope = idempotencyKey ? { userId, scope: 'cancel' as const, key: idempotencyKey, request: { reservationId }, now } : undefined;
     let ended: Ending | undefined;
     const { outcome } = await this.db.withTx(async (tx) => {
@@ -66,7 +66,7 @@ export class RefundService {
   async cancelSchedule(scheduleId: string): Promise<CancelScheduleResult> {
     const schedule = await sql.findSchedule.first(this.db, { scheduleId });
     if (!schedule) throw new AppError('NOT_FOUND', `Schedule ${scheduleId} was not found.`);
-    await sql.cancelSchedule.count(this.db, { scheduleId, now: this.clock.pinned() ?? null });
+    await sql.cancelSchedule.count(this.db, { scheduleId, now: this.clock.pinned() });
     const result: CancelScheduleResult = { refunded: 0, released: 0, amountRefunded: 0 };
     for (const status of ['CONFIRMED', 'PENDING'] as const) {
       for (;;) {
@@ -135,7 +135,7 @@ export class RefundService {
     const payment = await paymentSql.lockPaymentOf.first(tx, { reservationId: row.id });
     if (!payment) throw new Error(`confirmed reservation ${row.id} has no payment; refund rolled back`);
     paymentMachine.assert(payment.status, 'REFUNDED', 'RESERVATION_NOT_CANCELABLE');
-    await paymentSql.refundPayment.count(tx, { paymentId: payment.id, now: this.clock.pinned() ?? null });
+    await paymentSql.refundPayment.count(tx, { paymentId: payment.id, now: this.clock.pinned() });
     await this.wallet.refund(tx, row.userId, payment.amount, payment.id);
     await this.reservations.cancelPurchase(tx, row);
     return { ok: true, value: { kind: 'refunded', row, amount: payment.amount } };

@@ -1,5 +1,4 @@
-import { statement } from '../../shared/sql.js';
-import { NOW } from '../../shared/sql.js';
+import { NOW, statement } from '../../shared/sql.js';
 import { scheduleMachine } from '../catalog/catalog.rules.js';
 
 /** The operator's cancel: the date stops taking holds at once; its purchases are refunded in batches. */

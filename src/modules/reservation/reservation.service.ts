@@ -36,7 +36,7 @@ export class ReservationService {
    */
   async hold(buyer: Buyer, scheduleId: string, seatNumber: number): Promise<ReservationView> {
     const { userId } = buyer;
-    const now = this.#decisionTime();
+    const now = this.clock.pinned();
     const reservationId = randomUUID();
     const lockKey = seatLockKey(scheduleId, seatNumber);
     if (!(await this.#tryLock(lockKey, reservationId))) throw seatTaken(seatNumber);
@@ -78,7 +78,7 @@ export class ReservationService {
   }
 
   async listForUser(userId: string): Promise<ReservationView[]> {
-    const rows = await sql.listUserReservations.rows(this.db, { userId, limit: RESERVATION_LIST_LIMIT, now: this.#decisionTime() });
+    const rows = await sql.listUserReservations.rows(this.db, { userId, limit: RESERVATION_LIST_LIMIT, now: this.clock.pinned() });
     return rows.map((row) => this.#toView(row));
   }
 
@@ -95,7 +95,7 @@ export class ReservationService {
 
   /** How many live holds the buyer still has in the event their queue token is for. */
   async liveHoldsInEvent(tx: Queryable, buyer: Buyer): Promise<number> {
-    const row = await sql.countLiveHoldsInEvent.first(tx, { userId: buyer.userId, eventId: buyer.eventId, now: this.#decisionTime() });
+    const row = await sql.countLiveHoldsInEvent.first(tx, { userId: buyer.userId, eventId: buyer.eventId, now: this.clock.pinned() });
     return row?.holds ?? 0;
   }
 
@@ -112,12 +112,12 @@ export class ReservationService {
    */
   async lockForUpdate(tx: Queryable, row: ReservationRecord): Promise<{ status: ReservationStatus; expiresAt: Date; now: Date }> {
     await sql.lockSeat.count(tx, { seatId: row.seatId });
-    return (await sql.lockReservation.first(tx, { reservationId: row.id, now: this.#decisionTime() }))!;
+    return (await sql.lockReservation.first(tx, { reservationId: row.id, now: this.clock.pinned() }))!;
   }
 
   /** Confirms a paid hold and sells its seat; the caller holds the locks from lockForUpdate. */
   async confirmSale(tx: Queryable, row: ReservationRecord): Promise<void> {
-    const now = this.#decisionTime();
+    const now = this.clock.pinned();
     const confirmed = await sql.confirmReservation.count(tx, { reservationId: row.id, now });
     const sold = await sql.sellSeat.count(tx, { seatId: row.seatId, userId: row.userId, now });
     if (confirmed !== 1 || sold !== 1) {
@@ -131,7 +131,7 @@ export class ReservationService {
    * The caller holds the seat and reservation row locks.
    */
   async releaseHold(tx: Queryable, row: ReservationRecord, outcome: 'CANCELED' | 'EXPIRED'): Promise<void> {
-    const now = this.#decisionTime();
+    const now = this.clock.pinned();
     await sql.closeReservation.count(tx, { reservationId: row.id, outcome, now });
     await sql.releaseSeat.count(tx, { seatId: row.seatId, now });
   }
@@ -162,7 +162,7 @@ export class ReservationService {
    * The caller holds the seat and reservation row locks.
    */
   async cancelPurchase(tx: Queryable, row: ReservationRecord): Promise<void> {
-    const now = this.#decisionTime();
+    const now = this.clock.pinned();
     const canceled = await sql.cancelPurchase.count(tx, { reservationId: row.id, now });
     const reopened = await sql.reopenSeat.count(tx, { seatId: row.seatId, now });
     if (canceled !== 1 || reopened !== 1) throw new Error(`reservation ${row.id} and its seat disagree; refund rolled back`);
@@ -177,7 +177,7 @@ export class ReservationService {
 
   /** The reservation if it exists and belongs to the user: NOT_FOUND or FORBIDDEN otherwise. */
   async findOwned(db: Queryable, userId: string, reservationId: string): Promise<ReservationRecord> {
-    const row = await sql.findReservation.first(db, { reservationId, now: this.#decisionTime() });
+    const row = await sql.findReservation.first(db, { reservationId, now: this.clock.pinned() });
     if (!row) throw new AppError('NOT_FOUND', `Reservation ${reservationId} was not found.`);
     if (row.userId !== userId) throw new AppError('FORBIDDEN', 'The reservation belongs to another user.');
     return row;
@@ -187,7 +187,7 @@ export class ReservationService {
   async sweepLapsedHolds(batchSize = 500): Promise<number> {
     let released = 0;
     for (;;) {
-      const rows = await sql.sweepLapsedHolds.rows(this.db, { now: this.#decisionTime(), batchSize });
+      const rows = await sql.sweepLapsedHolds.rows(this.db, { now: this.clock.pinned(), batchSize });
       released += rows.length;
       if (rows.length < batchSize) return released;
     }
@@ -214,11 +214,6 @@ export class ReservationService {
     await this.locks.release(key, owner).catch((error: unknown) => {
       this.log.warn({ err: error, key }, 'seat lock release failed; it lapses on its own');
     });
-  }
-
-  /** The time SQL decides with: a test clock's, else null for the database's own now(). */
-  #decisionTime(): Date | null {
-    return this.clock.pinned() ?? null;
   }
 
   #toView(row: ReservationRecord): ReservationView {

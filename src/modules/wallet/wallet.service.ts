@@ -25,7 +25,7 @@ export class WalletService {
       throw new AppError('VALIDATION_FAILED', `amount must be a whole number from 1 to ${MAX_CHARGE_AMOUNT}.`);
     }
     const scope = idempotencyKey
-      ? { userId, scope: 'charge' as const, key: idempotencyKey, request: { amount }, now: this.clock.pinned() ?? null }
+      ? { userId, scope: 'charge' as const, key: idempotencyKey, request: { amount }, now: this.clock.pinned() }
       : undefined;
     const { outcome, replayed } = await this.db.withTx((tx) =>
       runIdempotent(tx, scope, async () => {
