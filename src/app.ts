@@ -103,8 +103,9 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
         queue,
         streams: queueStreams,
         guards,
-        joinsPerMinute: config.RATE_LIMIT_QUEUE_JOINS_PER_MINUTE,
         streamsPerMinute: config.RATE_LIMIT_STREAMS_PER_MINUTE,
+        joinsPerMinute: config.RATE_LIMIT_QUEUE_JOINS_PER_MINUTE,
+        users,
       });
       await api.register(catalogRoutes, { catalog, guards });
       await api.register(operationsRoutes, { operations, queue, guards });

@@ -58,6 +58,7 @@ export function createServices(infra: Infrastructure, log: Logger): Services {
     },
     settings: operations,
     tokenTtlMs: config.QUEUE_TOKEN_TTL_SECONDS * 1000,
+    joinLimit: { max: config.RATE_LIMIT_QUEUE_JOINS_PER_MINUTE, windowMs: 60_000 },
     ensureEventOpen: (eventId) => catalog.ensureEventOpen(eventId),
     log,
   });

@@ -38,6 +38,8 @@ export const RETRY_AFTER_SECONDS = 2;
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply {
   request.problemCode = error.code;
   if (error.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+  if (error.limit !== undefined) reply.header('x-ratelimit-limit', String(error.limit)).header('x-ratelimit-remaining', '0');
   return reply
     .status(error.status)
     .type('application/problem+json')

@@ -40,6 +40,26 @@ export const limitPerMinute = (max: number, userOf?: (request: FastifyRequest) =
 });
 
 /**
+ * Route option for a limit that a store counts for signed-in callers in the same round trip as the work
+ * (queue joins: the join script). Only callers without a valid bearer reach this limiter, per IP, so
+ * forged-token floods are still held back without costing a signed-in caller a round trip.
+ */
+export const limitAnonymousPerMinute = (max: number, users: Authenticator) => ({
+  rateLimit: {
+    max,
+    timeWindow: 60_000,
+    allowList: (request: FastifyRequest) => {
+      try {
+        authenticatedUser(request, users);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  },
+});
+
+/**
  * Security headers on every response, and the per-route rate limiter. With Redis the counters are
  * shared by all instances; embedded, they live in this process. A limiter whose store is down lets
  * requests through: the queue and the database still protect what matters. Each counter is one key and

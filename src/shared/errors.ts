@@ -35,8 +35,12 @@ export type ErrorCode = keyof typeof errorCatalogue;
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
+  /** Sent as Retry-After: when the client may try again (a limit counted in a store, not by the HTTP limiter). */
+  readonly retryAfterSeconds: number | undefined;
+  /** The limit that refused the request, sent as X-RateLimit-Limit like the HTTP limiter's. */
+  readonly limit: number | undefined;
   /** Overrides the catalogue status where one code serves two statuses (QUEUE_TOKEN_INVALID: 401 or 403). */
-  constructor(code: ErrorCode, detail: string, options: { status?: number; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, detail: string, options: { status?: number; cause?: unknown; retryAfterSeconds?: number; limit?: number } = {}) {
     // An expected outcome (a 409 in a hold storm) is thrown thousands of times a second and never
     // logged with a stack, so none is captured: that was measurable CPU under load.
     const stackTraceLimit = Error.stackTraceLimit;
@@ -46,6 +50,8 @@ export class AppError extends Error {
     this.name = 'AppError';
     this.code = code;
     this.status = options.status ?? errorCatalogue[code].status;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.limit = options.limit;
   }
 }
 

@@ -22,7 +22,7 @@ describe.each(waitingRooms)('waiting room contract: $name', (adapter) => {
     const again = await join(eventId, 'u1');
     const second = await join(eventId, 'u2');
     expect(first.created).toBe(true);
-    expect(again).toEqual({ ticket: first.ticket, created: false });
+    expect(again).toEqual({ ticket: first.ticket, created: false, state: { status: 'WAITING', position: 1 } });
     expect([first.ticket.seq, second.ticket.seq]).toEqual([1, 2]);
   });
 
@@ -128,5 +128,25 @@ describe.each(waitingRooms)('waiting room contract: $name', (adapter) => {
     expect(log).toEqual([...log].sort((x, y) => x - y));
     expect(log).toEqual(Array.from({ length: 37 }, (_, i) => i + 1));
     expect((await room.stats(eventId)).active).toBe(37);
+  });
+
+  it('runs the admission step a new entry triggers in the same call, and answers the joiner\'s place', async () => {
+    const eventId = randomUUID();
+    const first = await room.join({ tokenId: randomUUID(), userId: 'a', eventId, ttlMs: CONTRACT_TOKEN_TTL_MS }, T0, policy);
+    expect(first).toMatchObject({ created: true, state: { status: 'ACTIVE' }, step: { admitted: ['a'], dropped: 0, admittedTotal: 1 } });
+    await room.join({ tokenId: randomUUID(), userId: 'b', eventId, ttlMs: CONTRACT_TOKEN_TTL_MS }, T0, policy);
+    const third = await room.join({ tokenId: randomUUID(), userId: 'c', eventId, ttlMs: CONTRACT_TOKEN_TTL_MS }, T0, policy);
+    expect(third).toMatchObject({ created: true, state: { status: 'WAITING', position: 1 }, step: { admitted: [] } });
+    const again = await room.join({ tokenId: randomUUID(), userId: 'c', eventId, ttlMs: CONTRACT_TOKEN_TTL_MS }, T0, policy);
+    expect(again).toEqual({ ticket: third.ticket, created: false, state: { status: 'WAITING', position: 1 } });
+  });
+
+  it('counts joins of a line per user and refuses past the limit, with the wait', async () => {
+    const eventId = randomUUID();
+    const limit = { max: 3, windowMs: 60_000 };
+    const attempt = (userId: string) => room.join({ tokenId: randomUUID(), userId, eventId, ttlMs: CONTRACT_TOKEN_TTL_MS, limit }, T0);
+    for (let i = 0; i < 3; i++) await attempt('eager');
+    await expect(attempt('eager')).rejects.toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
+    expect((await attempt('calm')).created).toBe(true);
   });
 });

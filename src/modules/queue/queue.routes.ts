@@ -1,9 +1,9 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { queueTokenOf, userOf, type Guards } from '../../http/auth.js';
+import { queueTokenOf, userOf, type Authenticator, type Guards } from '../../http/auth.js';
 import { bearer, bearerAndQueue, problems, QueueTokenHeader } from '../../http/schemas.js';
-import { limitPerMinute } from '../../http/security.js';
+import { limitAnonymousPerMinute, limitPerMinute } from '../../http/security.js';
 import type { QueueStreamHub, StreamClient } from './queue-stream.js';
 import { JoinRequest, QueueToken, StreamQuery } from './queue.schemas.js';
 import type { QueueService } from './queue.service.js';
@@ -12,17 +12,20 @@ export interface QueueRoutesOptions {
   queue: QueueService;
   streams: QueueStreamHub;
   guards: Guards;
-  joinsPerMinute: number;
   streamsPerMinute: number;
+  /** RATE_LIMIT_QUEUE_JOINS_PER_MINUTE, for callers without a valid bearer (per IP). */
+  joinsPerMinute: number;
+  users: Authenticator;
 }
 
 export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async (app, options) => {
-  const { queue, streams, guards } = options;
+  const { queue, streams, guards, users } = options;
 
   app.post(
     '/queue/tokens',
     {
-      config: limitPerMinute(options.joinsPerMinute),
+      // A signed-in caller's joins are counted by the join itself, in the same round trip.
+      config: limitAnonymousPerMinute(options.joinsPerMinute, users),
       preHandler: guards.user,
       schema: {
         tags: ['queue'],

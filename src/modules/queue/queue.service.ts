@@ -30,6 +30,8 @@ export interface QueueDeps {
   lifetimes: Pick<AdmissionPolicy, 'activeTtlMs' | 'waitingGraceMs'>;
   settings: LineSettingsSource;
   tokenTtlMs: number;
+  /** Joins of one line by one user per window (RATE_LIMIT_QUEUE_JOINS_PER_MINUTE), counted by the join itself. */
+  joinLimit?: { max: number; windowMs: number };
   /** Throws NOT_FOUND unless the event exists and is on sale. */
   ensureEventOpen: (eventId: string) => Promise<void>;
   log: Logger;
@@ -42,19 +44,25 @@ export class QueueService {
 
   constructor(private readonly deps: QueueDeps) {}
 
-  /** Puts the user in line for the event, or hands back their live token: one per (user, event). */
+  /**
+   * Puts the user in line for the event, or hands back their live token: one per (user, event). One
+   * waiting-room round trip counts the join against the user's limit, enqueues, runs the admission step
+   * the newcomer triggers (with room to spare they need not wait for the next tick) and reads the
+   * joiner's place; the line is announced only when the step moved someone else.
+   */
   async join(userId: string, eventId: string): Promise<QueueView> {
-    const { room, clock, tokenTtlMs } = this.deps;
+    const { room, clock, tokenTtlMs, lifetimes } = this.deps;
     await this.deps.ensureEventOpen(eventId);
     const settings = await this.deps.settings.settingsOf(eventId);
-    const { ticket, created } = await room.join(
-      { tokenId: randomUUID(), userId, eventId, ttlMs: tokenTtlMs, opensAt: settings.opensAt },
+    const { ticket, state, step } = await room.join(
+      { tokenId: randomUUID(), userId, eventId, ttlMs: tokenTtlMs, opensAt: settings.opensAt, limit: this.deps.joinLimit },
       this.#pinned(),
+      { ...lifetimes, ...settings },
     );
-    // With room to spare, the newcomer need not wait for the scheduler's next tick.
-    if (created) await this.#admitStep(eventId, settings);
+    if (step) await this.#afterStep(eventId, step, userId);
+    if (state.status === 'EXPIRED') throw expired();
     const claims = claimsOf(ticket);
-    return this.#viewOrExpired({ claims, token: this.deps.signer.sign(claims) }, clock.now().getTime());
+    return this.#view({ claims, token: this.deps.signer.sign(claims) }, state, settings, this.#rate.perSecond(eventId));
   }
 
   /** Position, status and ETA for a token; QUEUE_TOKEN_EXPIRED once it no longer holds a place. */
@@ -145,12 +153,18 @@ export class QueueService {
    * One admission step under the event's current settings, announced when it moved the line; a
    * pre-queue still to place is handed to the opening (which announces the new places itself).
    */
-  async #admitStep(eventId: string, known?: LineSettings): Promise<AdmissionStep> {
-    const settings = known ?? (await this.deps.settings.settingsOf(eventId));
+  async #admitStep(eventId: string): Promise<AdmissionStep> {
+    const settings = await this.deps.settings.settingsOf(eventId);
     const step = await this.deps.room.admit(eventId, this.#pinned(), { ...this.deps.lifetimes, ...settings });
-    if (step.openingDue) await this.deps.settings.openingDue(eventId);
-    if (step.admitted.length > 0 || step.dropped > 0) await this.announce(eventId);
+    await this.#afterStep(eventId, step);
     return step;
+  }
+
+  /** Hands a due opening to the operations, and tells the streams when the step moved anyone but `mover`. */
+  async #afterStep(eventId: string, step: AdmissionStep, mover?: string): Promise<void> {
+    if (step.openingDue) await this.deps.settings.openingDue(eventId);
+    const movedOthers = step.dropped > 0 || step.admitted.some((userId) => userId !== mover);
+    if (movedOthers) await this.announce(eventId);
   }
 
   async stats(eventId: string): Promise<QueueStats & { admissionsPerSecond: number }> {

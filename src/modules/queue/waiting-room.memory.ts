@@ -1,4 +1,4 @@
-import { ADMISSION_LOG_LIMIT, type AdmissionPolicy, type AdmissionStep, type EntryRef, type JoinCandidate, type PrequeueEntry, type QueueState, soldOut, type QueueTicket, type WaitingRoom } from './waiting-room.js';
+import { ADMISSION_LOG_LIMIT, type AdmissionPolicy, type AdmissionStep, type EntryRef, type JoinCandidate, type JoinOutcome, joinLimited, type PrequeueEntry, type QueueState, soldOut, type QueueTicket, type WaitingRoom } from './waiting-room.js';
 
 interface EventLine {
   seq: number;
@@ -7,6 +7,8 @@ interface EventLine {
   waiting: Map<string, number>;
   /** userId → last seen, in join order: joins before the opening, waiting for the draw. */
   prequeue: Map<string, number>;
+  /** Joins per user in the current window, for the per-line join limit. */
+  joins: Map<string, { count: number; resetAt: number }>;
   /** Until this time (epoch ms, the host's clock like the mark's expiry in Redis) the line is closed: sold out. */
   soldOutUntil: number;
   /** userId → idle deadline. */
@@ -28,28 +30,49 @@ export class MemoryWaitingRoom implements WaitingRoom {
   #line(eventId: string): EventLine {
     let line = this.#lines.get(eventId);
     if (!line) {
-      line = { seq: 0, tickets: new Map(), waiting: new Map(), prequeue: new Map(), soldOutUntil: 0, active: new Map(), rate: { window: 0, used: 0 }, admitted: [], admittedTotal: 0, lastJoin: 0 };
+      line = { seq: 0, tickets: new Map(), waiting: new Map(), prequeue: new Map(), joins: new Map(), soldOutUntil: 0, active: new Map(), rate: { window: 0, used: 0 }, admitted: [], admittedTotal: 0, lastJoin: 0 };
       this.#lines.set(eventId, line);
     }
     return line;
   }
 
-  async join({ ttlMs, opensAt, ...candidate }: JoinCandidate, pinned: number | undefined) {
+  async join({ ttlMs, opensAt, limit, ...candidate }: JoinCandidate, pinned: number | undefined, policy?: AdmissionPolicy): Promise<JoinOutcome> {
     const now = pinned ?? Date.now();
     const line = this.#line(candidate.eventId);
+    if (limit) this.#countJoin(line, candidate.userId, limit, now);
     if (isClosed(line)) throw soldOut(candidate.eventId);
     const current = line.tickets.get(candidate.userId);
     if (current) {
       const deadline = line.active.get(candidate.userId);
       const live = (deadline !== undefined && deadline > now) || line.waiting.has(candidate.userId) || line.prequeue.has(candidate.userId);
-      if (live && current.expiresAt > now) return { ticket: current, created: false };
+      if (live && current.expiresAt > now) {
+        const [state] = await this.touch(candidate.eventId, [{ userId: candidate.userId, tokenId: current.tokenId }], pinned, policy ?? { activeTtlMs: 0 });
+        return { ticket: current, created: false, state: state! };
+      }
       this.#forget(line, candidate.userId);
     }
     const ticket: QueueTicket = { ...candidate, seq: ++line.seq, issuedAt: now, expiresAt: now + ttlMs };
     line.lastJoin = Math.max(line.lastJoin, now);
     line.tickets.set(candidate.userId, ticket);
     (opensAt != null && now < opensAt ? line.prequeue : line.waiting).set(candidate.userId, now);
-    return { ticket, created: true };
+    const step = policy ? await this.admit(candidate.eventId, pinned, policy) : undefined;
+    return { ticket, created: true, state: this.#stateOf(line, candidate.userId), ...(step ? { step } : {}) };
+  }
+
+  /** The joiner's state as it stands, without counting it as activity (the join just did). */
+  #stateOf(line: EventLine, userId: string): QueueState {
+    if (line.active.has(userId)) return { status: 'ACTIVE' };
+    if (line.waiting.has(userId)) return { status: 'WAITING', position: this.#positionOf(line, userId) };
+    return { status: 'WAITING', position: null };
+  }
+
+  /** A fixed window per user and line, like the Redis adapter's counter with its expiry. */
+  #countJoin(line: EventLine, userId: string, limit: { max: number; windowMs: number }, now: number): void {
+    const counter = line.joins.get(userId);
+    const live = counter && counter.resetAt > now ? counter : { count: 0, resetAt: now + limit.windowMs };
+    live.count++;
+    line.joins.set(userId, live);
+    if (live.count > limit.max) throw joinLimited(live.resetAt - now, limit.max);
   }
 
   async touch(eventId: string, entries: readonly EntryRef[], pinned: number | undefined, policy: Pick<AdmissionPolicy, 'activeTtlMs'>): Promise<QueueState[]> {

@@ -22,16 +22,91 @@ local function seq_of(ticket)
 end
 `;
 
-export const JOIN_LUA = `
-if redis.call('EXISTS', sold_out) == 1 then return {-1, ''} end
--- Rule: one live queue token per user and event. A live ticket is handed back, never a second one.
+/**
+ * One admission step as a function, so a join runs the step it triggers in the same script.
+ * Answers {admitted users, dropped, admitted total, opening due (1/0)}.
+ */
+const ADMISSION_STEP = `
+local function admit_step(now, max_active, per_second, active_ttl, grace, log_limit, opens_at, paused)
+  local dropped = 0
+  -- Rule: the line moves. Actives idle past their TTL and waiters who stopped polling leave it.
+  for _, user in ipairs(redis.call('ZRANGEBYSCORE', active, '-inf', now, 'LIMIT', 0, 1000)) do
+    redis.call('ZREM', active, user)
+    redis.call('HDEL', tickets, user)
+    dropped = dropped + 1
+  end
+  for _, user in ipairs(redis.call('ZRANGEBYSCORE', seen, '-inf', now - grace, 'LIMIT', 0, 1000)) do
+    redis.call('ZREM', waiting, user)
+    redis.call('ZREM', prequeue, user)
+    redis.call('ZREM', seen, user)
+    redis.call('HDEL', tickets, user)
+    dropped = dropped + 1
+  end
+  local admitted_total = tonumber(redis.call('GET', total) or 0)
+  if opens_at ~= '' and now < tonumber(opens_at) then return {{}, dropped, admitted_total, 0} end
+  -- Rule: the shuffled pre-queue goes first. Until it is placed nobody is admitted.
+  if redis.call('EXISTS', prequeue) == 1 then return {{}, dropped, admitted_total, 1} end
+  if paused or redis.call('EXISTS', sold_out) == 1 then return {{}, dropped, admitted_total, 0} end
+  local window = math.floor(now / 1000)
+  local state = redis.call('HMGET', rate, 'window', 'used')
+  local used = 0
+  if tonumber(state[1]) == window then used = tonumber(state[2]) end
+  -- Rule: capacity and the admission rate. Never more active than max_active, never more per second than per_second.
+  local n = math.min(max_active - redis.call('ZCARD', active), per_second - used)
+  if n <= 0 then return {{}, dropped, admitted_total, 0} end
+  -- Rule: FIFO admission. The head of the line, in its order.
+  local head = redis.call('ZRANGE', waiting, 0, n - 1)
+  for _, user in ipairs(head) do
+    redis.call('ZREM', waiting, user)
+    redis.call('ZREM', seen, user)
+    redis.call('ZADD', active, now + active_ttl, user)
+    redis.call('RPUSH', admitted, seq_of(redis.call('HGET', tickets, user)))
+  end
+  if #head > 0 then
+    redis.call('HSET', rate, 'window', window, 'used', used + #head)
+    redis.call('LTRIM', admitted, -log_limit, -1)
+    admitted_total = redis.call('INCRBY', total, #head)
+    -- Only admitting adds entries (and may create keys); a step that merely drops or idles keeps the
+    -- expiry as it is, so the scheduler alone never keeps a forgotten line alive.
+    renew_line()
+  end
+  return {head, dropped, admitted_total, 0}
+end
+`;
+
+/**
+ * A join in one round trip. KEYS[11] counts the user's joins of this line (ARGV[7] per ARGV[8] ms; '' for
+ * no limit). A new entry runs the admission step it triggers (ARGV[9] = '1', policy in ARGV[10..15]).
+ * Answers {1 created | 0 handed back | -1 sold out | -2 limited, ticket (or ms to wait), the joiner's
+ * state (as TOUCH answers it), then the step: admitted users, dropped, admitted total, opening due}.
+ */
+export const JOIN_LUA = `${ADMISSION_STEP}
 local user, now, opens_at = ARGV[2], clock(ARGV[5]), ARGV[6]
+if ARGV[7] ~= '' then
+  local count = redis.call('INCR', KEYS[11])
+  if count == 1 then redis.call('PEXPIRE', KEYS[11], ARGV[8]) end
+  if count > tonumber(ARGV[7]) then return {-2, tostring(redis.call('PTTL', KEYS[11]))} end
+end
+if redis.call('EXISTS', sold_out) == 1 then return {-1, ''} end
+local active_ttl = tonumber(ARGV[12])
+-- Rule: one live queue token per user and event. A live ticket is handed back, never a second one.
 local current = redis.call('HGET', tickets, user)
 if current then
   local deadline = redis.call('ZSCORE', active, user)
   local live = (deadline and tonumber(deadline) > now) or redis.call('ZSCORE', waiting, user) or redis.call('ZSCORE', prequeue, user)
   if live and tonumber(string.match(current, '|(%d+)$')) > now then
-    return {0, current}
+    -- Asking again counts as the holder's activity, like a poll.
+    local state = -3
+    if deadline and tonumber(deadline) > now then
+      redis.call('ZADD', active, 'GT', now + active_ttl, user)
+      state = 0
+    else
+      local rank = redis.call('ZRANK', waiting, user)
+      if rank then state = rank + 1 end
+      redis.call('ZADD', seen, 'XX', 'GT', now, user)
+    end
+    renew_line()
+    return {0, current, state, {}, 0, 0, 0}
   end
   redis.call('ZREM', active, user)
   redis.call('ZREM', waiting, user)
@@ -49,7 +124,18 @@ else
 end
 redis.call('ZADD', seen, now, user)
 renew_line()
-return {1, ticket}
+local step = {{}, 0, 0, 0}
+if ARGV[9] == '1' then
+  step = admit_step(now, tonumber(ARGV[10]), tonumber(ARGV[11]), active_ttl, tonumber(ARGV[13]), tonumber(ARGV[14]), opens_at, ARGV[15] == '1')
+end
+local state = -3
+if redis.call('ZSCORE', active, user) then
+  state = 0
+else
+  local rank = redis.call('ZRANK', waiting, user)
+  if rank then state = rank + 1 end
+end
+return {1, ticket, state, step[1], step[2], step[3], step[4]}
 `;
 
 /** Answers per entry: -1 expired, -2 sold out, -3 in the pre-queue, 0 active, n > 0 waiting at position n. */
@@ -91,53 +177,9 @@ if wrote then renew_line() end
 return result
 `;
 
-export const ADMIT_LUA = `
-local now, max_active, per_second = clock(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local active_ttl, grace, log_limit = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local opens_at, paused = ARGV[8], ARGV[9] == '1'
-local dropped = 0
--- Rule: the line moves. Actives idle past their TTL and waiters who stopped polling leave it.
-for _, user in ipairs(redis.call('ZRANGEBYSCORE', active, '-inf', now, 'LIMIT', 0, 1000)) do
-  redis.call('ZREM', active, user)
-  redis.call('HDEL', tickets, user)
-  dropped = dropped + 1
-end
-for _, user in ipairs(redis.call('ZRANGEBYSCORE', seen, '-inf', now - grace, 'LIMIT', 0, 1000)) do
-  redis.call('ZREM', waiting, user)
-  redis.call('ZREM', prequeue, user)
-  redis.call('ZREM', seen, user)
-  redis.call('HDEL', tickets, user)
-  dropped = dropped + 1
-end
-local admitted_total = tonumber(redis.call('GET', total) or 0)
-if opens_at ~= '' and now < tonumber(opens_at) then return {{}, dropped, admitted_total, 0} end
--- Rule: the shuffled pre-queue goes first. Until it is placed nobody is admitted.
-if redis.call('EXISTS', prequeue) == 1 then return {{}, dropped, admitted_total, 1} end
-if paused or redis.call('EXISTS', sold_out) == 1 then return {{}, dropped, admitted_total, 0} end
-local window = math.floor(now / 1000)
-local state = redis.call('HMGET', rate, 'window', 'used')
-local used = 0
-if tonumber(state[1]) == window then used = tonumber(state[2]) end
--- Rule: capacity and the admission rate. Never more active than max_active, never more per second than per_second.
-local n = math.min(max_active - redis.call('ZCARD', active), per_second - used)
-if n <= 0 then return {{}, dropped, admitted_total, 0} end
--- Rule: FIFO admission. The head of the line, in its order.
-local head = redis.call('ZRANGE', waiting, 0, n - 1)
-for _, user in ipairs(head) do
-  redis.call('ZREM', waiting, user)
-  redis.call('ZREM', seen, user)
-  redis.call('ZADD', active, now + active_ttl, user)
-  redis.call('RPUSH', admitted, seq_of(redis.call('HGET', tickets, user)))
-end
-if #head > 0 then
-  redis.call('HSET', rate, 'window', window, 'used', used + #head)
-  redis.call('LTRIM', admitted, -log_limit, -1)
-  admitted_total = redis.call('INCRBY', total, #head)
-  -- Only admitting adds entries (and may create keys); a step that merely drops or idles keeps the
-  -- expiry as it is, so the scheduler alone never keeps a forgotten line alive.
-  renew_line()
-end
-return {head, dropped, admitted_total, 0}
+/** ARGV[2..9]: now, max active, per second, active TTL, grace, admission log limit, opening, paused (1/0). */
+export const ADMIT_LUA = `${ADMISSION_STEP}
+return admit_step(clock(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8], ARGV[9] == '1')
 `;
 
 /** ARGV[2]: the opening (epoch ms); ARGV[3]: pinned time. Nil before the opening, else user, seq, … */

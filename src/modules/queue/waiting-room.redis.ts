@@ -1,5 +1,5 @@
 import { defineLuaCommand, pinnedArg, type LuaArgument, type RedisClient } from '../../shared/redis.js';
-import { ADMISSION_LOG_LIMIT, type AdmissionPolicy, type AdmissionStep, type EntryRef, type JoinCandidate, type PrequeueEntry, type QueueState, soldOut, type QueueTicket, type WaitingRoom } from './waiting-room.js';
+import { ADMISSION_LOG_LIMIT, type AdmissionPolicy, type AdmissionStep, type EntryRef, type JoinCandidate, type JoinOutcome, joinLimited, type PrequeueEntry, type QueueState, soldOut, type QueueTicket, type WaitingRoom } from './waiting-room.js';
 import { ADMIT_LUA, CLOSE_SOLD_OUT_LUA, COMPLETE_LUA, JOIN_LUA, linePrelude, OPEN_LUA, PREQUEUE_LUA, REOPEN_LUA, TOUCH_LUA } from './waiting-room.redis-scripts.js';
 
 /** Keys of one event share the `{eventId}` hash tag, so on Redis Cluster every script touches one slot. */
@@ -27,15 +27,22 @@ type LineKeys = ReturnType<typeof lineKeys>;
 /** zset eventId by its latest join: the lines that may still hold live tickets. */
 const LINES_KEY = 'q:lines';
 
+const LINE_INDEX_REFRESH_MS = 5_000;
+
 /** Past the token lifetime, so a line outlives the last token it issued even with some clock skew. */
 export const LINE_EXPIRY_MARGIN_MS = 10 * 60_000;
 
 const defineLineCommand = <Args extends readonly LuaArgument[], Result>(redis: RedisClient, name: string, body: string) =>
   defineLuaCommand<LineKeys, [lineTtlMs: number, ...Args], Result>(redis, name, linePrelude + body, lineKeys('').length);
 
-type JoinArgs = [userId: string, tokenId: string, tokenTtlMs: number, now: LuaArgument, opensAt: LuaArgument];
-/** created -1: the line is closed (sold out). */
-type JoinReply = [created: -1 | 0 | 1, ticket: string];
+type JoinArgs = [
+  userId: string, tokenId: string, tokenTtlMs: number, now: LuaArgument, opensAt: LuaArgument, limit: LuaArgument, windowMs: number,
+  admit: 0 | 1, maxActive: number, admitPerSecond: number, activeTtlMs: number, waitingGraceMs: number, logLimit: number, paused: 0 | 1,
+];
+/** created -1: the line is closed (sold out); -2: over the join limit, the ticket field is the wait in ms. */
+type JoinReply = [created: -2 | -1 | 0 | 1, ticket: string, state: number, admitted: string[], dropped: number, admittedTotal: number, openingDue: 0 | 1];
+/** The lines' keys, then the user's join counter for the line (same slot). */
+type JoinKeys = [...LineKeys, string];
 type TouchArgs = [now: LuaArgument, activeTtlMs: number, ...userIdThenTokenId: string[]];
 type TouchReply = number[];
 type AdmitArgs = [now: LuaArgument, maxActive: number, admitPerSecond: number, activeTtlMs: number, waitingGraceMs: number, logLimit: number, opensAt: LuaArgument, paused: 0 | 1];
@@ -49,6 +56,7 @@ function parseTicket(eventId: string, userId: string, encoded: string): QueueTic
 
 export class RedisWaitingRoom implements WaitingRoom {
   readonly #lineTtlMs: number;
+  readonly #indexedAt = new Map<string, number>();
   readonly #join;
   readonly #touch;
   readonly #admit;
@@ -64,7 +72,7 @@ export class RedisWaitingRoom implements WaitingRoom {
     { tokenTtlMs }: { tokenTtlMs: number },
   ) {
     this.#lineTtlMs = tokenTtlMs + LINE_EXPIRY_MARGIN_MS;
-    this.#join = defineLineCommand<JoinArgs, JoinReply>(redis, 'waitingRoomJoin', JOIN_LUA);
+    this.#join = defineLuaCommand<JoinKeys, [lineTtlMs: number, ...JoinArgs], JoinReply>(redis, 'waitingRoomJoin', linePrelude + JOIN_LUA, (lineKeys('').length + 1) as JoinKeys['length']);
     this.#touch = defineLineCommand<TouchArgs, TouchReply>(redis, 'waitingRoomTouch', TOUCH_LUA);
     this.#admit = defineLineCommand<AdmitArgs, AdmitReply>(redis, 'waitingRoomAdmit', ADMIT_LUA);
     this.#complete = defineLineCommand<CompleteArgs, number>(redis, 'waitingRoomComplete', COMPLETE_LUA);
@@ -74,22 +82,49 @@ export class RedisWaitingRoom implements WaitingRoom {
     this.#reopen = defineLineCommand<[], number>(redis, 'waitingRoomReopen', REOPEN_LUA);
   }
 
-  async join(candidate: JoinCandidate, now: number | undefined) {
-    const [created, encoded] = await this.#join(
-      lineKeys(candidate.eventId),
+  async join(candidate: JoinCandidate, now: number | undefined, policy?: AdmissionPolicy): Promise<JoinOutcome> {
+    const { eventId, userId, limit } = candidate;
+    const [created, encoded, state, admitted, dropped, admittedTotal, openingDue] = await this.#join(
+      [...lineKeys(eventId), `q:{${eventId}}:joins:${userId}`],
       this.#lineTtlMs,
-      candidate.userId,
+      userId,
       candidate.tokenId,
       candidate.ttlMs,
       pinnedArg(now),
       candidate.opensAt ?? '',
+      limit?.max ?? '',
+      limit?.windowMs ?? 0,
+      policy ? 1 : 0,
+      policy?.maxActive ?? 0,
+      policy?.admitPerSecond ?? 0,
+      policy?.activeTtlMs ?? 0,
+      policy?.waitingGraceMs ?? 0,
+      ADMISSION_LOG_LIMIT,
+      policy?.paused === true ? 1 : 0,
     );
-    if (created === -1) throw soldOut(candidate.eventId);
-    const ticket = parseTicket(candidate.eventId, candidate.userId, encoded);
-    // Every new entry records its event's latest join (on the line's clock: the ticket's issue time);
-    // after a Redis restart emptied the index, the admission scheduler finds the event again with the next join.
-    if (created === 1) await this.redis.zadd(LINES_KEY, 'GT', ticket.issuedAt, candidate.eventId);
-    return { ticket, created: created === 1 };
+    if (created === -2) throw joinLimited(Number(encoded), limit!.max);
+    if (created === -1) throw soldOut(eventId);
+    const ticket = parseTicket(eventId, userId, encoded);
+    if (created === 1) await this.#index(eventId, ticket.issuedAt);
+    return {
+      ticket,
+      created: created === 1,
+      state: stateOf(state),
+      ...(created === 1 && policy ? { step: { admitted, dropped, admittedTotal, openingDue: openingDue === 1 } } : {}),
+    };
+  }
+
+  /**
+   * Records the line's latest join (on the line's clock: the ticket's issue time) in the index the
+   * admission scheduler reads. The index lives in another slot than the line, so it costs a round trip
+   * of its own: once per line every few seconds per instance is plenty for an index read with a
+   * lifetime of hours, and after a Redis restart emptied it, the next join puts the line back.
+   */
+  async #index(eventId: string, joinedAt: number): Promise<void> {
+    const indexed = this.#indexedAt.get(eventId);
+    if (indexed !== undefined && performance.now() - indexed < LINE_INDEX_REFRESH_MS) return;
+    this.#indexedAt.set(eventId, performance.now());
+    await this.redis.zadd(LINES_KEY, 'GT', joinedAt, eventId);
   }
 
   async touch(eventId: string, entries: readonly EntryRef[], now: number | undefined, policy: Pick<AdmissionPolicy, 'activeTtlMs'>): Promise<QueueState[]> {

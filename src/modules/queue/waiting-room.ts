@@ -27,6 +27,17 @@ export interface JoinCandidate {
    * the pre-queue, which is shuffled at the opening; the store decides "before" by its own clock.
    */
   opensAt?: number | null;
+  /** At most `max` joins of this line by this user per `windowMs`, counted in the same call (RATE_LIMITED past it). */
+  limit?: { max: number; windowMs: number };
+}
+
+/** What a join did: the ticket, the joiner's state after it, and the admission step a new entry ran. */
+export interface JoinOutcome {
+  ticket: QueueTicket;
+  created: boolean;
+  state: QueueState;
+  /** The admission step run with the join (only for a new entry, and only when a policy was given). */
+  step?: AdmissionStep;
 }
 
 /** A token's claim on a place in line. */
@@ -80,10 +91,12 @@ export interface PrequeueEntry {
 
 export interface WaitingRoom {
   /**
-   * Enqueues the user, or returns their live ticket when they already hold one for this event. Throws
-   * EVENT_SOLD_OUT while the line is closed because every seat is sold.
+   * Enqueues the user, or returns their live ticket when they already hold one for this event (counting
+   * as their activity), and with a policy runs the admission step a new entry triggers, all at once: a
+   * join is one round trip. Throws EVENT_SOLD_OUT while the line is closed because every seat is sold,
+   * and RATE_LIMITED past the candidate's limit.
    */
-  join(candidate: JoinCandidate, now: number | undefined): Promise<{ ticket: QueueTicket; created: boolean }>;
+  join(candidate: JoinCandidate, now: number | undefined, policy?: AdmissionPolicy): Promise<JoinOutcome>;
   /**
    * The state of each entry named by a token, counting the call as activity: an active entry's idle
    * deadline moves to now + activeTtl, a waiting entry's last-seen becomes now. A token that is no longer
@@ -127,5 +140,11 @@ export interface WaitingRoom {
 }
 
 export const ADMISSION_LOG_LIMIT = 100_000;
+
+export const joinLimited = (retryAfterMs: number, limit: number) =>
+  new AppError('RATE_LIMITED', `Too many joins of this line; try again in ${Math.ceil(retryAfterMs / 1000)} s.`, {
+    retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+    limit,
+  });
 
 export const soldOut = (eventId: string) => new AppError('EVENT_SOLD_OUT', `Every seat of event ${eventId} is sold.`);
