@@ -1,5 +1,5 @@
 import { isCluster, subscriberFor, type RedisClient } from '../../shared/redis.js';
-import type { QueueEvents } from './queue-events.js';
+import { decodeChange, encodeChange, type LineChange, type QueueEvents } from './queue-events.js';
 
 /**
  * One event's channel, without the key prefix. It carries the line's `{eventId}` hash tag, so on a
@@ -16,7 +16,7 @@ const RESUBSCRIBE_DELAY_MS = 500;
  */
 export class RedisQueueEvents implements QueueEvents {
   readonly #keyPrefix: string;
-  readonly #listeners: ((eventId: string) => void)[] = [];
+  readonly #listeners: ((eventId: string, change: LineChange) => void)[] = [];
   /** Followed events, each with its subscription (settles once the server confirmed it). */
   readonly #followed = new Map<string, Promise<void>>();
   #subscriber: RedisClient | undefined;
@@ -26,12 +26,12 @@ export class RedisQueueEvents implements QueueEvents {
     this.#keyPrefix = redis.options.keyPrefix ?? '';
   }
 
-  async publish(eventId: string): Promise<void> {
+  async publish(eventId: string, change: LineChange = 'line'): Promise<void> {
     // ioredis counts SPUBLISH's channel as a key, so the client adds its key prefix to it.
-    await this.redis.spublish(queueMovedChannel(eventId), eventId);
+    await this.redis.spublish(queueMovedChannel(eventId), encodeChange(eventId, change));
   }
 
-  async subscribe(listener: (eventId: string) => void): Promise<void> {
+  async subscribe(listener: (eventId: string, change: LineChange) => void): Promise<void> {
     this.#listeners.push(listener);
     this.#subscriberClient();
   }
@@ -65,9 +65,10 @@ export class RedisQueueEvents implements QueueEvents {
     if (this.#subscriber) return this.#subscriber;
     const subscriber = subscriberFor(this.redis);
     subscriber.on('error', () => undefined);
-    subscriber.on('smessage', (channel: string, eventId: string) => {
+    subscriber.on('smessage', (channel: string, message: string) => {
+      const { eventId, change } = decodeChange(message);
       if (!this.#followed.has(eventId) || channel !== this.#channel(eventId)) return;
-      for (const listener of this.#listeners) listener(eventId);
+      for (const listener of this.#listeners) listener(eventId, change);
     });
     // After a lost connection (on a cluster: a node gone, as in a failover) ioredis subscribes again by
     // itself, but moves published meanwhile are gone: once it is back, every followed event counts as
@@ -77,7 +78,7 @@ export class RedisQueueEvents implements QueueEvents {
     subscriber.on(isCluster(subscriber) ? 'subscribersReady' : 'ready', () => {
       if (!lost) return;
       lost = false;
-      for (const eventId of this.#followed.keys()) for (const listener of this.#listeners) listener(eventId);
+      for (const eventId of this.#followed.keys()) for (const listener of this.#listeners) listener(eventId, 'line');
     });
     this.#subscriber = subscriber;
     return subscriber;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { QueueEvents } from './queue-events.js';
+import type { LineChange, QueueEvents } from './queue-events.js';
 import type { QueueView } from './queue.schemas.js';
 import type { QueueService } from './queue.service.js';
 
@@ -17,19 +17,36 @@ export interface StreamClient {
 
 /** Clients refreshed per queue-store round trip: big enough to amortize it, small enough not to stall Redis. */
 const REFRESH_BATCH = 500;
+/** Waiters this close to the front are read exactly on every move; behind them, places are worked out. */
+export const EXACT_NEAR_FRONT = 1_000;
+/** A waiter further back hears a new place at most this often: a step of 1 in 50,000 is news for no one. */
+export const FAR_PUSH_INTERVAL_MS = 2_000;
+
+/** What the hub knows of one stream: the last view sent, and the exact place it was worked out from. */
+interface Follower {
+  encoded: string;
+  view: QueueView;
+  /** The last exact place and the line's admitted total read with it; undefined until read, or not waiting. */
+  base: { position: number; admittedTotal: number } | undefined;
+  pushedAt: number;
+}
 
 /**
  * The stream clients of this instance, by event; it follows the queue events of exactly the events it
- * has clients for. When an event's line moves (a pub/sub message from any instance) its clients are
- * re-read and sent what changed; a heartbeat re-reads everyone, which also counts as their poll, so an
- * open stream keeps a waiter in line. That is why a stream must not outlive its connection, and why one
- * token may hold only a few: each one keeps the holder's slot alive.
+ * has clients for. A heartbeat re-reads everyone exactly (batched, one round trip per 500), which also
+ * counts as their poll, so an open stream keeps a waiter in line: that is why a stream must not outlive
+ * its connection, and why one token may hold only a few. Between heartbeats, a move of the line's head
+ * costs a constant number of store calls per instance, however long the line: one read of the line's
+ * admitted total, from which every waiter's place is worked out (their last exact place less the
+ * admissions since: never ahead of the truth, since admissions come from the front), plus exact reads of
+ * the actives and of the waiters near the front. Waiters further back are sent a new place at most every
+ * FAR_PUSH_INTERVAL_MS. Any other change of the line (an opening placed, a close) re-reads everyone.
  */
 export class QueueStreamHub {
-  readonly #clients = new Map<string, Map<StreamClient, string>>();
+  readonly #clients = new Map<string, Map<StreamClient, Follower>>();
   /** Each token's open streams, oldest first. */
   readonly #byToken = new Map<string, StreamClient[]>();
-  readonly #dirty = new Set<string>();
+  readonly #dirty = new Map<string, LineChange>();
   #flushing: Promise<void> | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -37,14 +54,14 @@ export class QueueStreamHub {
   constructor(
     private readonly queue: QueueService,
     private readonly events: QueueEvents,
-    private readonly options: { heartbeatMs: number; streamsPerToken: number },
+    private readonly options: { heartbeatMs: number; streamsPerToken: number; exactNearFront?: number; farPushIntervalMs?: number },
     private readonly log: Logger,
   ) {}
 
   async start(): Promise<void> {
-    await this.events.subscribe((eventId) => this.#markDirty(eventId));
+    await this.events.subscribe((eventId, change) => this.#markDirty(eventId, change));
     this.#heartbeat = setInterval(() => {
-      for (const eventId of this.#clients.keys()) this.#markDirty(eventId);
+      for (const eventId of this.#clients.keys()) this.#markDirty(eventId, 'line');
       for (const clients of this.#clients.values()) for (const client of clients.keys()) client.heartbeat();
     }, this.options.heartbeatMs);
     this.#heartbeat.unref();
@@ -89,12 +106,12 @@ export class QueueStreamHub {
     this.#byToken.set(client.token, open);
     let clients = this.#clients.get(client.eventId);
     if (!clients) {
-      clients = new Map<StreamClient, string>();
+      clients = new Map<StreamClient, Follower>();
       this.#clients.set(client.eventId, clients);
       // A move published before the subscription held was not heard: one re-read once it holds.
-      void this.events.follow(client.eventId).then(() => this.#markDirty(client.eventId));
+      void this.events.follow(client.eventId).then(() => this.#markDirty(client.eventId, 'line'));
     }
-    clients.set(client, JSON.stringify(first));
+    clients.set(client, { encoded: JSON.stringify(first), view: first, base: undefined, pushedAt: performance.now() });
     if (first.status === 'SOLD_OUT') this.#finish(client, first);
     else client.send(first);
   }
@@ -111,9 +128,9 @@ export class QueueStreamHub {
     else this.#byToken.delete(client.token);
   }
 
-  #markDirty(eventId: string): void {
+  #markDirty(eventId: string, change: LineChange): void {
     if (!this.#clients.has(eventId)) return;
-    this.#dirty.add(eventId);
+    if (this.#dirty.get(eventId) !== 'line') this.#dirty.set(eventId, change);
     this.#flushing ??= this.#flush().finally(() => {
       this.#flushing = undefined;
     });
@@ -122,38 +139,83 @@ export class QueueStreamHub {
   /** Refreshes dirty events until none are left; moves that arrive meanwhile coalesce into one pass. */
   async #flush(): Promise<void> {
     while (this.#dirty.size > 0) {
-      const [eventId] = this.#dirty as Set<string>;
-      this.#dirty.delete(eventId!);
-      const clients = [...(this.#clients.get(eventId!)?.keys() ?? [])];
-      for (let i = 0; i < clients.length; i += REFRESH_BATCH) {
-        await this.#refresh(eventId!, clients.slice(i, i + REFRESH_BATCH));
-      }
+      const [eventId, change] = this.#dirty.entries().next().value as [string, LineChange];
+      this.#dirty.delete(eventId);
+      const clients = this.#clients.get(eventId);
+      if (!clients) continue;
+      if (change === 'line') await this.#refreshAll(eventId, [...clients.keys()]);
+      else await this.#followHead(eventId, clients);
     }
   }
 
-  async #refresh(eventId: string, batch: StreamClient[]): Promise<void> {
-    let views: (QueueView | undefined)[];
+  async #refreshAll(eventId: string, clients: StreamClient[]): Promise<void> {
+    for (let i = 0; i < clients.length; i += REFRESH_BATCH) await this.#refresh(eventId, clients.slice(i, i + REFRESH_BATCH));
+  }
+
+  /** The head moved: exact reads near the front and for actives, worked-out places behind. */
+  async #followHead(eventId: string, clients: Map<StreamClient, Follower>): Promise<void> {
+    let admittedTotal: number;
     try {
-      views = await this.queue.currentMany(eventId, batch.map((client) => client.token));
+      admittedTotal = await this.queue.admittedTotal(eventId);
+    } catch (error) {
+      this.log.warn({ err: error, eventId }, 'queue stream refresh failed; retrying on the next heartbeat');
+      return;
+    }
+    const { exactNearFront: nearFront = EXACT_NEAR_FRONT, farPushIntervalMs = FAR_PUSH_INTERVAL_MS } = this.options;
+    const exact: StreamClient[] = [];
+    const far: { client: StreamClient; follower: Follower; position: number }[] = [];
+    const now = performance.now();
+    for (const [client, follower] of clients) {
+      // The pre-queue has no places to move until the opening, which re-reads everyone.
+      if (follower.view.status === 'WAITING' && follower.view.position === null) continue;
+      if (!follower.base) {
+        exact.push(client);
+        continue;
+      }
+      const position = follower.base.position - (admittedTotal - follower.base.admittedTotal);
+      if (position <= nearFront) exact.push(client);
+      else if (position !== follower.view.position && now - follower.pushedAt >= farPushIntervalMs) far.push({ client, follower, position });
+    }
+    await this.#refreshAll(eventId, exact);
+    if (far.length === 0) return;
+    const views = await this.queue.movedViews(eventId, far.map(({ follower, position }) => ({ view: follower.view, position })));
+    far.forEach(({ client, follower }, i) => {
+      if (clients.get(client) === follower) this.#push(client, follower, views[i]!);
+    });
+  }
+
+  async #refresh(eventId: string, batch: StreamClient[]): Promise<void> {
+    let read: Awaited<ReturnType<QueueService['currentMany']>>;
+    try {
+      read = await this.queue.currentMany(eventId, batch.map((client) => client.token));
     } catch (error) {
       this.log.warn({ err: error, eventId }, 'queue stream refresh failed; retrying on the next heartbeat');
       return;
     }
     const clients = this.#clients.get(eventId);
     batch.forEach((client, i) => {
-      const view = views[i];
-      if (!clients?.has(client)) return;
+      const view = read.views[i];
+      const follower = clients?.get(client);
+      if (!follower) return;
       if (!view) {
         this.remove(client);
         client.send({ status: 'EXPIRED' }, true);
         return;
       }
-      const encoded = JSON.stringify(view);
-      if (clients.get(client) === encoded) return;
-      clients.set(client, encoded);
-      if (view.status === 'SOLD_OUT') this.#finish(client, view);
-      else client.send(view);
+      follower.base = view.status === 'WAITING' && view.position !== null ? { position: view.position, admittedTotal: read.admittedTotal } : undefined;
+      this.#push(client, follower, view);
     });
+  }
+
+  /** Sends a view that differs from the last one sent; SOLD_OUT is the stream's last word. */
+  #push(client: StreamClient, follower: Follower, view: QueueView): void {
+    const encoded = JSON.stringify(view);
+    if (follower.encoded === encoded) return;
+    follower.encoded = encoded;
+    follower.view = view;
+    follower.pushedAt = performance.now();
+    if (view.status === 'SOLD_OUT') this.#finish(client, view);
+    else client.send(view);
   }
 
   /** The last word of a stream: the line closed, nothing more will change for this holder. */

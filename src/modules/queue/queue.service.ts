@@ -5,7 +5,7 @@ import { AppError } from '../../shared/errors.js';
 import type { TokenClaims, TokenSigner } from '../../shared/signed-token.js';
 import { AdmissionRateMeter, estimateWaitSeconds } from './admission-rate.js';
 import type { Buyer } from './buyer.js';
-import type { QueueEvents } from './queue-events.js';
+import type { LineChange, QueueEvents } from './queue-events.js';
 import type { QueueView } from './queue.schemas.js';
 import { soldOut } from './waiting-room.js';
 import type { LineSettings, LineSettingsSource } from './line-settings.js';
@@ -72,18 +72,43 @@ export class QueueService {
 
   /**
    * Views for many tokens of one event in one queue-store round trip (the stream hub's refresh);
-   * undefined where a token no longer holds a place. Counts as each holder's poll.
+   * undefined where a token no longer holds a place. Counts as each holder's poll. `admittedTotal` is
+   * read right after the views (same connection, so in order): a place worked out from it later can
+   * only be too far back, never too far ahead.
    */
-  async currentMany(eventId: string, tokens: readonly string[]): Promise<(QueueView | undefined)[]> {
+  async currentMany(eventId: string, tokens: readonly string[]): Promise<{ views: (QueueView | undefined)[]; admittedTotal: number }> {
     const now = this.deps.clock.now().getTime();
     const live = tokens.flatMap((token, index) => {
       const claims = this.#verifiedOrUndefined(token, now);
       return claims?.eid === eventId ? [{ claims, token, index }] : [];
     });
-    const rendered = await this.#views(eventId, live, now);
+    const [rendered, admittedTotal] = await Promise.all([this.#views(eventId, live, now), this.deps.room.admittedTotal(eventId)]);
     const views: (QueueView | undefined)[] = new Array(tokens.length).fill(undefined);
     live.forEach(({ index }, k) => (views[index] = rendered[k]));
-    return views;
+    return { views, admittedTotal };
+  }
+
+  /** The line's admitted total: how far every waiter has moved up since a view was read. */
+  admittedTotal(eventId: string): Promise<number> {
+    return this.deps.room.admittedTotal(eventId);
+  }
+
+  /**
+   * Views moved to a place worked out without the store (a waiter's last exact place less the
+   * admissions since), with the line's current settings and ETA. Nothing is verified or touched: each
+   * `view` came from a verified token, and the holder's presence is kept by the stream's heartbeat.
+   */
+  async movedViews(eventId: string, moves: readonly { view: QueueView; position: number }[]): Promise<QueueView[]> {
+    const settings = await this.deps.settings.settingsOf(eventId);
+    const rate = this.#rate.perSecond(eventId);
+    const policy = { ...this.deps.lifetimes, ...settings };
+    return moves.map(({ view, position }) => ({
+      ...view,
+      position,
+      etaSeconds: estimateWaitSeconds(position, rate, policy),
+      paused: settings.paused,
+      seatsLeft: allHeld(settings) ? settings.seatsLeft : null,
+    }));
   }
 
   /**
@@ -110,7 +135,7 @@ export class QueueService {
     await this.deps.room.complete(claims.eid, claims.uid, claims.tid);
     const step = await this.#admitStep(claims.eid);
     // The leaver's own departure moved everyone behind, whether or not anyone was admitted.
-    if (step.admitted.length === 0 && step.dropped === 0) await this.announce(claims.eid);
+    if (step.admitted.length === 0 && step.dropped === 0) await this.announce(claims.eid, 'head');
   }
 
   /**
@@ -164,7 +189,7 @@ export class QueueService {
   async #afterStep(eventId: string, step: AdmissionStep, mover?: string): Promise<void> {
     if (step.openingDue) await this.deps.settings.openingDue(eventId);
     const movedOthers = step.dropped > 0 || step.admitted.some((userId) => userId !== mover);
-    if (movedOthers) await this.announce(eventId);
+    if (movedOthers) await this.announce(eventId, 'head');
   }
 
   async stats(eventId: string): Promise<QueueStats & { admissionsPerSecond: number }> {
@@ -177,8 +202,8 @@ export class QueueService {
   }
 
   /** Tells every instance's streams that the event's line changed, so they re-read their holders' views. */
-  async announce(eventId: string): Promise<void> {
-    await this.deps.events.publish(eventId).catch((error: unknown) => {
+  async announce(eventId: string, change: LineChange = 'line'): Promise<void> {
+    await this.deps.events.publish(eventId, change).catch((error: unknown) => {
       this.deps.log.warn({ err: error, eventId }, 'could not announce a queue change; streams catch up on their heartbeat');
     });
   }

@@ -189,6 +189,10 @@ export class MemoryWaitingRoom implements WaitingRoom {
     return { waiting: line.waiting.size + line.prequeue.size, active: line.active.size, admittedTotal: line.admittedTotal };
   }
 
+  async admittedTotal(eventId: string): Promise<number> {
+    return this.#line(eventId).admittedTotal;
+  }
+
   async admissionLog(eventId: string): Promise<number[]> {
     return [...this.#line(eventId).admitted];
   }

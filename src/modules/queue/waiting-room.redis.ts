@@ -194,6 +194,10 @@ export class RedisWaitingRoom implements WaitingRoom {
     return { waiting: waiting + prequeued, active, admittedTotal: Number(admittedTotal ?? 0) };
   }
 
+  async admittedTotal(eventId: string): Promise<number> {
+    return Number((await this.redis.get(keysOf(eventId).admittedTotal)) ?? 0);
+  }
+
   async admissionLog(eventId: string): Promise<number[]> {
     return (await this.redis.lrange(keysOf(eventId).admitted, 0, -1)).map(Number);
   }

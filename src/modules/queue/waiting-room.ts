@@ -134,6 +134,8 @@ export interface WaitingRoom {
    */
   events(since: number): Promise<string[]>;
   stats(eventId: string): Promise<QueueStats>;
+  /** Everyone ever admitted to this event's line: every waiter has moved up by each admission since. */
+  admittedTotal(eventId: string): Promise<number>;
   /** Join sequence numbers in the order they were admitted (most recent 100,000), for FIFO checks. */
   admissionLog(eventId: string): Promise<number[]>;
   close(): Promise<void>;
