@@ -17,6 +17,7 @@ import { paymentRoutes } from './modules/payment/payment.routes.js';
 import { queueRoutes } from './modules/queue/queue.routes.js';
 import { refundRoutes } from './modules/refund/refund.routes.js';
 import { reservationRoutes } from './modules/reservation/reservation.routes.js';
+import { salesRoutes } from './modules/sales/sales.routes.js';
 import { userRoutes } from './modules/users/users.routes.js';
 import { walletRoutes } from './modules/wallet/wallet.routes.js';
 import type { TrustProxy } from './config.js';
@@ -117,6 +118,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       await api.register(walletRoutes, { wallet, guards, chargesPerMinute: config.RATE_LIMIT_CHARGES_PER_MINUTE });
       await api.register(paymentRoutes, { payments, guards, paymentsPerMinute: config.RATE_LIMIT_PAYMENTS_PER_MINUTE });
       await api.register(refundRoutes, { refunds, guards });
+      await api.register(salesRoutes, { sales: services.sales, guards });
     },
     { prefix: '/api/v1' },
   );

@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HOUSE_PRICES } from '../../src/modules/catalog/catalog.rules.js';
+import { ApiClient } from '../../tools/http/api-client.js';
+import { expectProblem } from '../support/expect.js';
+import { ADMIN_KEY, backends, startApiApp, type TestApp } from '../support/test-app.js';
+import { buyer, HOLD_TTL_MS, holdOk } from './helpers.js';
+
+const { VIP, STANDARD } = HOUSE_PRICES;
+const DAY_MS = 86_400_000;
+const MINUTE_MS = 60_000;
+
+interface MinuteFigures {
+  minute: string;
+  purchases: number;
+  revenue: number;
+  refunds: number;
+}
+
+const minuteOf = (at: Date) => new Date(Math.floor(at.getTime() / MINUTE_MS) * MINUTE_MS).toISOString();
+
+describe.each(backends)('sales figures (%s)', (backend) => {
+  let t: TestApp;
+  let client: ApiClient;
+  const sales = (eventId: string, headers: Record<string, string> = { 'x-admin-key': ADMIN_KEY }) =>
+    client.request('GET', `/admin/events/${eventId}/sales`, { headers });
+  const figures = async (eventId: string) => {
+    const reply = await sales(eventId);
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    return reply.body as {
+      eventId: string;
+      schedules: { id: string; status: string; available: number; held: number; sold: number }[];
+      revenue: number;
+      purchases: number;
+      refunds: number;
+      perMinute: MinuteFigures[];
+    };
+  };
+  /** A date some days after the test clock's now: far enough for a buyer's refund. */
+  const dateOf = async (eventId: string, daysAhead = 3) =>
+    (await client.createSchedule(eventId, { startAt: new Date(t.clock.now().getTime() + daysAhead * DAY_MS) })).id;
+
+  /** A buyer who pays for `seats` of the date with one payment. */
+  async function purchase(eventId: string, scheduleId: string, seats: number[]) {
+    const b = await buyer(client, eventId, 'payer');
+    await client.charge(b.user, 100_000);
+    const holds = [];
+    for (const seat of seats) holds.push(await holdOk(client, b.user, b.token, scheduleId, seat));
+    const paid = await client.payAll(b.user, b.token, holds.map((hold) => hold.id));
+    expect(paid.status, JSON.stringify(paid.body)).toBe(201);
+    return { ...b, reservationIds: holds.map((hold) => hold.id) };
+  }
+
+  beforeAll(async () => {
+    t = await startApiApp(backend, 'sales');
+    client = ApiClient.inject(t.app, { adminKey: ADMIN_KEY });
+  });
+  afterAll(() => t?.close());
+
+  it('lists every event, a disabled one too, with its sale times', async () => {
+    const shown = await client.createEvent({ name: 'On sale', category: 'Opera' });
+    const hidden = await client.createEvent({ name: 'Withdrawn' });
+    await t.infra.db.query('UPDATE events SET enabled = false WHERE id = $1', [hidden.id]);
+    const reply = await client.request('GET', '/admin/events', { admin: true });
+    expect(reply.status).toBe(200);
+    const blank = { description: '', salesStartAt: null, salesOpenedAt: null };
+    expect(reply.body).toEqual(
+      expect.arrayContaining([
+        { id: shown.id, code: shown.code, name: 'On sale', category: 'Opera', enabled: true, ...blank },
+        { id: hidden.id, code: hidden.code, name: 'Withdrawn', category: null, enabled: false, ...blank },
+      ]),
+    );
+    expect(((await client.request('GET', '/events')).body as { id: string }[]).map((event) => event.id)).not.toContain(hidden.id);
+  });
+
+  it('counts seats per date, money and refunds, and shows them in the minute they happened', async () => {
+    const event = await client.createEvent();
+    const [first, second] = [await dateOf(event.id), await dateOf(event.id, 4)];
+    const now = t.clock.now();
+    const holder = await buyer(client, event.id, 'holder');
+    await holdOk(client, holder.user, holder.token, first, 5);
+    const payer = await purchase(event.id, first, [11, 12]);
+    expect((await client.cancel(payer.user, payer.reservationIds[1]!)).status).toBe(200);
+    await purchase(event.id, second, [1]);
+    expect((await client.cancelSchedule(second)).status).toBe(200);
+    // Another event's sale is not this one's.
+    const other = await client.createEvent();
+    await purchase(other.id, await dateOf(other.id), [1]);
+
+    const seen = await figures(event.id);
+    expect(seen.schedules).toEqual([
+      expect.objectContaining({ id: first, status: 'OPEN', available: 48, held: 1, sold: 1 }),
+      // A canceled date has nothing to sell; its one purchase was refunded and its seat released.
+      expect.objectContaining({ id: second, status: 'CANCELED', available: 0, held: 0, sold: 0 }),
+    ]);
+    expect(seen).toMatchObject({ eventId: event.id, revenue: STANDARD, purchases: 3, refunds: 2 });
+    expect(seen.perMinute).toHaveLength(30);
+    expect(seen.perMinute.at(-1)).toEqual({ minute: minuteOf(now), purchases: 3, revenue: 2 * STANDARD + VIP - STANDARD - VIP, refunds: 2 });
+    expect(seen.perMinute.slice(0, -1).every((m) => m.purchases === 0 && m.revenue === 0 && m.refunds === 0)).toBe(true);
+    expect(seen.perMinute.map((m) => Date.parse(m.minute) - Date.parse(seen.perMinute[0]!.minute))).toEqual(
+      Array.from({ length: 30 }, (_, i) => i * MINUTE_MS),
+    );
+    // The public date list agrees on what is left.
+    const listed = (await client.request('GET', `/events/${event.id}/schedules`)).body as { id: string; availableSeats: number }[];
+    expect(listed.map((date) => date.availableSeats)).toEqual(seen.schedules.map((date) => date.available));
+  });
+
+  it('counts a lapsed hold as available before any sweep, and moves old minutes out of the window', async () => {
+    const event = await client.createEvent();
+    const date = await dateOf(event.id);
+    const sold = minuteOf(t.clock.now());
+    const holder = await buyer(client, event.id, 'holder');
+    await holdOk(client, holder.user, holder.token, date, 40);
+    await purchase(event.id, date, [41]);
+    expect((await figures(event.id)).schedules[0]).toMatchObject({ available: 48, held: 1, sold: 1 });
+
+    t.clock.advance(HOLD_TTL_MS);
+    const later = await figures(event.id);
+    expect(later.schedules[0]).toMatchObject({ available: 49, held: 0, sold: 1 });
+    expect(later.perMinute.find((m) => m.minute === sold)).toEqual({ minute: sold, purchases: 1, revenue: HOUSE_PRICES.STANDING, refunds: 0 });
+    expect(later.perMinute.at(-1)!.minute).toBe(minuteOf(t.clock.now()));
+
+    t.clock.advance(30 * MINUTE_MS);
+    const past = await figures(event.id);
+    expect(past.perMinute.some((m) => m.purchases > 0)).toBe(false);
+    expect(past).toMatchObject({ revenue: HOUSE_PRICES.STANDING, purchases: 1, refunds: 0 });
+  });
+
+  it('answers an event without dates with empty figures', async () => {
+    const event = await client.createEvent();
+    const seen = await figures(event.id);
+    expect(seen).toMatchObject({ eventId: event.id, schedules: [], revenue: 0, purchases: 0, refunds: 0 });
+    expect(seen.perMinute.every((m) => m.purchases === 0 && m.revenue === 0 && m.refunds === 0)).toBe(true);
+  });
+
+  it('answers 404 for an unknown event and 400 for a malformed id', async () => {
+    expectProblem(await sales(randomUUID()), 404, 'NOT_FOUND');
+    expectProblem(await sales('not-an-id'), 400, 'VALIDATION_FAILED');
+  });
+
+  it.each([
+    ['missing', {}],
+    ['wrong', { 'x-admin-key': `${ADMIN_KEY}-wrong` }],
+  ])('refuses a %s X-Admin-Key with 403 FORBIDDEN', async (_label, headers) => {
+    const event = await client.createEvent();
+    expectProblem(await sales(event.id, headers), 403, 'FORBIDDEN');
+    expectProblem(await client.request('GET', '/admin/events', { headers }), 403, 'FORBIDDEN');
+  });
+});
