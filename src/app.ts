@@ -94,7 +94,11 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
   });
 
-  registerMetrics(app, { events: () => queue.events(), stats: (eventId) => queue.stats(eventId), streams: () => queueStreams.size });
+  registerMetrics(
+    app,
+    { events: () => queue.events(), stats: (eventId) => queue.stats(eventId), streams: () => queueStreams.size },
+    { sales: { seats: () => services.sales.liveSeats(), sales: () => services.sales.liveSales() } },
+  );
   await app.register(healthRoutes, { checks: services.checks });
   await app.register(
     async (api) => {

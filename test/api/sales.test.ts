@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOUSE_PRICES } from '../../src/modules/catalog/catalog.rules.js';
 import { ApiClient } from '../../tools/http/api-client.js';
+import { metric } from '../../tools/metrics.js';
 import { expectProblem } from '../support/expect.js';
 import { ADMIN_KEY, backends, startApiApp, type TestApp } from '../support/test-app.js';
 import { buyer, HOLD_TTL_MS, holdOk } from './helpers.js';
@@ -145,5 +146,31 @@ describe.each(backends)('sales figures (%s)', (backend) => {
     const event = await client.createEvent();
     expectProblem(await sales(event.id, headers), 403, 'FORBIDDEN');
     expectProblem(await client.request('GET', '/admin/events', { headers }), 403, 'FORBIDDEN');
+  });
+
+  it('reports seats per date and each event\'s purchases and refunds on /metrics, leaving out dates that are over', async () => {
+    const event = await client.createEvent();
+    const date = await dateOf(event.id);
+    const holder = await buyer(client, event.id, 'holder');
+    await holdOk(client, holder.user, holder.token, date, 2);
+    const payer = await purchase(event.id, date, [3, 4]);
+    expect((await client.cancel(payer.user, payer.reservationIds[1]!)).status).toBe(200);
+    const quiet = await client.createEvent();
+    const quietDate = await dateOf(quiet.id);
+    const over = (await client.createSchedule(quiet.id, { startAt: new Date(t.clock.now().getTime() - 3 * 3_600_000) })).id;
+
+    const page = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const seats = (eventId: string, scheduleId: string, status: string) =>
+      metric(page, 'ticketing_schedule_seats', { event_id: eventId, schedule_id: scheduleId, status });
+    expect(['available', 'held', 'sold'].map((status) => seats(event.id, date, status))).toEqual([48, 1, 1]);
+    expect(['available', 'held', 'sold'].map((status) => seats(quiet.id, quietDate, status))).toEqual([50, 0, 0]);
+    expect(metric(page, 'ticketing_schedule_seats', { schedule_id: over })).toBeNaN();
+    const perEvent = (name: string, eventId: string) => metric(page, name, { event_id: eventId });
+    expect([perEvent('ticketing_event_purchases', event.id), perEvent('ticketing_event_refunds', event.id), perEvent('ticketing_event_revenue', event.id)]).toEqual([
+      2,
+      1,
+      VIP,
+    ]);
+    expect(perEvent('ticketing_event_purchases', quiet.id)).toBeNaN();
   });
 });

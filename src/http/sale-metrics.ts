@@ -1,0 +1,93 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { Gauge, type Registry } from 'prom-client';
+
+/** An event's line settings as the operator left them (the queue-control service). */
+export interface LineControls {
+  paused: boolean;
+  maxActive: number;
+  admitPerSecond: number;
+}
+
+/** What the seat and sales gauges read, each in one statement for every event (the sales module). */
+export interface SaleFigures {
+  seats(): Promise<{ eventId: string; scheduleId: string; available: number; held: number; sold: number }[]>;
+  sales(): Promise<{ eventId: string; revenue: number; purchases: number; refunds: number }[]>;
+}
+
+export interface SaleMetricsSources {
+  controls?: (eventId: string) => Promise<LineControls>;
+  sales?: SaleFigures;
+  /** The events with a line in the shared queue store (from the queue gauges' own read). */
+  lineEvents: () => Promise<string[]>;
+}
+
+/** A read shared by every gauge of one scrape: each gauge collects on its own, the store is asked once. */
+export function sharedRead<T>(read: () => Promise<T>, maxAgeMs = 1_000): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    if (!last || Date.now() - last.at > maxAgeMs) last = { at: Date.now(), value: read() };
+    return last.value;
+  };
+}
+
+/**
+ * Gauges for operating a sale: seats per date, each event's purchases and refunds, and its line's
+ * settings. Seats and sales come from PostgreSQL (one statement each per scrape, dates not yet over),
+ * so every instance reports the same figures: aggregate with max, not sum. A failed read leaves its
+ * gauges empty for that scrape rather than failing the whole page.
+ */
+export function registerSaleMetrics(registry: Registry, sources: SaleMetricsSources, log: FastifyBaseLogger): void {
+  const { controls, sales } = sources;
+  const gauge = <L extends string>(name: string, help: string, labelNames: L[], fill: (gauge: Gauge<L>) => Promise<void>) =>
+    new Gauge<L>({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        try {
+          await fill(this);
+        } catch (error) {
+          log.warn({ err: error, metric: name }, 'a metric could not be read for this scrape');
+        }
+      },
+    });
+
+  const seats = sales ? sharedRead(() => sales.seats()) : undefined;
+  if (sales && seats) {
+    const totals = sharedRead(() => sales.sales());
+    gauge('ticketing_schedule_seats', 'Seats of each date not yet over, by status (a lapsed hold counts as available)', ['event_id', 'schedule_id', 'status'], async (g) => {
+      for (const date of await seats()) {
+        const labels = { event_id: date.eventId, schedule_id: date.scheduleId };
+        g.set({ ...labels, status: 'available' }, date.available);
+        g.set({ ...labels, status: 'held' }, date.held);
+        g.set({ ...labels, status: 'sold' }, date.sold);
+      }
+    });
+    const saleGauge = (name: string, help: string, read: (row: Awaited<ReturnType<SaleFigures['sales']>>[number]) => number) =>
+      gauge(name, help, ['event_id'], async (g) => {
+        for (const row of await totals()) g.set({ event_id: row.eventId }, read(row));
+      });
+    saleGauge('ticketing_event_purchases', 'Seats ever paid for the event\'s dates not yet over, refunded ones included (delta() per minute)', (row) => row.purchases);
+    saleGauge('ticketing_event_refunds', 'Seats refunded on the event\'s dates not yet over (delta() per minute)', (row) => row.refunds);
+    saleGauge('ticketing_event_revenue', 'Payments that stand on the event\'s dates not yet over, minor units', (row) => row.revenue);
+  }
+
+  if (controls) {
+    // Every event with a line or a date still to sell: a paused sale nobody has joined yet still shows.
+    const settings = sharedRead(async () => {
+      const dated = seats ? (await seats()).map((date) => date.eventId) : [];
+      const eventIds = [...new Set([...(await sources.lineEvents()), ...dated])];
+      const read = await Promise.allSettled(eventIds.map(async (eventId) => [eventId, await controls(eventId)] as const));
+      return read.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    });
+    const controlGauge = (name: string, help: string, read: (line: LineControls) => number) =>
+      gauge(name, help, ['event_id'], async (g) => {
+        for (const [eventId, line] of await settings()) g.set({ event_id: eventId }, read(line));
+      });
+    controlGauge('ticketing_queue_paused', '1 while the operator has paused admissions', (line) => (line.paused ? 1 : 0));
+    controlGauge('ticketing_queue_max_active', 'Admitted buyers allowed at once (the operator\'s setting)', (line) => line.maxActive);
+    controlGauge('ticketing_queue_admit_per_second', 'Admissions allowed per second (the operator\'s setting; the measured rate is ticketing_queue_admissions_per_second)', (line) => line.admitPerSecond);
+  }
+}
