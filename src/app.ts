@@ -127,5 +127,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     { prefix: '/api/v1' },
   );
   await app.register(fastifyStatic, { root: publicDir, wildcard: false });
+  // The operator's page is public/admin/ (served at /admin/ by the line above); /admin leads there too.
+  app.get('/admin', { schema: { hide: true } }, (_request, reply) => reply.redirect('/admin/', 302));
   return app;
 }
