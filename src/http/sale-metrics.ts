@@ -11,7 +11,7 @@ export interface LineControls {
 /** What the seat and sales gauges read, each in one statement for every event (the sales module). */
 export interface SaleFigures {
   seats(): Promise<{ eventId: string; scheduleId: string; available: number; held: number; sold: number }[]>;
-  sales(): Promise<{ eventId: string; revenue: number; purchases: number; refunds: number }[]>;
+  lastMinute(): Promise<{ eventId: string; revenue: number; purchases: number; refunds: number }[]>;
 }
 
 export interface SaleMetricsSources {
@@ -31,10 +31,10 @@ export function sharedRead<T>(read: () => Promise<T>, maxAgeMs = 1_000): () => P
 }
 
 /**
- * Gauges for operating a sale: seats per date, each event's purchases and refunds, and its line's
- * settings. Seats and sales come from PostgreSQL (one statement each per scrape, dates not yet over),
- * so every instance reports the same figures: aggregate with max, not sum. A failed read leaves its
- * gauges empty for that scrape rather than failing the whole page.
+ * Gauges for operating a sale: seats per date, each event's purchases and refunds in the last minute, and
+ * its line's settings. Seats and sales come from PostgreSQL (one statement each per scrape: dates not yet
+ * over, payments of the last minute), so every instance reports the same figures: aggregate with max,
+ * not sum. A failed read leaves its gauges empty for that scrape rather than failing the whole page.
  */
 export function registerSaleMetrics(registry: Registry, sources: SaleMetricsSources, log: FastifyBaseLogger): void {
   const { controls, sales } = sources;
@@ -56,7 +56,6 @@ export function registerSaleMetrics(registry: Registry, sources: SaleMetricsSour
 
   const seats = sales ? sharedRead(() => sales.seats()) : undefined;
   if (sales && seats) {
-    const totals = sharedRead(() => sales.sales());
     gauge('ticketing_schedule_seats', 'Seats of each date not yet over, by status (a lapsed hold counts as available)', ['event_id', 'schedule_id', 'status'], async (g) => {
       for (const date of await seats()) {
         const labels = { event_id: date.eventId, schedule_id: date.scheduleId };
@@ -65,13 +64,19 @@ export function registerSaleMetrics(registry: Registry, sources: SaleMetricsSour
         g.set({ ...labels, status: 'sold' }, date.sold);
       }
     });
-    const saleGauge = (name: string, help: string, read: (row: Awaited<ReturnType<SaleFigures['sales']>>[number]) => number) =>
+    // Every event with a date on sale reports, zeros included, so a quiet minute is a zero and not a gap.
+    const minute = sharedRead(async () => {
+      const figures = new Map((await seats()).map((date) => [date.eventId, { revenue: 0, purchases: 0, refunds: 0 }]));
+      for (const row of await sales.lastMinute()) figures.set(row.eventId, row);
+      return figures;
+    });
+    const minuteGauge = (name: string, help: string, read: (row: { revenue: number; purchases: number; refunds: number }) => number) =>
       gauge(name, help, ['event_id'], async (g) => {
-        for (const row of await totals()) g.set({ event_id: row.eventId }, read(row));
+        for (const [eventId, row] of await minute()) g.set({ event_id: eventId }, read(row));
       });
-    saleGauge('ticketing_event_purchases', 'Seats ever paid for the event\'s dates not yet over, refunded ones included (delta() per minute)', (row) => row.purchases);
-    saleGauge('ticketing_event_refunds', 'Seats refunded on the event\'s dates not yet over (delta() per minute)', (row) => row.refunds);
-    saleGauge('ticketing_event_revenue', 'Payments that stand on the event\'s dates not yet over, minor units', (row) => row.revenue);
+    minuteGauge('ticketing_event_purchases_per_minute', 'Seats paid in the last 60 s, by the database clock', (row) => row.purchases);
+    minuteGauge('ticketing_event_refunds_per_minute', 'Seats refunded in the last 60 s (by the buyer or a canceled date), by the database clock', (row) => row.refunds);
+    minuteGauge('ticketing_event_revenue_per_minute', 'Paid minus refunded in the last 60 s, minor units', (row) => row.revenue);
   }
 
   if (controls) {

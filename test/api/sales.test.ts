@@ -148,7 +148,7 @@ describe.each(backends)('sales figures (%s)', (backend) => {
     expectProblem(await client.request('GET', '/admin/events', { headers }), 403, 'FORBIDDEN');
   });
 
-  it('reports seats per date and each event\'s purchases and refunds on /metrics, leaving out dates that are over', async () => {
+  it('reports seats per date and each event\'s last minute of purchases and refunds on /metrics, leaving out dates that are over', async () => {
     const event = await client.createEvent();
     const date = await dateOf(event.id);
     const holder = await buyer(client, event.id, 'holder');
@@ -157,20 +157,26 @@ describe.each(backends)('sales figures (%s)', (backend) => {
     expect((await client.cancel(payer.user, payer.reservationIds[1]!)).status).toBe(200);
     const quiet = await client.createEvent();
     const quietDate = await dateOf(quiet.id);
-    const over = (await client.createSchedule(quiet.id, { startAt: new Date(t.clock.now().getTime() - 3 * 3_600_000) })).id;
+    const past = await client.createEvent();
+    const over = (await client.createSchedule(past.id, { startAt: new Date(t.clock.now().getTime() - 3 * 3_600_000) })).id;
 
-    const page = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const scrape = async () => (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const page = await scrape();
     const seats = (eventId: string, scheduleId: string, status: string) =>
       metric(page, 'ticketing_schedule_seats', { event_id: eventId, schedule_id: scheduleId, status });
     expect(['available', 'held', 'sold'].map((status) => seats(event.id, date, status))).toEqual([48, 1, 1]);
     expect(['available', 'held', 'sold'].map((status) => seats(quiet.id, quietDate, status))).toEqual([50, 0, 0]);
     expect(metric(page, 'ticketing_schedule_seats', { schedule_id: over })).toBeNaN();
-    const perEvent = (name: string, eventId: string) => metric(page, name, { event_id: eventId });
-    expect([perEvent('ticketing_event_purchases', event.id), perEvent('ticketing_event_refunds', event.id), perEvent('ticketing_event_revenue', event.id)]).toEqual([
-      2,
-      1,
-      VIP,
-    ]);
-    expect(perEvent('ticketing_event_purchases', quiet.id)).toBeNaN();
+    const lastMinute = (text: string, eventId: string) =>
+      ['purchases', 'refunds', 'revenue'].map((figure) => metric(text, `ticketing_event_${figure}_per_minute`, { event_id: eventId }));
+    expect(lastMinute(page, event.id)).toEqual([2, 1, VIP]);
+    // A quiet event with a date on sale reports zeros; an event whose dates are all over, nothing.
+    expect(lastMinute(page, quiet.id)).toEqual([0, 0, 0]);
+    expect(lastMinute(page, past.id)).toEqual([NaN, NaN, NaN]);
+
+    // A minute later (by the database's clock) the sale is out of the window; the figures are read afresh each second.
+    t.clock.advance(MINUTE_MS);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(lastMinute(await scrape(), event.id)).toEqual([0, 0, 0]);
   });
 });

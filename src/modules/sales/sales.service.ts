@@ -76,8 +76,8 @@ export class SalesService {
     return rows.map(({ eventId, id, available, held, sold }) => ({ eventId, scheduleId: id, available, held, sold }));
   }
 
-  /** Money and refunds of every event with a date not yet over (those dates only). */
-  async liveSales(): Promise<LiveEventSales[]> {
-    return sql.liveEventTotals.rows(this.db, { now: this.clock.pinned() });
+  /** Seats paid and refunded, and the money that moved, in the last minute, per event with any. */
+  async lastMinuteSales(): Promise<LiveEventSales[]> {
+    return sql.lastMinuteByEvent.rows(this.db, { now: this.clock.pinned() });
   }
 }
