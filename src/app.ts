@@ -13,6 +13,7 @@ import { registerMetrics } from './http/metrics.js';
 import { registerSecurity } from './http/security.js';
 import { Problem } from './http/schemas.js';
 import { catalogRoutes } from './modules/catalog/catalog.routes.js';
+import { operationsRoutes } from './modules/operations/operations.routes.js';
 import { paymentRoutes } from './modules/payment/payment.routes.js';
 import { queueRoutes } from './modules/queue/queue.routes.js';
 import { refundRoutes } from './modules/refund/refund.routes.js';
@@ -61,7 +62,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   // The API speaks JSON only; any other body is 415 rather than a confusing schema error.
   app.removeContentTypeParser('text/plain');
 
-  const { config, users, catalog, queue, reservations, wallet, payments, refunds, queueStreams } = services;
+  const { config, users, catalog, queue, operations, reservations, wallet, payments, refunds, queueStreams } = services;
   registerErrorHandling(app);
   app.addHook('onReady', () => queueStreams.start());
   // Open event streams would otherwise keep close() waiting for them forever.
@@ -111,6 +112,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
         streamsPerMinute: config.RATE_LIMIT_STREAMS_PER_MINUTE,
       });
       await api.register(catalogRoutes, { catalog, guards });
+      await api.register(operationsRoutes, { operations, queue, guards });
       await api.register(reservationRoutes, {
         reservations,
         cancellations: refunds,

@@ -31,9 +31,12 @@ function every(intervalMs: number, name: string, log: Logger, task: () => Promis
 }
 
 export function startBackgroundJobs(services: Services, db: Database, clock: Clock, log: Logger): BackgroundJobs {
-  const { config, queue, reservations, refunds } = services;
+  const { config, queue, operations, reservations, refunds } = services;
   const stops = [
-    every(config.QUEUE_ADMIT_INTERVAL_MS, 'admission', log, () => queue.admitAll()),
+    every(config.QUEUE_ADMIT_INTERVAL_MS, 'admission', log, async () => {
+      await operations.tick(await queue.events());
+      await queue.admitAll();
+    }),
     every(config.HOLD_SWEEP_INTERVAL_MS, 'hold-sweeper', log, async () => {
       const released = await reservations.sweepLapsedHolds();
       if (released > 0) log.info({ released }, 'released lapsed holds');

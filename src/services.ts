@@ -7,6 +7,7 @@ import { CatalogService } from './modules/catalog/catalog.service.js';
 import { PaymentService } from './modules/payment/payment.service.js';
 import { QueueStreamHub } from './modules/queue/queue-stream.js';
 import { QueueService } from './modules/queue/queue.service.js';
+import { SaleOperations } from './modules/operations/operations.service.js';
 import { RefundService } from './modules/refund/refund.service.js';
 import { ReservationService } from './modules/reservation/reservation.service.js';
 import { SalesService } from './modules/sales/sales.service.js';
@@ -18,6 +19,7 @@ export interface Services {
   users: UserService;
   catalog: CatalogService;
   queue: QueueService;
+  operations: SaleOperations;
   reservations: ReservationService;
   wallet: WalletService;
   payments: PaymentService;
@@ -34,17 +36,29 @@ export function createServices(infra: Infrastructure, log: Logger): Services {
   const wallet = new WalletService(db, clock);
   const users = new UserService(db, wallet, signer, clock, config.ACCESS_TOKEN_TTL_SECONDS * 1000);
   const catalog = new CatalogService(db, clock);
-  const queue = new QueueService({
+  const operations = new SaleOperations({
+    db,
+    room: infra.waitingRoom,
+    clock,
+    announce: (eventId) => queue.announce(eventId),
+    defaults: {
+      maxActive: config.QUEUE_MAX_ACTIVE,
+      admitPerSecond: config.QUEUE_ADMIT_PER_SECOND,
+      activePerSeat: config.QUEUE_ACTIVE_PER_SEAT,
+    },
+    settingsMaxAgeMs: config.QUEUE_ADMIT_INTERVAL_MS,
+    log,
+  });
+  const queue: QueueService = new QueueService({
     room: infra.waitingRoom,
     events: infra.queueEvents,
     signer,
     clock,
-    policy: {
-      maxActive: config.QUEUE_MAX_ACTIVE,
-      admitPerSecond: config.QUEUE_ADMIT_PER_SECOND,
+    lifetimes: {
       activeTtlMs: config.QUEUE_ACTIVE_TTL_SECONDS * 1000,
       waitingGraceMs: config.QUEUE_WAITING_GRACE_SECONDS * 1000,
     },
+    settings: operations,
     tokenTtlMs: config.QUEUE_TOKEN_TTL_SECONDS * 1000,
     ensureEventOpen: (eventId) => catalog.ensureEventOpen(eventId),
     log,
@@ -65,5 +79,5 @@ export function createServices(infra: Infrastructure, log: Logger): Services {
     log,
   );
   const sales = new SalesService(db, clock);
-  return { config, users, catalog, queue, reservations, wallet, payments, refunds, sales, queueStreams, checks: infra.checks };
+  return { config, users, catalog, queue, operations, reservations, wallet, payments, refunds, sales, queueStreams, checks: infra.checks };
 }

@@ -19,6 +19,8 @@ export const errorCatalogue = {
   IDEMPOTENCY_CONFLICT: { status: 409, title: 'Idempotency key reused with a different request' },
   REFUND_WINDOW_CLOSED: { status: 409, title: 'Too close to the date for a refund' },
   SCHEDULE_CANCELED: { status: 409, title: 'The date was canceled' },
+  EVENT_SOLD_OUT: { status: 409, title: 'Every seat is sold' },
+  SALE_ALREADY_OPEN: { status: 409, title: 'The sale has already opened' },
   RESERVATION_EXPIRED: { status: 410, title: 'Reservation has expired' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body is too large' },
   URI_TOO_LONG: { status: 414, title: 'Request URL is too long' },

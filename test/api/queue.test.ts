@@ -78,6 +78,9 @@ describe.each(backends)('waiting room (%s)', (backend) => {
         issuedAt: new Date(now).toISOString(),
         expiresAt: new Date(now + TOKEN_TTL_MS).toISOString(),
         etaSeconds: 0,
+        opensAt: null,
+        paused: false,
+        seatsLeft: null,
       });
       t.clock.advance(1_000);
       const again = await client.join(user, eventId);

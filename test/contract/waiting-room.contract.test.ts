@@ -46,8 +46,8 @@ describe.each(waitingRooms)('waiting room contract: $name', (adapter) => {
     const eventId = randomUUID();
     const tickets = [];
     for (const user of ['a', 'b', 'c', 'd']) tickets.push((await join(eventId, user)).ticket);
-    expect(await room.admit(eventId, T0, policy)).toEqual({ admitted: ['a', 'b'], dropped: 0, admittedTotal: 2 });
-    expect(await room.admit(eventId, T0, policy)).toEqual({ admitted: [], dropped: 0, admittedTotal: 2 });
+    expect(await room.admit(eventId, T0, policy)).toEqual({ admitted: ['a', 'b'], dropped: 0, admittedTotal: 2, openingDue: false });
+    expect(await room.admit(eventId, T0, policy)).toEqual({ admitted: [], dropped: 0, admittedTotal: 2, openingDue: false });
     expect(await touchOne(eventId, 'a', tickets[0]!.tokenId, T0, policy)).toEqual({ status: 'ACTIVE' });
     expect(await touchOne(eventId, 'c', tickets[2]!.tokenId, T0, policy)).toEqual({ status: 'WAITING', position: 1 });
     expect(await touchOne(eventId, 'd', tickets[3]!.tokenId, T0, policy)).toEqual({ status: 'WAITING', position: 2 });
@@ -62,7 +62,7 @@ describe.each(waitingRooms)('waiting room contract: $name', (adapter) => {
     await room.admit(eventId, T0, policy);
     await room.complete(eventId, 'a', a.tokenId);
     expect(await touchOne(eventId, 'a', a.tokenId, T0, policy)).toEqual({ status: 'EXPIRED' });
-    expect(await room.admit(eventId, T0, policy)).toEqual({ admitted: ['c'], dropped: 0, admittedTotal: 3 });
+    expect(await room.admit(eventId, T0, policy)).toEqual({ admitted: ['c'], dropped: 0, admittedTotal: 3, openingDue: false });
     expect(await room.admissionLog(eventId)).toEqual([1, 2, 3]);
   });
 
@@ -83,7 +83,7 @@ describe.each(waitingRooms)('waiting room contract: $name', (adapter) => {
     await join(eventId, 'gone');
     const stays = (await join(eventId, 'stays')).ticket;
     expect(await touchOne(eventId, 'stays', stays.tokenId, T0 + 20_000, full)).toEqual({ status: 'WAITING', position: 2 });
-    expect(await room.admit(eventId, T0 + 31_000, full)).toEqual({ admitted: [], dropped: 1, admittedTotal: 0 });
+    expect(await room.admit(eventId, T0 + 31_000, full)).toEqual({ admitted: [], dropped: 1, admittedTotal: 0, openingDue: false });
     expect(await touchOne(eventId, 'stays', stays.tokenId, T0 + 31_000, full)).toEqual({ status: 'WAITING', position: 1 });
   });
 

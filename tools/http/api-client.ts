@@ -183,6 +183,23 @@ export class ApiClient {
     return (await this.createSchedule(eventId, { startAt: new Date(Date.now() + (1 + dayOffset) * DAY_MS), prices })).id;
   }
 
+  /** Schedules the opening, enables or disables, renames. */
+  patchEvent(eventId: string, patch: { salesStartAt?: string | null; enabled?: boolean; name?: string; description?: string }) {
+    return this.request('PATCH', `/admin/events/${eventId}`, { admin: true, body: patch });
+  }
+
+  queueControls(eventId: string) {
+    return this.request('GET', `/admin/events/${eventId}/queue`, { admin: true });
+  }
+
+  patchQueue(eventId: string, patch: { paused?: boolean; maxActive?: number; admitPerSecond?: number }) {
+    return this.request('PATCH', `/admin/events/${eventId}/queue`, { admin: true, body: patch });
+  }
+
+  fairness(eventId: string) {
+    return this.request('GET', `/events/${eventId}/fairness`);
+  }
+
   cancelSchedule(scheduleId: string) {
     return this.request('POST', `/admin/schedules/${scheduleId}/cancel`, { admin: true });
   }

@@ -95,7 +95,8 @@ export class QueueStreamHub {
       void this.events.follow(client.eventId).then(() => this.#markDirty(client.eventId));
     }
     clients.set(client, JSON.stringify(first));
-    client.send(first);
+    if (first.status === 'SOLD_OUT') this.#finish(client, first);
+    else client.send(first);
   }
 
   remove(client: StreamClient): void {
@@ -150,7 +151,14 @@ export class QueueStreamHub {
       const encoded = JSON.stringify(view);
       if (clients.get(client) === encoded) return;
       clients.set(client, encoded);
-      client.send(view);
+      if (view.status === 'SOLD_OUT') this.#finish(client, view);
+      else client.send(view);
     });
+  }
+
+  /** The last word of a stream: the line closed, nothing more will change for this holder. */
+  #finish(client: StreamClient, view: QueueView): void {
+    this.remove(client);
+    client.send(view, true);
   }
 }

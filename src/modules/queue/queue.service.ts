@@ -7,7 +7,9 @@ import { AdmissionRateMeter, estimateWaitSeconds } from './admission-rate.js';
 import type { Buyer } from './buyer.js';
 import type { QueueEvents } from './queue-events.js';
 import type { QueueView } from './queue.schemas.js';
-import type { AdmissionPolicy, AdmissionStep, EntryRef, QueueStats, QueueTicket, WaitingRoom } from './waiting-room.js';
+import { soldOut } from './waiting-room.js';
+import type { LineSettings, LineSettingsSource } from './line-settings.js';
+import type { AdmissionPolicy, AdmissionStep, EntryRef, QueueState, QueueStats, QueueTicket, WaitingRoom } from './waiting-room.js';
 
 interface QueueTokenClaims extends TokenClaims {
   typ: 'queue';
@@ -22,7 +24,9 @@ export interface QueueDeps {
   events: QueueEvents;
   signer: TokenSigner;
   clock: Clock;
-  policy: AdmissionPolicy;
+  /** How long entries live; capacity, rate, pause and opening come per event from `settings`. */
+  lifetimes: Pick<AdmissionPolicy, 'activeTtlMs' | 'waitingGraceMs'>;
+  settings: LineSettingsSource;
   tokenTtlMs: number;
   /** Throws NOT_FOUND unless the event exists and is on sale. */
   ensureEventOpen: (eventId: string) => Promise<void>;
@@ -38,11 +42,15 @@ export class QueueService {
 
   /** Puts the user in line for the event, or hands back their live token: one per (user, event). */
   async join(userId: string, eventId: string): Promise<QueueView> {
-    const { room, clock, policy, tokenTtlMs } = this.deps;
+    const { room, clock, tokenTtlMs } = this.deps;
     await this.deps.ensureEventOpen(eventId);
-    const { ticket, created } = await room.join({ tokenId: randomUUID(), userId, eventId, ttlMs: tokenTtlMs }, this.#pinned());
+    const settings = await this.deps.settings.settingsOf(eventId);
+    const { ticket, created } = await room.join(
+      { tokenId: randomUUID(), userId, eventId, ttlMs: tokenTtlMs, opensAt: settings.opensAt },
+      this.#pinned(),
+    );
     // With room to spare, the newcomer need not wait for the scheduler's next tick.
-    if (created) await this.#announce(eventId, await room.admit(eventId, this.#pinned(), policy));
+    if (created) await this.#admitStep(eventId, settings);
     const claims = claimsOf(ticket);
     return this.#viewOrExpired({ claims, token: this.deps.signer.sign(claims) }, clock.now().getTime());
   }
@@ -88,11 +96,11 @@ export class QueueService {
 
   /** The holder gives up their place (waiting or admitted); people behind move up at once. */
   async leave(token: string | undefined, userId: string): Promise<void> {
-    const { room, clock, policy } = this.deps;
     const claims = this.#verifyOwn(token, userId);
-    await room.complete(claims.eid, claims.uid, claims.tid);
-    const step = await room.admit(claims.eid, this.#pinned(), policy);
-    await this.#announce(claims.eid, { ...step, dropped: step.dropped + 1 });
+    await this.deps.room.complete(claims.eid, claims.uid, claims.tid);
+    const step = await this.#admitStep(claims.eid);
+    // The leaver's own departure moved everyone behind, whether or not anyone was admitted.
+    if (step.admitted.length === 0 && step.dropped === 0) await this.announce(claims.eid);
   }
 
   /**
@@ -100,11 +108,11 @@ export class QueueService {
    * Best effort: the purchase has already committed, and an entry left behind lapses after inactivity.
    */
   async complete(buyer: Buyer): Promise<void> {
-    const { room, clock, policy, log } = this.deps;
+    const { room, log } = this.deps;
     try {
       await room.complete(buyer.eventId, buyer.userId, buyer.tokenId);
       // The freed slot goes to the next in line now, not at the scheduler's next tick.
-      await this.#announce(buyer.eventId, await room.admit(buyer.eventId, this.#pinned(), policy));
+      await this.#admitStep(buyer.eventId);
     } catch (error) {
       log.warn({ err: error, eventId: buyer.eventId }, 'could not end the queue entry; it will lapse when idle');
     }
@@ -115,22 +123,32 @@ export class QueueService {
    * the ETA. Safe to run on every instance at once: each step is one atomic script.
    */
   async admitAll(): Promise<number> {
-    const { room, clock, policy } = this.deps;
     let admitted = 0;
     for (const eventId of await this.events()) {
       let step: AdmissionStep;
       try {
-        step = await room.admit(eventId, this.#pinned(), policy);
+        step = await this.#admitStep(eventId);
       } catch (error) {
         // One line's shard failing over must not stop the others' lines (Redis Cluster).
         this.deps.log.warn({ err: error, eventId }, 'admission step failed; the next tick tries again');
         continue;
       }
       admitted += step.admitted.length;
-      await this.#announce(eventId, step);
-      this.#rate.record(eventId, step.admittedTotal, clock.now().getTime());
+      this.#rate.record(eventId, step.admittedTotal, this.deps.clock.now().getTime());
     }
     return admitted;
+  }
+
+  /**
+   * One admission step under the event's current settings, announced when it moved the line; a
+   * pre-queue still to place is handed to the opening (which announces the new places itself).
+   */
+  async #admitStep(eventId: string, known?: LineSettings): Promise<AdmissionStep> {
+    const settings = known ?? (await this.deps.settings.settingsOf(eventId));
+    const step = await this.deps.room.admit(eventId, this.#pinned(), { ...this.deps.lifetimes, ...settings });
+    if (step.openingDue) await this.deps.settings.openingDue(eventId);
+    if (step.admitted.length > 0 || step.dropped > 0) await this.announce(eventId);
+    return step;
   }
 
   async stats(eventId: string): Promise<QueueStats & { admissionsPerSecond: number }> {
@@ -142,19 +160,21 @@ export class QueueService {
     return this.deps.room.events(this.deps.clock.now().getTime() - this.deps.tokenTtlMs);
   }
 
-  async #announce(eventId: string, step: AdmissionStep): Promise<void> {
-    if (step.admitted.length === 0 && step.dropped === 0) return;
+  /** Tells every instance's streams that the event's line changed, so they re-read their holders' views. */
+  async announce(eventId: string): Promise<void> {
     await this.deps.events.publish(eventId).catch((error: unknown) => {
       this.deps.log.warn({ err: error, eventId }, 'could not announce a queue change; streams catch up on their heartbeat');
     });
   }
 
   async #admitted(claims: QueueTokenClaims): Promise<Buyer> {
-    const { room, clock, policy } = this.deps;
-    const [state] = await room.touch(claims.eid, [refOf(claims)], this.#pinned(), policy);
+    const { room, lifetimes } = this.deps;
+    const [state] = await room.touch(claims.eid, [refOf(claims)], this.#pinned(), lifetimes);
     if (!state || state.status === 'EXPIRED') throw expired();
+    if (state.status === 'SOLD_OUT') throw soldOut(claims.eid);
     if (state.status === 'WAITING') {
-      throw new AppError('QUEUE_NOT_ADMITTED', `Still waiting in the queue at position ${state.position}.`);
+      const where = state.position === null ? 'in the pre-queue; places are drawn at the opening' : `at position ${state.position}`;
+      throw new AppError('QUEUE_NOT_ADMITTED', `Still waiting in the queue ${where}.`);
     }
     return { tokenId: claims.tid, userId: claims.uid, eventId: claims.eid };
   }
@@ -192,28 +212,41 @@ export class QueueService {
   }
 
   /** Views of verified tokens; the token string is handed back as is, since its claims never change. */
-  async #views(eventId: string, tokens: readonly SignedClaims[], now: number): Promise<(QueueView | undefined)[]> {
-    const { room, policy } = this.deps;
+  async #views(eventId: string, tokens: readonly SignedClaims[], _now: number): Promise<(QueueView | undefined)[]> {
+    const { room, lifetimes } = this.deps;
     if (tokens.length === 0) return [];
-    const states = await room.touch(eventId, tokens.map(({ claims }) => refOf(claims)), this.#pinned(), policy);
+    const [states, settings] = await Promise.all([
+      room.touch(eventId, tokens.map(({ claims }) => refOf(claims)), this.#pinned(), lifetimes),
+      this.deps.settings.settingsOf(eventId),
+    ]);
     const rate = this.#rate.perSecond(eventId);
-    return states.map((state, i) => {
-      if (state.status === 'EXPIRED') return undefined;
-      const { claims: c, token } = tokens[i]!;
-      const position = state.status === 'WAITING' ? state.position : 0;
-      return {
-        token,
-        userId: c.uid,
-        eventId: c.eid,
-        status: state.status,
-        position,
-        issuedAt: new Date(c.iat).toISOString(),
-        expiresAt: new Date(c.exp).toISOString(),
-        etaSeconds: estimateWaitSeconds(position, rate, policy),
-      };
-    });
+    return states.map((state, i) => (state.status === 'EXPIRED' ? undefined : this.#view(tokens[i]!, state, settings, rate)));
+  }
+
+  #view({ claims: c, token }: SignedClaims, state: Exclude<QueueState, { status: 'EXPIRED' }>, settings: LineSettings, rate: number | undefined): QueueView {
+    const position = state.status === 'WAITING' ? state.position : state.status === 'ACTIVE' ? 0 : null;
+    const etaSeconds =
+      position === null
+        ? Math.max(0, Math.ceil(((settings.opensAt ?? 0) - this.deps.clock.now().getTime()) / 1000))
+        : estimateWaitSeconds(position, rate, { ...this.deps.lifetimes, ...settings });
+    return {
+      token,
+      userId: c.uid,
+      eventId: c.eid,
+      status: state.status,
+      position,
+      issuedAt: new Date(c.iat).toISOString(),
+      expiresAt: new Date(c.exp).toISOString(),
+      etaSeconds,
+      opensAt: settings.opensAt === null ? null : new Date(settings.opensAt).toISOString(),
+      paused: settings.paused,
+      seatsLeft: allHeld(settings) ? settings.seatsLeft : null,
+    };
   }
 }
+
+/** Seats remain but every one is held: some may come back when holds lapse or fail to pay. */
+const allHeld = ({ seatsLeft, seatsAvailable }: LineSettings) => seatsLeft !== null && seatsLeft > 0 && seatsAvailable === 0;
 
 interface SignedClaims {
   claims: QueueTokenClaims;

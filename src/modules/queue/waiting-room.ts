@@ -1,3 +1,5 @@
+import { AppError } from '../../shared/errors.js';
+
 /**
  * The waiting room port. One entry per (event, user); its ticket is what the signed queue token carries.
  * Adapters: Redis (waiting-room.redis.ts; production, every step one Lua script, so instances never
@@ -20,6 +22,11 @@ export interface JoinCandidate {
   userId: string;
   eventId: string;
   ttlMs: number;
+  /**
+   * The scheduled opening (epoch ms), or null for a line that is simply open. A join before it goes to
+   * the pre-queue, which is shuffled at the opening; the store decides "before" by its own clock.
+   */
+  opensAt?: number | null;
 }
 
 /** A token's claim on a place in line. */
@@ -30,7 +37,9 @@ export interface EntryRef {
 
 export type QueueState =
   | { status: 'ACTIVE' }
-  | { status: 'WAITING'; position: number }
+  /** `position` is null in the pre-queue: places are drawn at the opening. */
+  | { status: 'WAITING'; position: number | null }
+  | { status: 'SOLD_OUT' }
   | { status: 'EXPIRED' };
 
 export interface AdmissionPolicy {
@@ -38,9 +47,14 @@ export interface AdmissionPolicy {
   admitPerSecond: number;
   activeTtlMs: number;
   waitingGraceMs: number;
+  /** The operator paused admissions: nobody is admitted, the line stays as it is. */
+  paused?: boolean;
+  /** The scheduled opening (epoch ms) or null; nobody is admitted before it. */
+  opensAt?: number | null;
 }
 
 export interface QueueStats {
+  /** Waiters in line, the pre-queue included. */
   waiting: number;
   active: number;
   /** Everyone ever admitted to this event's line; its growth over time is the admission rate. */
@@ -54,22 +68,51 @@ export interface AdmissionStep {
   dropped: number;
   /** The event's admitted-total after this step, for the admission-rate meter. */
   admittedTotal: number;
+  /** A pre-queue is waiting to be placed: the opening is due and nobody is admitted until it is. */
+  openingDue: boolean;
+}
+
+/** A pre-queue entry: who, and the join sequence number the fairness draw orders by. */
+export interface PrequeueEntry {
+  userId: string;
+  seq: number;
 }
 
 export interface WaitingRoom {
-  /** Enqueues the user, or returns their live ticket when they already hold one for this event. */
+  /**
+   * Enqueues the user, or returns their live ticket when they already hold one for this event. Throws
+   * EVENT_SOLD_OUT while the line is closed because every seat is sold.
+   */
   join(candidate: JoinCandidate, now: number | undefined): Promise<{ ticket: QueueTicket; created: boolean }>;
   /**
    * The state of each entry named by a token, counting the call as activity: an active entry's idle
    * deadline moves to now + activeTtl, a waiting entry's last-seen becomes now. A token that is no longer
    * the user's live ticket is EXPIRED. Takes many at once so one round trip refreshes a whole stream hub.
    */
-  touch(eventId: string, entries: readonly EntryRef[], now: number | undefined, policy: AdmissionPolicy): Promise<QueueState[]>;
+  touch(eventId: string, entries: readonly EntryRef[], now: number | undefined, policy: Pick<AdmissionPolicy, 'activeTtlMs'>): Promise<QueueState[]>;
   /**
    * One atomic admission step: drops idle actives and abandoned waiters, then admits the head of the line
    * within capacity and the per-second rate.
    */
   admit(eventId: string, now: number | undefined, policy: AdmissionPolicy): Promise<AdmissionStep>;
+  /**
+   * The pre-queue as it stands once the opening has come by the store's clock (`opensAt` ≤ now), when
+   * no join can enter it any more; undefined before then. Empty once it has been placed.
+   */
+  prequeue(eventId: string, opensAt: number, now: number | undefined): Promise<PrequeueEntry[] | undefined>;
+  /**
+   * Places the pre-queue at the head of the line in `order` (join sequence numbers), positions 1..n,
+   * ahead of everyone who joined after the opening. Once only: false when there was nothing to place.
+   */
+  open(eventId: string, order: readonly number[]): Promise<boolean>;
+  /**
+   * Closes the line because every seat is sold, in O(1): joins are refused and waiters read SOLD_OUT
+   * until `reopen`. The mark lapses after `ttlMs` unless renewed, so a line nobody tends reopens by
+   * itself. True when it was open before.
+   */
+  closeSoldOut(eventId: string, ttlMs: number): Promise<boolean>;
+  /** Lifts the sold-out mark (a refund or a lapsed hold freed a seat); true when there was one. */
+  reopen(eventId: string): Promise<boolean>;
   /** Ends the user's entry (after a purchase): the token expires and the slot frees. */
   complete(eventId: string, userId: string, tokenId: string): Promise<void>;
   /**
@@ -84,3 +127,5 @@ export interface WaitingRoom {
 }
 
 export const ADMISSION_LOG_LIMIT = 100_000;
+
+export const soldOut = (eventId: string) => new AppError('EVENT_SOLD_OUT', `Every seat of event ${eventId} is sold.`);
