@@ -98,7 +98,10 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   registerMetrics(
     app,
     { events: () => queue.events(), stats: (eventId) => queue.stats(eventId), streams: () => queueStreams.size },
-    { sales: { seats: () => services.sales.liveSeats(), lastMinute: () => services.sales.lastMinuteSales() } },
+    {
+      controls: (eventId) => operations.controls(eventId),
+      sales: { seats: () => services.sales.liveSeats(), lastMinute: () => services.sales.lastMinuteSales() },
+    },
   );
   await app.register(healthRoutes, { checks: services.checks });
   await app.register(

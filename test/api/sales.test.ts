@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOUSE_PRICES } from '../../src/modules/catalog/catalog.rules.js';
 import { ApiClient } from '../../tools/http/api-client.js';
@@ -58,19 +59,21 @@ describe.each(backends)('sales figures (%s)', (backend) => {
   });
   afterAll(() => t?.close());
 
-  it('lists every event, a disabled one too, with its sale times', async () => {
+  it('lists every event, a disabled one too, with its sale times, as PATCH answers them', async () => {
     const shown = await client.createEvent({ name: 'On sale', category: 'Opera' });
     const hidden = await client.createEvent({ name: 'Withdrawn' });
-    await t.infra.db.query('UPDATE events SET enabled = false WHERE id = $1', [hidden.id]);
+    const opensAt = new Date(t.clock.now().getTime() + DAY_MS).toISOString();
+    const disabled = await client.patchEvent(hidden.id, { enabled: false, salesStartAt: opensAt });
+    expect(disabled.status).toBe(200);
     const reply = await client.request('GET', '/admin/events', { admin: true });
     expect(reply.status).toBe(200);
-    const blank = { description: '', salesStartAt: null, salesOpenedAt: null };
     expect(reply.body).toEqual(
       expect.arrayContaining([
-        { id: shown.id, code: shown.code, name: 'On sale', category: 'Opera', enabled: true, ...blank },
-        { id: hidden.id, code: hidden.code, name: 'Withdrawn', category: null, enabled: false, ...blank },
+        { id: shown.id, code: shown.code, name: 'On sale', description: '', category: 'Opera', enabled: true, salesStartAt: null, salesOpenedAt: null },
+        disabled.body,
       ]),
     );
+    expect(disabled.body).toMatchObject({ enabled: false, salesStartAt: opensAt, salesOpenedAt: null });
     expect(((await client.request('GET', '/events')).body as { id: string }[]).map((event) => event.id)).not.toContain(hidden.id);
   });
 
@@ -178,5 +181,25 @@ describe.each(backends)('sales figures (%s)', (backend) => {
     t.clock.advance(MINUTE_MS);
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     expect(lastMinute(await scrape(), event.id)).toEqual([0, 0, 0]);
+  });
+
+  it('reports the line\'s settings per event on /metrics, and every metric the Grafana dashboard reads', async () => {
+    const event = await client.createEvent();
+    await dateOf(event.id);
+    expect((await client.patchQueue(event.id, { paused: true, maxActive: 7, admitPerSecond: 3 })).status).toBe(200);
+    const untouched = await client.createEvent();
+    await dateOf(untouched.id);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const page = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const setting = (name: string, eventId: string) => metric(page, name, { event_id: eventId });
+    expect(['paused', 'max_active', 'admit_per_second'].map((name) => setting(`ticketing_queue_${name}`, event.id))).toEqual([1, 7, 3]);
+    // Without settings of its own an event runs on QUEUE_MAX_ACTIVE and QUEUE_ADMIT_PER_SECOND (1000 in tests).
+    expect(['paused', 'max_active', 'admit_per_second'].map((name) => setting(`ticketing_queue_${name}`, untouched.id))).toEqual([0, 1000, 1000]);
+
+    const dashboard = readFileSync(new URL('../../deploy/grafana/ticketing-dashboard.json', import.meta.url), 'utf8');
+    const read = new Set(dashboard.match(/\b(ticketing|http)_[a-z_]+/g));
+    const exposed = new Set([...page.matchAll(/^# TYPE (\S+) (\w+)/gm)].flatMap(([, name, type]) => (type === 'histogram' ? [`${name}_bucket`, `${name}_count`] : [name!])));
+    expect([...read].filter((name) => !exposed.has(name))).toEqual([]);
+    expect(read.size).toBeGreaterThan(10);
   });
 });

@@ -1,21 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Nullable, Timestamp, Uuid } from '../../shared/schemas.js';
+import { Timestamp, Uuid } from '../../shared/schemas.js';
 import { ScheduleStatus } from '../catalog/catalog.schemas.js';
 
 const Count = Type.Integer({ minimum: 0 });
 
-/** An event as the operator sees it: disabled ones too, with when its sale opens and whether it has. */
-export const AdminEvent = Type.Object({
-  id: Uuid,
-  code: Type.String(),
-  name: Type.String(),
-  description: Type.String(),
-  category: Nullable(Type.String()),
-  enabled: Type.Boolean(),
-  salesStartAt: Nullable(Timestamp),
-  salesOpenedAt: Nullable(Timestamp),
-});
-export type AdminEventView = Static<typeof AdminEvent>;
+/** An event as the operator sees it: one shape with what PATCH /admin/events/{id} answers. */
+export { AdminEvent, type AdminEventView } from '../operations/operations.schemas.js';
 
 /** One date's seats by what a buyer would see now: a lapsed hold counts as available, a canceled date has none. */
 export const ScheduleSales = Type.Object({

@@ -1,17 +1,7 @@
 import { NOW, statement } from '../../shared/sql.js';
 import { effectiveSeatStatusSql } from '../catalog/catalog.rules.js';
 import type { ScheduleStatus } from '../catalog/catalog.schemas.js';
-
-export interface AdminEventRow {
-  id: string;
-  code: string;
-  name: string;
-  description: string;
-  category: string | null;
-  enabled: boolean;
-  salesStartAt: Date | null;
-  salesOpenedAt: Date | null;
-}
+import type { AdminEventRow } from '../operations/operations.sql.js';
 
 interface SeatCounts {
   available: number;
