@@ -13,7 +13,8 @@ export function notify(text, { kind = 'error' } = {}) {
   if (!el) return;
   for (const existing of [...el.children]) {
     if (existing.dataset.text === text) return;
-    if (kind === 'error' && existing.dataset.kind !== 'error') existing.remove();
+    // A new problem makes earlier good news stale, and a change that went through makes an earlier refusal stale.
+    if ((kind === 'error') !== (existing.dataset.kind === 'error')) existing.remove();
   }
   const item = h(
     'div',

@@ -44,7 +44,7 @@ export function createControlsPanel(eventId, { onEvent, onQueue }) {
   const openingInput = h('input', { id: 'opening-at', name: 'salesStartAt', type: 'datetime-local', step: '1', required: true });
   const openingNow = h('p', { class: 'control-state', 'data-testid': 'opening-state' });
   const scheduleButton = h('button', { class: 'btn primary', type: 'submit' }, 'Schedule opening');
-  const clearButton = h('button', { class: 'btn ghost', type: 'button' }, 'Clear opening');
+  const openNowButton = h('button', { class: 'btn ghost', type: 'button' }, 'Open now');
   const openingForm = h(
     'form',
     {
@@ -62,10 +62,11 @@ export function createControlsPanel(eventId, { onEvent, onQueue }) {
     h('h3', {}, 'Opening'),
     openingNow,
     h('label', { for: 'opening-at' }, `Sales open at (${zoneName()})`),
-    h('div', { class: 'control-row' }, openingInput, scheduleButton, clearButton),
+    h('div', { class: 'control-row' }, openingInput, scheduleButton, openNowButton),
   );
-  clearButton.addEventListener('click', () =>
-    act('opening', clearButton, () => adminApi.updateEvent(eventId, { salesStartAt: null }).then(onEvent), () => 'The opening was cleared: the line admits buyers as they come.'),
+  // Clearing a scheduled opening opens the sale at once: the pre-queue is still drawn, never dropped.
+  openNowButton.addEventListener('click', () =>
+    act('opening', openNowButton, () => adminApi.updateEvent(eventId, { salesStartAt: null }).then(onEvent), () => 'The sale opens now: the pre-queue is drawn and placed in line.'),
   );
 
   // ---- admissions ----
@@ -132,10 +133,10 @@ export function createControlsPanel(eventId, { onEvent, onQueue }) {
       openingNow.textContent = opened
         ? `The sale opened ${when(event.salesOpenedAt)}; its opening can no longer move.`
         : event.salesStartAt
-          ? `Scheduled: the sale opens ${when(event.salesStartAt)}.`
-          : 'No opening scheduled: buyers are admitted as they join.';
+          ? `Scheduled: the sale opens ${when(event.salesStartAt)}. Until then buyers join a pre-queue.`
+          : 'No opening scheduled: buyers are admitted as they join. Schedule one to gather a pre-queue first.';
       for (const control of [openingInput, scheduleButton]) control.disabled = opened;
-      clearButton.disabled = opened || !event.salesStartAt;
+      openNowButton.disabled = opened || !event.salesStartAt;
       if (event.salesStartAt) settle(openingInput, localInputValue(event.salesStartAt));
       enabledState.textContent = event.enabled ? 'On sale: listed in the shop.' : 'Disabled: hidden from the shop; nobody new can join.';
       enableButton.textContent = event.enabled ? 'Disable event' : 'Enable event';

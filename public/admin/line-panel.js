@@ -25,6 +25,7 @@ export function lineState(view, now = Date.now()) {
 /** How long the last person in line still waits, in words. */
 export function backOfLine(view) {
   if (view.waiting === 0) return 'Nobody waiting';
+  if (!view.opened) return 'Placed at the opening';
   if (view.paused) return 'On hold while paused';
   if (!view.admissionsPerSecond) return 'Not moving yet';
   return eta(view.waiting / view.admissionsPerSecond);
@@ -59,7 +60,7 @@ export function createLinePanel() {
       h('span', { class: 'key waiting', 'aria-hidden': 'true' }),
       ' waiting ',
       h('span', { class: 'key active', 'aria-hidden': 'true' }),
-      ' active, last 5 minutes',
+      ' active, last minutes',
     ),
     problem.el,
   );

@@ -11,7 +11,7 @@ function svgEl(tag, attrs = {}, ...children) {
 
 /** Samples of several series over time, the newest last; the oldest fall off past `keepMs`. */
 export class SampleWindow {
-  constructor(keepMs = 5 * 60_000) {
+  constructor(keepMs = 3 * 60_000) {
     this.keepMs = keepMs;
     this.samples = [];
   }
@@ -29,8 +29,10 @@ export class SampleWindow {
 export function sparkline(window, series, { width = 320, height = 64, label }) {
   const { samples, keepMs } = window;
   const newest = samples.at(-1)?.at ?? Date.now();
+  // A young window spans what it has (at least a minute), so the first minute is not a sliver at the edge.
+  const span = Math.min(keepMs, Math.max(60_000, newest - (samples[0]?.at ?? newest)));
   const top = Math.max(1, ...samples.flatMap((s) => series.map(({ key }) => s.values[key] ?? 0)));
-  const x = (at) => width - ((newest - at) / keepMs) * width;
+  const x = (at) => width - ((newest - at) / span) * width;
   const y = (value) => height - 2 - (value / top) * (height - 4);
   const lines = series.map(({ key, className }) => {
     const points = samples.map((s) => `${x(s.at).toFixed(1)},${y(s.values[key] ?? 0).toFixed(1)}`).join(' ');
