@@ -117,6 +117,8 @@ export function describeError(error, ctx = {}) {
     }
     case 'SCHEDULE_CANCELED':
       return 'This date was canceled by the organizer. Seats held on it were released without charge, and tickets bought for it are refunded to your wallet. Please choose another date.';
+    case 'EVENT_SOLD_OUT':
+      return 'Every seat of this event is sold. Refunds sometimes bring seats back: check the dates again later.';
     case 'REFUND_WINDOW_CLOSED':
       return `This ticket can no longer be refunded. ${REFUNDS_CLOSED}`;
     case 'RESERVATION_NOT_CANCELABLE':

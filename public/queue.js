@@ -40,6 +40,8 @@ export function watchQueue(token, { onUpdate, onError, onMode }) {
       onError?.(new ApiError(401, { code: 'QUEUE_TOKEN_EXPIRED', title: 'Queue token has expired' }), true);
       return;
     }
+    // Also a last word: the line closed because every seat is sold.
+    if (snapshot.status === 'SOLD_OUT') stop();
     onUpdate(snapshot, mode);
   };
 

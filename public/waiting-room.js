@@ -21,13 +21,16 @@ export async function queueView(view, ctx, eventId, scheduleId) {
   const etaEl = h('strong', { 'data-testid': 'queue-eta' }, 'calculating…');
   const modeEl = h('span', { class: 'mode', 'data-testid': 'queue-mode' }, 'Connecting…');
   const updatedEl = h('span', { class: 'muted' }, '');
+  const captionEl = h('p', { class: 'queue-caption' }, 'Your place in line');
+  const noteEl = h('p', { class: 'queue-note', 'data-testid': 'queue-note', hidden: true });
   const problem = inlineProblem();
   const statusBox = h(
     'div',
     { class: 'queue-status', dataset: { status: 'WAITING' }, 'aria-live': 'polite' },
-    h('p', { class: 'queue-caption' }, 'Your place in line'),
+    captionEl,
     positionEl,
     h('p', { class: 'queue-eta' }, 'Estimated wait: ', etaEl),
+    noteEl,
     h('div', { class: 'queue-progress', 'aria-hidden': 'true' }, h('span')),
   );
 
@@ -69,6 +72,11 @@ export async function queueView(view, ctx, eventId, scheduleId) {
     ),
   );
 
+  const showNote = (text) => {
+    noteEl.textContent = text ?? '';
+    noteEl.hidden = !text;
+  };
+
   const stop = watchQueue(token, {
     onUpdate: (snapshot) => {
       problem.hide();
@@ -81,10 +89,24 @@ export async function queueView(view, ctx, eventId, scheduleId) {
         go(hashes.seats(eventId, scheduleId), { replace: true });
         return;
       }
-      statusBox.dataset.status = snapshot.status ?? 'WAITING';
+      if (snapshot.status === 'SOLD_OUT') {
+        forgetQueueToken(eventId);
+        statusBox.dataset.status = 'SOLD_OUT';
+        captionEl.textContent = 'Sold out';
+        positionEl.textContent = '—';
+        etaEl.textContent = '—';
+        modeEl.textContent = 'Line closed';
+        showNote('Every seat is sold, so the line has closed. Refunds sometimes bring seats back: check the dates again later.');
+        leave.hidden = true;
+        return;
+      }
+      const prequeue = snapshot.position === null;
+      statusBox.dataset.status = prequeue ? 'PREQUEUE' : 'WAITING';
+      captionEl.textContent = prequeue ? 'You are in the pre-queue' : 'Your place in line';
       const position = Number(snapshot.position);
-      positionEl.textContent = Number.isFinite(position) ? (position <= 0 ? 'Next' : `#${position}`) : '…';
-      etaEl.textContent = fmt.eta(snapshot.etaSeconds);
+      positionEl.textContent = prequeue ? `Opens ${fmt.timeOfDay(new Date(snapshot.opensAt))}` : position <= 0 ? 'Next' : `#${position}`;
+      etaEl.textContent = prequeue ? `the sale opens in ${fmt.eta(snapshot.etaSeconds)}` : fmt.eta(snapshot.etaSeconds);
+      showNote(noteFor(snapshot));
     },
     onMode: (mode) => {
       modeEl.textContent = mode === 'live' ? 'Live updates' : 'Checking every second';
@@ -105,4 +127,17 @@ export async function queueView(view, ctx, eventId, scheduleId) {
     },
   });
   ctx.onCleanup(stop);
+}
+
+/** What a waiter should know beyond their place: the draw at the opening, a pause, seats all held. */
+function noteFor(snapshot) {
+  if (snapshot.position === null) {
+    return `Everyone who joins before the opening gets a random place in line at that moment, so there is no need to hurry or refresh. Your join number is ${snapshot.joinNumber}: after the opening, the published draw shows where it placed you.`;
+  }
+  if (snapshot.paused) return 'The organizer has paused admissions for a moment. You keep your place in line.';
+  if (snapshot.seatsLeft) {
+    const seats = snapshot.seatsLeft === 1 ? '1 seat is left and it is' : `${snapshot.seatsLeft} seats are left and all are`;
+    return `${seats} held by other buyers right now. Some may come back if a hold lapses; stay in line.`;
+  }
+  return null;
 }

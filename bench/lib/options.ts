@@ -109,6 +109,8 @@ const common: Record<string, string> = {
   HOLD_MAX_PER_USER: '4',
   // Every benchmark user signs up from 127.0.0.1; the per-user limits on joins and holds stay as shipped.
   RATE_LIMIT_SIGNUPS_PER_MINUTE: '1000000',
+  // The scenarios admit thousands to one 50-seat date on purpose; the per-seat cap would stop them at 100.
+  QUEUE_ACTIVE_PER_SEAT: '1000',
 };
 export const openQueue = { ...common, QUEUE_MAX_ACTIVE: '1000000', QUEUE_ADMIT_PER_SECOND: '1000000', QUEUE_ACTIVE_TTL_SECONDS: '3600' };
 /** A realistic line for the full sale: a cap on buyers at once, so most people wait their turn. */

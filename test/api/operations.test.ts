@@ -86,6 +86,7 @@ describe.each(backends)('operating a sale (%s)', (backend) => {
       expect(fairness.order).toEqual(recompute(fairness.seed, fairness.prequeue));
       // Join seq n is early[n - 1]; the first three of the draw are admitted (capacity 3), the rest wait in drawn order.
       const views = await Promise.all(tokens.map((token) => currentQueue(client, token)));
+      expect(views.map((view) => view.body.joinNumber)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
       fairness.order.forEach((seq: number, place: number) => {
         const view = views[seq - 1]!.body;
         expect(view).toMatchObject(place < 3 ? { status: 'ACTIVE', position: 0 } : { status: 'WAITING', position: place - 2 });

@@ -73,6 +73,7 @@ describe.each(backends)('waiting room (%s)', (backend) => {
         token: expect.stringMatching(/^[\w-]+\.[\w-]+$/),
         userId: user.id,
         eventId,
+        joinNumber: 1,
         position: 0,
         status: 'ACTIVE',
         issuedAt: new Date(now).toISOString(),

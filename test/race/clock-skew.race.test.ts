@@ -59,7 +59,7 @@ describe.skipIf(skip)('instances with skewed clocks (libfaketime) agree on time'
     let ahead: ApiClient;
 
     beforeAll(async () => {
-      const env = { ...base(), REDIS_KEY_PREFIX: `${prefix}rate:`, QUEUE_ADMIT_PER_SECOND: String(RATE), QUEUE_MAX_ACTIVE: '1000' };
+      const env = { ...base(), REDIS_KEY_PREFIX: `${prefix}rate:`, QUEUE_ADMIT_PER_SECOND: String(RATE), QUEUE_MAX_ACTIVE: '1000', QUEUE_ACTIVE_PER_SEAT: '1000' };
       const services = await Promise.all([
         startService({ name: 'on-time', env, readyPath: '/ready' }),
         startService({ name: '1.5s-ahead', env: { ...env, ...skewed('+1.5s') }, readyPath: '/ready' }),

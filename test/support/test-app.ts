@@ -40,6 +40,8 @@ export async function startTestApp(
     LOG_LEVEL: 'silent',
     SEED_DEMO: 'false',
     QUEUE_MAX_ACTIVE: '1000',
+    // Race tests admit hundreds of buyers to one 50-seat date; the per-seat cap is tested on its own.
+    QUEUE_ACTIVE_PER_SEAT: '1000',
     QUEUE_ADMIT_PER_SECOND: '1000',
     DATABASE_POOL_SIZE: '20',
     // Every test user signs up from 127.0.0.1; the per-IP sign-up limit is tested on its own.

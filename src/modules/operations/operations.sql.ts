@@ -94,7 +94,9 @@ export const updateEvent = statement<{
     updated_at = now()
   WHERE id = :eventId`);
 
-/** The draw is recorded once: the first instance to get here wins, the others read its result. */
+/**
+ * Rule: the opening is drawn once. The first instance to get here wins, the others read its result.
+ */
 export const recordOpening = statement<{ eventId: string; prequeue: number[]; order: number[]; now: Date | null }, { id: string }>(`
   UPDATE events SET sales_opened_at = coalesce(:now::timestamptz, now()), prequeue_seqs = :prequeue::bigint[],
     opening_order = :order::bigint[], updated_at = now()

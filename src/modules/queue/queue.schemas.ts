@@ -5,6 +5,7 @@ export const QueueToken = Type.Object({
   token: Type.String(),
   userId: Uuid,
   eventId: Uuid,
+  joinNumber: Type.Integer({ minimum: 1, description: "The join sequence number; with GET /events/{id}/fairness a buyer recomputes the opening's draw and finds their place." }),
   status: Type.Union([Type.Literal('WAITING'), Type.Literal('ACTIVE'), Type.Literal('SOLD_OUT')], {
     description: 'SOLD_OUT: every seat is sold; the line is closed (a stream ends after it).',
   }),

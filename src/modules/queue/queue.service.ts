@@ -16,6 +16,8 @@ interface QueueTokenClaims extends TokenClaims {
   tid: string;
   uid: string;
   eid: string;
+  /** The join sequence number: the pre-queue's draw orders by it, and a buyer checks their place with it. */
+  seq: number;
 }
 
 
@@ -233,6 +235,7 @@ export class QueueService {
       token,
       userId: c.uid,
       eventId: c.eid,
+      joinNumber: c.seq,
       status: state.status,
       position,
       issuedAt: new Date(c.iat).toISOString(),
@@ -260,6 +263,7 @@ const claimsOf = (ticket: QueueTicket): QueueTokenClaims => ({
   tid: ticket.tokenId,
   uid: ticket.userId,
   eid: ticket.eventId,
+  seq: ticket.seq,
   iat: ticket.issuedAt,
   exp: ticket.expiresAt,
 });

@@ -171,6 +171,7 @@ return 1
  * thread), so closing costs the same for ten waiters or a million; their tickets stay and read SOLD_OUT.
  */
 export const CLOSE_SOLD_OUT_LUA = `
+-- Rule: a sold-out line closes in O(1).
 if redis.call('SET', sold_out, '1', 'PX', ARGV[2], 'GET') then return 0 end
 redis.call('UNLINK', waiting, seen, prequeue)
 return 1

@@ -41,6 +41,7 @@ export function baseEnv(scope: string): Record<string, string> {
     LOG_LEVEL: 'silent',
     SEED_DEMO: 'false',
     QUEUE_MAX_ACTIVE: '10000',
+    QUEUE_ACTIVE_PER_SEAT: '1000',
     QUEUE_ADMIT_PER_SECOND: '10000',
     DATABASE_POOL_SIZE: '8',
     DATABASE_URL: inject('databaseUrl'),
