@@ -28,7 +28,8 @@ export async function eventView(view, ctx, eventId, { onKeyRefused }) {
 
   const title = h('h1', {});
   const meta = h('p', { class: 'muted' });
-  const live = h('p', { class: 'live-line small', role: 'status', 'data-testid': 'live-line' }, 'Connecting…');
+  // Not a live region: it changes every second, and a screen reader would read it out every second.
+  const live = h('p', { class: 'live-line small', 'data-testid': 'live-line' }, 'Connecting…');
   const showEvent = (next) => {
     event = next;
     title.textContent = event.name;

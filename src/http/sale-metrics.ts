@@ -80,11 +80,10 @@ export function registerSaleMetrics(registry: Registry, sources: SaleMetricsSour
   }
 
   if (controls) {
-    // Every event with a line or a date still to sell: a paused sale nobody has joined yet still shows.
+    // Events with a line (a join within a token's lifetime): the sales that are live. Settings are read
+    // one event at a time, so events without a line are left out rather than asked about on every scrape.
     const settings = sharedRead(async () => {
-      const dated = seats ? (await seats()).map((date) => date.eventId) : [];
-      const eventIds = [...new Set([...(await sources.lineEvents()), ...dated])];
-      const read = await Promise.allSettled(eventIds.map(async (eventId) => [eventId, await controls(eventId)] as const));
+      const read = await Promise.allSettled((await sources.lineEvents()).map(async (eventId) => [eventId, await controls(eventId)] as const));
       return read.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
     });
     const controlGauge = (name: string, help: string, read: (line: LineControls) => number) =>

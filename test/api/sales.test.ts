@@ -183,18 +183,23 @@ describe.each(backends)('sales figures (%s)', (backend) => {
     expect(lastMinute(await scrape(), event.id)).toEqual([0, 0, 0]);
   });
 
-  it('reports the line\'s settings per event on /metrics, and every metric the Grafana dashboard reads', async () => {
+  it('reports the settings of every line on /metrics, and every metric the Grafana dashboard reads', async () => {
     const event = await client.createEvent();
     await dateOf(event.id);
-    expect((await client.patchQueue(event.id, { paused: true, maxActive: 7, admitPerSecond: 3 })).status).toBe(200);
     const untouched = await client.createEvent();
     await dateOf(untouched.id);
+    const quiet = await client.createEvent();
+    await dateOf(quiet.id);
+    // A line each for the first two: settings are reported for the sales that have one.
+    for (const eventId of [event.id, untouched.id]) expect((await client.join(await client.createUser(), eventId)).status).toBe(201);
+    expect((await client.patchQueue(event.id, { paused: true, maxActive: 7, admitPerSecond: 3 })).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const page = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
     const setting = (name: string, eventId: string) => metric(page, name, { event_id: eventId });
     expect(['paused', 'max_active', 'admit_per_second'].map((name) => setting(`ticketing_queue_${name}`, event.id))).toEqual([1, 7, 3]);
     // Without settings of its own an event runs on QUEUE_MAX_ACTIVE and QUEUE_ADMIT_PER_SECOND (1000 in tests).
     expect(['paused', 'max_active', 'admit_per_second'].map((name) => setting(`ticketing_queue_${name}`, untouched.id))).toEqual([0, 1000, 1000]);
+    expect(setting('ticketing_queue_paused', quiet.id)).toBeNaN();
 
     const dashboard = readFileSync(new URL('../../deploy/grafana/ticketing-dashboard.json', import.meta.url), 'utf8');
     const read = new Set(dashboard.match(/\b(ticketing|http)_[a-z_]+/g));
