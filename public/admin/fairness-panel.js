@@ -33,7 +33,7 @@ export function createFairnessPanel() {
       const order = fair.order ?? [];
       mount(
         body,
-        h('p', {}, `Opened ${when(fair.openedAt)}. ${order.length === 0 ? 'Nobody was in the pre-queue.' : `${order.length} buyers from the pre-queue were placed in this order (by when they joined):`}`),
+        h('p', {}, `Opened ${when(fair.openedAt)}. ${order.length === 0 ? 'Nobody was in the pre-queue.' : `${order.length} buyers from the pre-queue were placed in this order, each by its join number:`}`),
         order.length ? h('ol', { class: 'placed-order', 'data-testid': 'fairness-order' }, ...order.map((joined) => h('li', {}, `#${joined}`))) : null,
         h('dl', { class: 'facts' }, h('dt', {}, 'Seed'), h('dd', { class: 'mono', title: fair.seed ?? '' }, short(fair.seed)), h('dt', {}, 'Commitment'), h('dd', { class: 'mono', title: fair.commitment ?? '' }, short(fair.commitment))),
       );
