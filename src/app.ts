@@ -18,6 +18,7 @@ import { paymentRoutes } from './modules/payment/payment.routes.js';
 import { queueRoutes } from './modules/queue/queue.routes.js';
 import { refundRoutes } from './modules/refund/refund.routes.js';
 import { reservationRoutes } from './modules/reservation/reservation.routes.js';
+import { salesRoutes } from './modules/sales/sales.routes.js';
 import { userRoutes } from './modules/users/users.routes.js';
 import { walletRoutes } from './modules/wallet/wallet.routes.js';
 import type { TrustProxy } from './config.js';
@@ -94,7 +95,14 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     transformStaticCSP: (header) => header.replace(/\s*upgrade-insecure-requests;?/, ''),
   });
 
-  registerMetrics(app, { events: () => queue.events(), stats: (eventId) => queue.stats(eventId), streams: () => queueStreams.size });
+  registerMetrics(
+    app,
+    { events: () => queue.events(), stats: (eventId) => queue.stats(eventId), streams: () => queueStreams.size },
+    {
+      controls: (eventId) => operations.controls(eventId),
+      sales: { seats: () => services.sales.liveSeats(), lastMinute: () => services.sales.lastMinuteSales() },
+    },
+  );
   await app.register(healthRoutes, { checks: services.checks });
   await app.register(
     async (api) => {
@@ -120,9 +128,12 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       await api.register(walletRoutes, { wallet, guards, chargesPerMinute: config.RATE_LIMIT_CHARGES_PER_MINUTE });
       await api.register(paymentRoutes, { payments, guards, paymentsPerMinute: config.RATE_LIMIT_PAYMENTS_PER_MINUTE });
       await api.register(refundRoutes, { refunds, guards });
+      await api.register(salesRoutes, { sales: services.sales, guards });
     },
     { prefix: '/api/v1' },
   );
   await app.register(fastifyStatic, { root: publicDir, wildcard: false });
+  // The operator's page is public/admin/ (served at /admin/ by the line above); /admin leads there too.
+  app.get('/admin', { schema: { hide: true } }, (_request, reply) => reply.redirect('/admin/', 302));
   return app;
 }

@@ -10,6 +10,7 @@ import { QueueService } from './modules/queue/queue.service.js';
 import { SaleOperations } from './modules/operations/operations.service.js';
 import { RefundService } from './modules/refund/refund.service.js';
 import { ReservationService } from './modules/reservation/reservation.service.js';
+import { SalesService } from './modules/sales/sales.service.js';
 import { UserService } from './modules/users/users.service.js';
 import { WalletService } from './modules/wallet/wallet.service.js';
 
@@ -23,6 +24,7 @@ export interface Services {
   wallet: WalletService;
   payments: PaymentService;
   refunds: RefundService;
+  sales: SalesService;
   queueStreams: QueueStreamHub;
   checks: ReadinessChecks;
 }
@@ -77,5 +79,6 @@ export function createServices(infra: Infrastructure, log: Logger): Services {
     { heartbeatMs: config.QUEUE_STREAM_HEARTBEAT_MS, streamsPerToken: config.QUEUE_STREAMS_PER_TOKEN },
     log,
   );
-  return { config, users, catalog, queue, operations, reservations, wallet, payments, refunds, queueStreams, checks: infra.checks };
+  const sales = new SalesService(db, clock);
+  return { config, users, catalog, queue, operations, reservations, wallet, payments, refunds, sales, queueStreams, checks: infra.checks };
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { registerSaleMetrics, sharedRead, type LineControls, type SaleFigures } from './sale-metrics.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -27,7 +28,15 @@ interface LineStats {
   admissionsPerSecond: number;
 }
 
-export function registerMetrics(app: FastifyInstance, queue: QueueFigures): void {
+/** The sale's own figures, each optional: without one, its gauges are simply absent. */
+export interface MetricsOptions {
+  /** Paused, capacity and admission rate of an event's line, as the operator set them. */
+  controls?: (eventId: string) => Promise<LineControls>;
+  /** Seats per date and sales per event, each one read for every event. */
+  sales?: SaleFigures;
+}
+
+export function registerMetrics(app: FastifyInstance, queue: QueueFigures, options: MetricsOptions = {}): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -46,16 +55,9 @@ export function registerMetrics(app: FastifyInstance, queue: QueueFigures): void
   };
 
   // One read of every line per scrape, shared by the four queue gauges (each collects on its own).
-  let snapshot: { at: number; lines: Promise<[string, LineStats][]> } | undefined;
-  const readLines = () => {
-    if (!snapshot || Date.now() - snapshot.at > 1_000) {
-      const lines = queue
-        .events()
-        .then((eventIds) => Promise.all(eventIds.map(async (eventId) => [eventId, await queue.stats(eventId)] as [string, LineStats])));
-      snapshot = { at: Date.now(), lines };
-    }
-    return snapshot.lines;
-  };
+  const readLines = sharedRead(() =>
+    queue.events().then((eventIds) => Promise.all(eventIds.map(async (eventId) => [eventId, await queue.stats(eventId)] as [string, LineStats]))),
+  );
   const queueGauge = (name: string, help: string, read: (stats: LineStats) => number) =>
     new Gauge({
       name,
@@ -80,6 +82,8 @@ export function registerMetrics(app: FastifyInstance, queue: QueueFigures): void
       this.set(queue.streams());
     },
   });
+
+  registerSaleMetrics(registry, { ...options, lineEvents: async () => (await readLines()).map(([eventId]) => eventId) }, app.log);
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
