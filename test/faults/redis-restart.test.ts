@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep, waitFor } from '../../tools/async.js';
 import type { ApiUser, Reply } from '../../tools/http/api-client.js';
 import { expectInvariants, expectProblem } from '../support/expect.js';
-import { PrivateRedis } from './support/private-redis.js';
+import { PrivateRedis } from '../../tools/private-redis.js';
 import { baseEnv, openDatabase, startFaultApp, type FaultApp } from './support/service.js';
 import { Buyer, expectNoServerErrors, tally } from './support/storm.js';
 

@@ -47,6 +47,8 @@ export class QueueStreamHub {
   /** Each token's open streams, oldest first. */
   readonly #byToken = new Map<string, StreamClient[]>();
   readonly #dirty = new Map<string, LineChange>();
+  /** Events with far waiters held back by FAR_PUSH_INTERVAL_MS, and the timer that lets them hear. */
+  readonly #deferred = new Map<string, NodeJS.Timeout>();
   #flushing: Promise<void> | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -71,6 +73,8 @@ export class QueueStreamHub {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#heartbeat);
+    for (const timer of this.#deferred.values()) clearTimeout(timer);
+    this.#deferred.clear();
     await this.#flushing;
     for (const clients of this.#clients.values()) for (const client of clients.keys()) client.end();
     this.#clients.clear();
@@ -162,6 +166,7 @@ export class QueueStreamHub {
       return;
     }
     const { exactNearFront: nearFront = EXACT_NEAR_FRONT, farPushIntervalMs = FAR_PUSH_INTERVAL_MS } = this.options;
+    let nextPush = Infinity;
     const exact: StreamClient[] = [];
     const far: { client: StreamClient; follower: Follower; position: number }[] = [];
     const now = performance.now();
@@ -174,14 +179,28 @@ export class QueueStreamHub {
       }
       const position = follower.base.position - (admittedTotal - follower.base.admittedTotal);
       if (position <= nearFront) exact.push(client);
-      else if (position !== follower.view.position && now - follower.pushedAt >= farPushIntervalMs) far.push({ client, follower, position });
+      else if (position === follower.view.position) continue;
+      else if (now - follower.pushedAt >= farPushIntervalMs) far.push({ client, follower, position });
+      else nextPush = Math.min(nextPush, follower.pushedAt + farPushIntervalMs - now);
     }
+    // A waiter held back by the interval still hears the place it reached, once the interval is over.
+    if (nextPush < Infinity) this.#later(eventId, nextPush);
     await this.#refreshAll(eventId, exact);
     if (far.length === 0) return;
     const views = await this.queue.movedViews(eventId, far.map(({ follower, position }) => ({ view: follower.view, position })));
     far.forEach(({ client, follower }, i) => {
       if (clients.get(client) === follower) this.#push(client, follower, views[i]!);
     });
+  }
+
+  #later(eventId: string, delayMs: number): void {
+    if (this.#deferred.has(eventId)) return;
+    const timer = setTimeout(() => {
+      this.#deferred.delete(eventId);
+      this.#markDirty(eventId, 'head');
+    }, delayMs);
+    timer.unref();
+    this.#deferred.set(eventId, timer);
   }
 
   async #refresh(eventId: string, batch: StreamClient[]): Promise<void> {

@@ -1,7 +1,7 @@
 import net from 'node:net';
-import { waitFor } from '../../../tools/async.js';
-import { freePort } from '../../../tools/net.js';
-import { spawnChild, type Child } from '../../../tools/processes.js';
+import { waitFor } from './async.js';
+import { freePort } from './net.js';
+import { spawnChild, type Child } from './processes.js';
 
 const portAnswers = (port: number) =>
   new Promise<boolean>((resolve) => {
