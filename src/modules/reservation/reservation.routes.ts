@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import { buyerOf, userOf, type Guards } from '../../http/auth.js';
 import { bearer, bearerAndQueue, IdempotencyHeader, IdParams, problems, QueueTokenHeader } from '../../http/schemas.js';
 import { limitPerMinute } from '../../http/security.js';
 import type { CatalogService } from '../catalog/catalog.service.js';
-import { HoldRequest, Reservation, type ReservationView } from './reservation.schemas.js';
+import { HoldRequest, Reservation, type HoldRequestBody, type ReservationView } from './reservation.schemas.js';
 import type { ReservationService } from './reservation.service.js';
 
 /** Ends a reservation: releases a pending hold or refunds a purchase (the refund module). */
@@ -24,11 +25,26 @@ export interface ReservationRoutesOptions {
 export const reservationRoutes: FastifyPluginAsyncTypebox<ReservationRoutesOptions> = async (app, options) => {
   const { reservations, cancellations, catalog, guards } = options;
 
+  /**
+   * A hold storm is nearly all refusals, so a seat the lock store says is taken is refused before the
+   * queue-token check (its signature and its script) and the hold itself: one lock-store read, no
+   * database call. The rate limiter has counted the attempt by then (refused attempts count, so hammering
+   * a taken seat still ends in 429), the body has passed its schema, and the bearer token has verified:
+   * the answer tells a signed-in user only that a seat is taken, which the seat map shows any admitted
+   * buyer. Without a valid bearer the guard answers 401 as before; a free seat, or a lock store that
+   * cannot say, goes the full way.
+   */
+  const refuseTakenSeat = async (request: FastifyRequest) => {
+    if (guards.signedIn(request) === undefined) return;
+    const { scheduleId, seatNumber } = request.body as HoldRequestBody;
+    await reservations.refuseIfTaken(scheduleId, seatNumber);
+  };
+
   app.post(
     '/reservations',
     {
       config: limitPerMinute(options.holdsPerMinute),
-      preHandler: guards.buyer((request) => catalog.eventOfSchedule((request.body as { scheduleId: string }).scheduleId)),
+      preHandler: [refuseTakenSeat, guards.buyer((request) => catalog.eventOfSchedule((request.body as HoldRequestBody).scheduleId))],
       schema: {
         tags: ['reservations'],
         summary: 'Hold a seat (for HOLD_TTL_SECONDS) until it is paid',
