@@ -6,7 +6,7 @@ import { bearer, bearerAndQueue, IdempotencyHeader, IdParams, problems, QueueTok
 import { limitPerMinute } from '../../http/security.js';
 import type { CatalogService } from '../catalog/catalog.service.js';
 import { HoldRequest, Reservation, type HoldRequestBody, type ReservationView } from './reservation.schemas.js';
-import type { ReservationService } from './reservation.service.js';
+import { seatTaken, type ReservationService } from './reservation.service.js';
 
 /** Ends a reservation: releases a pending hold or refunds a purchase (the refund module). */
 export interface Cancellations {
@@ -27,23 +27,29 @@ export const reservationRoutes: FastifyPluginAsyncTypebox<ReservationRoutesOptio
 
   /**
    * A hold storm is nearly all refusals, so a seat the lock store says is taken is refused before the
-   * queue-token check (its signature and its script) and the hold itself: one lock-store read, no
-   * database call. The rate limiter has counted the attempt by then (refused attempts count, so hammering
-   * a taken seat still ends in 429), the body has passed its schema, and the bearer token has verified:
-   * the answer tells a signed-in user only that a seat is taken, which the seat map shows any admitted
-   * buyer. Without a valid bearer the guard answers 401 as before; a free seat, or a lock store that
-   * cannot say, goes the full way.
+   * queue-token check (its signature and its script) and the hold itself, with no database call. The
+   * lookup starts as soon as the body is parsed, checked against the route's schema and the bearer token
+   * verified, so it shares its round trip to Redis with the rate limiter's count (refused attempts still
+   * count: hammering a taken seat ends in 429); the refusal comes after that count and after the schema
+   * validation. It tells a signed-in user only that a seat is taken, which the seat map shows any admitted
+   * buyer. Without a valid bearer nothing is looked up (the guard answers 401 as before); a free seat, or
+   * a lock store that cannot say, goes the full way.
    */
-  const refuseTakenSeat = async (request: FastifyRequest) => {
-    if (guards.signedIn(request) === undefined) return;
+  const seatLookups = new WeakMap<FastifyRequest, Promise<boolean>>();
+  const lookUpSeat = async (request: FastifyRequest) => {
+    if (!request.validateInput(request.body, 'body') || guards.signedIn(request) === undefined) return;
     const { scheduleId, seatNumber } = request.body as HoldRequestBody;
-    await reservations.refuseIfTaken(scheduleId, seatNumber);
+    seatLookups.set(request, reservations.isSeatTaken(scheduleId, seatNumber));
+  };
+  const refuseTakenSeat = async (request: FastifyRequest) => {
+    if (await seatLookups.get(request)) throw seatTaken((request.body as HoldRequestBody).seatNumber);
   };
 
   app.post(
     '/reservations',
     {
-      config: limitPerMinute(options.holdsPerMinute),
+      config: limitPerMinute(options.holdsPerMinute, undefined, 'preValidation'),
+      preValidation: lookUpSeat,
       preHandler: [refuseTakenSeat, guards.buyer((request) => catalog.eventOfSchedule((request.body as HoldRequestBody).scheduleId))],
       schema: {
         tags: ['reservations'],

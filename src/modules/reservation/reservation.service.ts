@@ -22,7 +22,7 @@ export interface HoldSettings {
 
 const RESERVATION_LIST_LIMIT = 100;
 
-const seatTaken = (seatNumber: number) => new AppError('SEAT_UNAVAILABLE', `Seat ${seatNumber} is held or sold.`);
+export const seatTaken = (seatNumber: number) => new AppError('SEAT_UNAVAILABLE', `Seat ${seatNumber} is held or sold.`);
 
 export class ReservationService {
   constructor(
@@ -75,17 +75,15 @@ export class ReservationService {
   }
 
   /**
-   * The fast path's answer for a seat someone holds or bought: SEAT_UNAVAILABLE from the lock store
-   * alone. Says nothing when the seat looks free or the lock store cannot say; the full hold decides then.
+   * The fast path's question: does the lock store say someone holds or bought the seat? False when the
+   * lock store cannot say (the full hold then asks it again, or decides in the database alone); never rejects.
    */
-  async refuseIfTaken(scheduleId: string, seatNumber: number): Promise<void> {
-    let taken = false;
+  async isSeatTaken(scheduleId: string, seatNumber: number): Promise<boolean> {
     try {
-      taken = await this.locks.isTaken(seatLockKey(scheduleId, seatNumber), this.clock.pinned()?.getTime());
+      return await this.locks.isTaken(seatLockKey(scheduleId, seatNumber), this.clock.pinned()?.getTime());
     } catch {
-      // The hold itself will try the lock store again, and decide in the database alone if it must.
+      return false;
     }
-    if (taken) throw seatTaken(seatNumber);
   }
 
   async get(userId: string, reservationId: string): Promise<ReservationView> {
