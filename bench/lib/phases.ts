@@ -20,6 +20,8 @@ export interface World {
   warmupEvents: Record<Side, string>;
   readSchedule: string;
   stormSchedules: Record<Side, string[]>;
+  /** A throwaway schedule per server for the hold path's warm-up, not measured. */
+  warmupStorm: Record<Side, string>;
   tokens: string[];
 }
 
@@ -93,6 +95,18 @@ async function openQueueScenarios(servers: Servers, world: World): Promise<void>
 
   // 3. Hold storm: the crowd starts at a different user each round, so nobody collects holds up to the per-user cap.
   if (only.has('hold')) {
+    // Warm-up of the hold path (JIT, scripts), as the joins above: a small storm on a throwaway schedule
+    // by the last joined users, who win at most one seat here and stay far below the per-user cap.
+    const warmers = joinUsers.length - Math.min(WARMUP_USERS, joinUsers.length);
+    for (const side of sides) {
+      await holdStorm({
+        baseUrl: server(side).baseUrl,
+        users: world.users.slice(warmers, joinUsers.length),
+        tokens: world.tokens.slice(warmers),
+        scheduleId: world.warmupStorm[side],
+        connections,
+      });
+    }
     const steps: Record<Side, (Measured<StormRound> & { ms: number })[]> = { ours: [], baseline: [] };
     for (let round = 0; round < STORM_ROUNDS; round++) {
       for (const side of sides) {
@@ -155,10 +169,12 @@ export async function openQueuePhase(): Promise<World | undefined> {
     warmupEvents: { ours: await admin.event('WARMUP'), baseline: await admin.event('WARMUP-BASE') },
     readSchedule: '',
     stormSchedules: { ours: [], baseline: [] },
+    warmupStorm: { ours: '', baseline: '' },
     tokens: [],
   };
   // Every schedule the baseline reads or holds belongs to the service's join event: the tokens are for it.
   world.readSchedule = await admin.schedule(world.joinEvents.ours);
+  world.warmupStorm = { ours: await admin.schedule(world.joinEvents.ours), baseline: await admin.schedule(world.joinEvents.ours) };
   for (let i = 0; i < STORM_ROUNDS; i++) {
     world.stormSchedules.ours.push(await admin.schedule(world.joinEvents.ours));
     world.stormSchedules.baseline.push(await admin.schedule(world.joinEvents.ours));

@@ -82,7 +82,8 @@ export class PaymentService {
       now: this.clock.pinned(),
     }))!;
     if (decided.refusal) throw refusal(buyer, decided);
-    const { outcome, replayed } = decided as { outcome: Outcome<Decided | PaymentView>; replayed: boolean };
+    const { replayed } = decided;
+    const outcome = decided.outcome as Outcome<Decided | PaymentView>;
     const released = decided.released.map(seatOf);
     const sold = decided.sold.map(seatOf);
     for (const row of released) await this.reservations.afterRelease(row);
