@@ -24,8 +24,7 @@ function layOut(body: string): string {
   for (const line of body.split('\n').map((text) => text.trim()).filter((text) => text !== '')) {
     if (/^(END|ELSE|ELSIF)\b/.test(line)) depth--;
     lines.push(`${'  '.repeat(Math.max(depth, 1))}${line}`);
-    if (/\b(THEN|LOOP|BEGIN)$/.test(line) || /^ELSE$/.test(line) || (/^CASE\b/.test(line) && !line.endsWith(';'))) depth++;
-    else if (/^(ELSE|ELSIF)\b/.test(line)) depth++;
+    if (/\b(THEN|LOOP|BEGIN)$/.test(line) || /^(ELSE|ELSIF)\b/.test(line) || (/^CASE\b/.test(line) && !line.endsWith(';'))) depth++;
   }
   return lines.join('\n');
 }
