@@ -71,7 +71,7 @@ export function createServices(infra: Infrastructure, log: Logger): Services {
     { holdTtlMs: config.HOLD_TTL_SECONDS * 1000, maxHoldsPerUser: config.HOLD_MAX_PER_USER },
     log,
   );
-  const payments = new PaymentService(db, clock, reservations, wallet, queue, config.HOLD_MAX_PER_USER);
+  const payments = new PaymentService(db, clock, reservations, queue, config.HOLD_MAX_PER_USER);
   const refunds = new RefundService(db, clock, reservations, wallet, infra.queueEvents, { refundCutoffMs: config.REFUND_CUTOFF_SECONDS * 1000 }, log);
   const queueStreams = new QueueStreamHub(
     queue,

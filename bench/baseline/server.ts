@@ -1,200 +1,111 @@
 /**
- * The reference server the benchmark compares the service with: plain Fastify running, for each route,
- * the same Redis scripts and SQL statements the service runs for that request, and nothing else. No
- * schemas, no signature checks (tokens are decoded, not verified), no error mapping, no plugins.
- * Its figures are the ceiling our layers are measured against. Same env settings as the service.
+ * The reference server the benchmark compares the service with: the essential store work of each
+ * request and nothing else, as lean as a hand-written server gets. A join is one Lua script (register
+ * the ticket, admit it while there is room, else line it up) and an HMAC to sign the token; a seat map
+ * is one SELECT (the service's statement); a hold is one SET NX on the seat's lock and, for the one
+ * request that gets it, one statement: the service's conditional seat UPDATE, with the reservation
+ * INSERT in the same statement so the invariant checker finds every held seat's reservation. No token
+ * checks (a bearer is decoded, never verified), no queue guard, no per-user cap, no rate limiter, no
+ * schemas, no security headers, no error mapping, no metrics: a measuring stick, never a server to deploy.
+ * Scenarios 1-3 only; the full sale is measured against the PostgreSQL floor (bench/floor/).
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import pg from 'pg';
-import * as catalogSql from '../../src/modules/catalog/catalog.sql.js';
-import * as paymentSql from '../../src/modules/payment/payment.sql.js';
-import { RedisQueueEvents } from '../../src/modules/queue/queue-events.redis.js';
-import { RedisWaitingRoom } from '../../src/modules/queue/waiting-room.redis.js';
-import * as sql from '../../src/modules/reservation/reservation.sql.js';
-import { RedisSeatLocks } from '../../src/modules/reservation/seat-locks.redis.js';
+import { listSeats } from '../../src/modules/catalog/catalog.sql.js';
+import { holdSeat } from '../../src/modules/reservation/reservation.sql.js';
 import { seatLockKey } from '../../src/modules/reservation/seat-locks.js';
-import * as walletSql from '../../src/modules/wallet/wallet.sql.js';
-import type { Queryable } from '../../src/shared/db.js';
+import { statement } from '../../src/shared/sql.js';
 import { createRedis } from '../../src/shared/redis.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const policy = {
-  maxActive: env('QUEUE_MAX_ACTIVE', 100),
-  admitPerSecond: env('QUEUE_ADMIT_PER_SECOND', 50),
-  activeTtlMs: env('QUEUE_ACTIVE_TTL_SECONDS', 600) * 1000,
-  waitingGraceMs: env('QUEUE_WAITING_GRACE_SECONDS', 120) * 1000,
-};
+const maxActive = env('QUEUE_MAX_ACTIVE', 100);
+const activeTtlMs = env('QUEUE_ACTIVE_TTL_SECONDS', 600) * 1000;
 const holdTtlMs = env('HOLD_TTL_SECONDS', 300) * 1000;
-const maxHolds = env('HOLD_MAX_PER_USER', 4);
-const tokenTtlMs = env('QUEUE_TOKEN_TTL_SECONDS', 3 * 3600) * 1000;
+const secret = process.env.TOKEN_SECRET ?? randomUUID();
 
 pg.types.setTypeParser(20, Number);
-const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: env('DATABASE_POOL_SIZE', 20) });
-const prefix = process.env.REDIS_KEY_PREFIX ?? 'tix:';
-const redis = createRedis(process.env.REDIS_URL!, prefix);
-const room = new RedisWaitingRoom(redis, { tokenTtlMs });
-const moved = new RedisQueueEvents(redis);
-const locks = new RedisSeatLocks(redis);
+const db = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: env('DATABASE_POOL_SIZE', 20) });
+const redis = createRedis(process.env.REDIS_URL!, process.env.REDIS_KEY_PREFIX ?? 'tix:');
 
-type Claims = { sub: string; tid: string; uid: string; eid: string };
-const claims = (token: string | string[] | undefined): Claims => {
-  const text = String(token ?? '').replace(/^Bearer /, '');
-  return JSON.parse(Buffer.from(text.slice(0, text.indexOf('.')), 'base64url').toString());
-};
-/** The service's statements run on a bare pg client: no pool wrapper, no error mapping. */
-const queryable = (client: pg.Pool | pg.PoolClient): Queryable => ({
+// KEYS: tickets (user -> token id), admitted (token id -> idle deadline), line (token id -> join order), sequence.
+const JOIN_LUA = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local token = redis.call('HGET', KEYS[1], ARGV[1])
+if token then
+  if redis.call('ZSCORE', KEYS[2], token) then return {token, 'ACTIVE', 0} end
+  return {token, 'WAITING', (redis.call('ZRANK', KEYS[3], token) or 0) + 1}
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if redis.call('ZCARD', KEYS[2]) < tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[2])
+  return {ARGV[2], 'ACTIVE', 0}
+end
+redis.call('ZADD', KEYS[3], redis.call('INCR', KEYS[4]), ARGV[2])
+return {ARGV[2], 'WAITING', redis.call('ZCARD', KEYS[3])}
+`;
+redis.defineCommand('baselineJoin', { lua: JOIN_LUA, numberOfKeys: 4 });
+const join = (redis as unknown as { baselineJoin: (...args: (string | number)[]) => Promise<[string, string, number]> }).baselineJoin.bind(redis);
+
+/** The service's conditional seat UPDATE, and the reservation of the seat it took, in one statement. */
+const holdAndRecord = statement<
+  { reservationId: string; scheduleId: string; seatNumber: number; userId: string; holdMs: number; now: null },
+  { price: number; expiresAt: Date }
+>(`
+  WITH held AS (${holdSeat.source})
+  INSERT INTO reservations (id, user_id, seat_id, schedule_id, price, status, reserved_at, expires_at)
+  SELECT :reservationId, :userId, id, :scheduleId, price, 'PENDING', "heldAt", "expiresAt" FROM held
+  RETURNING price, expires_at AS "expiresAt"`);
+
+const queryable = {
   query: async <Row>(text: string, params: readonly unknown[] = []) => {
-    const result = await client.query(text, params as unknown[]);
+    const result = await db.query(text, params as unknown[]);
     return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
   },
-  exec: async (script: string) => {
-    await client.query(script);
-  },
-});
-const db = queryable(pool);
-const tx = async <T>(work: (client: Queryable) => Promise<T>): Promise<T> => {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(queryable(client));
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
+  exec: async (script: string) => void (await db.query(script)),
 };
-class Refusal {
-  constructor(readonly status: number, readonly code: string) {}
-}
+
+/** The user a bearer token names, read without checking its signature. */
+const userOf = (authorization: string | undefined): string => {
+  const token = String(authorization ?? '').slice('Bearer '.length);
+  return (JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString()) as { sub: string }).sub;
+};
 
 const app = Fastify();
-app.setErrorHandler((error, request, reply) => {
-  if (error instanceof Refusal) return reply.code(error.status).send({ code: error.code });
-  console.error(`${request.method} ${request.url}:`, error);
-  return reply.code(500).send({ code: 'INTERNAL' });
-});
 app.get('/health', async () => ({ status: 'ok' }));
 
-/** One entry's state through the touch script (the service's adapter call, for one token). */
-const touch = async (eventId: string, userId: string, tokenId: string) =>
-  (await room.touch(eventId, [{ userId, tokenId }], undefined, policy))[0]!;
-
-/** The queue guard: the entry must be live and ACTIVE (one touch script, as in the service). */
-const admitted = async (token: Claims) => {
-  const state = await touch(token.eid, token.uid, token.tid);
-  if (state.status === 'WAITING') throw new Refusal(403, 'QUEUE_NOT_ADMITTED');
-  if (state.status !== 'ACTIVE') throw new Refusal(401, 'QUEUE_TOKEN_EXPIRED');
-};
-
 app.post('/api/v1/queue/tokens', async (request, reply) => {
-  const userId = claims(request.headers.authorization).sub;
-  const eventId = (request.body as { eventId: string }).eventId;
-  const { ticket, created } = await room.join({ tokenId: randomUUID(), userId, eventId, ttlMs: tokenTtlMs }, undefined);
-  if (created) {
-    const step = await room.admit(eventId, undefined, policy);
-    if (step.admitted.length > 0 || step.dropped > 0) await moved.publish(eventId);
-  }
-  const state = await touch(eventId, userId, ticket.tokenId);
-  const token = `${Buffer.from(JSON.stringify({ tid: ticket.tokenId, uid: userId, eid: eventId })).toString('base64url')}.`;
-  return reply.code(201).send({ token, status: state.status, position: state.status === 'WAITING' ? state.position : 0 });
+  const userId = userOf(request.headers.authorization);
+  const { eventId } = request.body as { eventId: string };
+  const line = `bq:{${eventId}}:`;
+  const [tokenId, status, position] = await join(`${line}tickets`, `${line}admitted`, `${line}line`, `${line}seq`, userId, randomUUID(), maxActive, activeTtlMs);
+  const claims = Buffer.from(JSON.stringify({ tid: tokenId, uid: userId, eid: eventId })).toString('base64url');
+  const token = `${claims}.${createHmac('sha256', secret).update(claims).digest('base64url')}`;
+  return reply.code(201).send({ token, status, position });
 });
 
-app.get('/api/v1/queue/tokens/current', async (request) => {
-  const token = claims(request.headers['x-queue-token']);
-  const state = await touch(token.eid, token.uid, token.tid);
-  return { status: state.status, position: state.status === 'WAITING' ? state.position : 0 };
-});
-
-app.get('/api/v1/schedules/:id/seats', async (request) => {
-  await admitted(claims(request.headers['x-queue-token']));
-  return catalogSql.listSeats.rows(db, { scheduleId: (request.params as { id: string }).id, now: null });
-});
+app.get('/api/v1/schedules/:id/seats', async (request) =>
+  listSeats.rows(queryable, { scheduleId: (request.params as { id: string }).id, now: null }),
+);
 
 app.post('/api/v1/reservations', async (request, reply) => {
-  const userId = claims(request.headers.authorization).sub;
-  await admitted(claims(request.headers['x-queue-token']));
+  const userId = userOf(request.headers.authorization);
   const { scheduleId, seatNumber } = request.body as { scheduleId: string; seatNumber: number };
-  // Like the service: the stores' own clocks decide (null / undefined), never this process's.
-  const now = null;
-  const id = randomUUID();
+  const reservationId = randomUUID();
   const key = seatLockKey(scheduleId, seatNumber);
-  if (!(await locks.acquire(key, id, undefined, holdTtlMs))) throw new Refusal(409, 'SEAT_UNAVAILABLE');
-  try {
-    const seat = await tx(async (client) => {
-      await sql.lockUser.count(client, { userId });
-      const holds = await sql.countLiveHolds.first(client, { userId, now });
-      if (holds!.holds >= maxHolds) throw new Refusal(409, 'HOLD_LIMIT_REACHED');
-      const held = await sql.holdSeat.first(client, { scheduleId, seatNumber, userId, now, holdMs: holdTtlMs });
-      if (!held) throw new Refusal(409, 'SEAT_UNAVAILABLE');
-      await sql.expireLapsedReservation.count(client, { seatId: held.id, now });
-      await sql.insertReservation.count(client, { reservationId: id, userId, seatId: held.id, scheduleId, price: held.price, reservedAt: held.heldAt, expiresAt: held.expiresAt });
-      return held;
-    });
-    return reply.code(201).send({ id, scheduleId, seatNumber, status: 'PENDING', price: seat.price, expiresAt: seat.expiresAt });
-  } catch (error) {
-    await locks.release(key, id);
-    throw error;
+  if ((await redis.set(key, reservationId, 'PX', holdTtlMs, 'NX')) === null) return reply.code(409).send({ code: 'SEAT_UNAVAILABLE' });
+  const held = await holdAndRecord.first(queryable, { reservationId, scheduleId, seatNumber, userId, holdMs: holdTtlMs, now: null });
+  if (!held) {
+    await redis.del(key);
+    return reply.code(409).send({ code: 'SEAT_UNAVAILABLE' });
   }
+  return reply.code(201).send({ id: reservationId, scheduleId, seatNumber, status: 'PENDING', price: held.price, expiresAt: held.expiresAt });
 });
-
-app.post('/api/v1/payments', async (request, reply) => {
-  const userId = claims(request.headers.authorization).sub;
-  const token = claims(request.headers['x-queue-token']);
-  await admitted(token);
-  const reservationId = (request.body as { reservationId: string }).reservationId;
-  const now = null;
-  const payment = await tx(async (client) => {
-    const reservation = await sql.findReservation.first(client, { reservationId, now });
-    if (!reservation || reservation.userId !== userId) throw new Refusal(404, 'NOT_FOUND');
-    await sql.lockSeat.count(client, { seatId: reservation.seatId });
-    const state = await sql.lockReservation.first(client, { reservationId: reservation.id, now });
-    if (state!.status !== 'PENDING' || state!.expiresAt <= state!.now) throw new Refusal(409, 'RESERVATION_NOT_PAYABLE');
-    const paymentId = randomUUID();
-    if (reservation.price > 0) {
-      if ((await walletSql.debit.count(client, { userId, amount: reservation.price })) === 0) throw new Refusal(402, 'INSUFFICIENT_BALANCE');
-      await walletSql.appendLedger.count(client, { userId, amount: -reservation.price, kind: 'PAYMENT', reference: paymentId });
-    }
-    const paid = await paymentSql.insertPayment.first(client, {
-      paymentId,
-      userId,
-      reservationId: reservation.id,
-      amount: reservation.price,
-      status: 'SUCCEEDED',
-      failureCode: null,
-      debitId: paymentId,
-      now,
-    });
-    await sql.confirmReservation.count(client, { reservationId: reservation.id, now });
-    await sql.sellSeat.count(client, { seatId: reservation.seatId, userId, now });
-    return paid;
-  });
-  await room.complete(token.eid, token.uid, token.tid);
-  return reply.code(201).send(payment);
-});
-
-// The admission scheduler, as the service runs it: one step per event with a line, never overlapping.
-let admitting = false;
-const admission = setInterval(async () => {
-  if (admitting) return;
-  admitting = true;
-  try {
-    for (const eventId of await room.events(Date.now() - tokenTtlMs)) {
-      const step = await room.admit(eventId, undefined, policy);
-      if (step.admitted.length > 0 || step.dropped > 0) await moved.publish(eventId);
-    }
-  } finally {
-    admitting = false;
-  }
-}, env('QUEUE_ADMIT_INTERVAL_MS', 250));
 
 await app.listen({ port: env('PORT', 3000), host: process.env.HOST ?? '127.0.0.1' });
 process.once('SIGTERM', async () => {
-  clearInterval(admission);
   await app.close();
   redis.disconnect();
-  await pool.end();
+  await db.end();
 });

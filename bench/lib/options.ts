@@ -12,7 +12,7 @@ export const { values: args } = parseArgs({
     connections: { type: 'string', default: '64' },
     duration: { type: 'string' },
     'poll-ms': { type: 'string', default: '1000' },
-    'sale-max-active': { type: 'string', default: '200' },
+    'sale-max-active': { type: 'string', default: '1000' },
     'sale-admit-per-second': { type: 'string', default: '1000' },
     pool: { type: 'string', default: '20' },
     only: { type: 'string' },
@@ -37,11 +37,11 @@ if (args.help) {
   --connections N             load-generator connections (default 64)
   --duration S                seconds of seat-map reads (default 10)
   --poll-ms MS                how often waiting buyers poll their queue position (default 1000)
-  --sale-max-active N         QUEUE_MAX_ACTIVE in the full sale (default 200)
+  --sale-max-active N         QUEUE_MAX_ACTIVE in the full sale (default 1000: a wide line)
   --sale-admit-per-second N   QUEUE_ADMIT_PER_SECOND in the full sale (default 1000)
-  --pool N                    DATABASE_POOL_SIZE for both servers (default 20)
+  --pool N                    DATABASE_POOL_SIZE for both servers, and the PostgreSQL floor's pgbench clients (default 20)
   --only LIST                 comma list of join,seats,hold,sale,raw (default all)
-  --no-baseline               skip the reference server
+  --no-baseline               skip the reference server (the full sale is always measured against the PostgreSQL floor)
   --profile                   run the service under --cpu-prof and summarise where its time goes per scenario
                               (figures from a profiled run are slower; do not compare them)
   --drop-db                   drop the benchmark database at the end (default: keep it for inspection)
@@ -66,7 +66,7 @@ export const settings = {
   buyers: int(args.buyers, quick ? 400 : 2_000, 20_000),
   readSeconds: int(args.duration, quick ? 3 : 10, 600),
   pollMs: int(args['poll-ms'], 1000, 60_000),
-  saleMaxActive: int(args['sale-max-active'], 200, 1_000_000),
+  saleMaxActive: int(args['sale-max-active'], 1000, 1_000_000),
   saleAdmitPerSecond: int(args['sale-admit-per-second'], 1000, 1_000_000),
   pool: int(args.pool, 20, 200),
   baseline: !args['no-baseline'],
@@ -91,9 +91,10 @@ for (const url of [adminUrl, redisUrl]) {
 }
 export const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 export const redisPrefix = `bench:${runId}:`;
-/** The baseline's own waiting room in the full sale (inside the run's prefix, so it is cleaned up too). */
-export const baselineSalePrefix = `${redisPrefix}baseline:`;
 export const adminKey = randomBytes(32).toString('base64url');
+
+/** Holds last long enough to outlive any scenario; the per-user cap is the shipped one. */
+export const BENCH_HOLD = { ttlSeconds: 1800, maxPerUser: 4 };
 
 /** Settings both servers share; the queue is wide open in scenarios 1-3 so everyone is admitted at once. */
 const common: Record<string, string> = {
@@ -105,8 +106,8 @@ const common: Record<string, string> = {
   ADMIN_API_KEY: adminKey,
   LOG_LEVEL: 'warn',
   SEED_DEMO: 'false',
-  HOLD_TTL_SECONDS: '1800',
-  HOLD_MAX_PER_USER: '4',
+  HOLD_TTL_SECONDS: String(BENCH_HOLD.ttlSeconds),
+  HOLD_MAX_PER_USER: String(BENCH_HOLD.maxPerUser),
   // Every benchmark user signs up from 127.0.0.1; the per-user limits on joins and holds stay as shipped.
   RATE_LIMIT_SIGNUPS_PER_MINUTE: '1000000',
   // The scenarios admit thousands to one 50-seat date on purpose; the per-seat cap would stop them at 100.

@@ -6,7 +6,8 @@ import type { ApiUser } from '../../tools/http/api-client.js';
 import type { ServiceProcess } from '../../tools/processes.js';
 import { combineLoads, type LoadResult } from './load.js';
 import { combineCpu, combineOthers, describeLoad, measure, startBaseline, startService, stopService } from './measure.js';
-import { adminKey, baselineSalePrefix, only, openQueue, saleQueue, settings, SLICES, STORM_ROUNDS, WARMUP_USERS } from './options.js';
+import { purchaseFloor } from './floor.js';
+import { adminKey, BENCH_HOLD, databaseUrl, only, openQueue, saleQueue, settings, SLICES, STORM_ROUNDS, WARMUP_USERS } from './options.js';
 import { log, report, type Measured, type Side, type StormReport, type StormRound } from './report.js';
 import { fullSale, type SaleResult } from './sale.js';
 import { holdStorm, queueJoin, seatMapRead } from './scenarios.js';
@@ -19,6 +20,8 @@ export interface World {
   warmupEvents: Record<Side, string>;
   readSchedule: string;
   stormSchedules: Record<Side, string[]>;
+  /** A throwaway schedule per server for the hold path's warm-up, not measured. */
+  warmupStorm: Record<Side, string>;
   tokens: string[];
 }
 
@@ -92,6 +95,18 @@ async function openQueueScenarios(servers: Servers, world: World): Promise<void>
 
   // 3. Hold storm: the crowd starts at a different user each round, so nobody collects holds up to the per-user cap.
   if (only.has('hold')) {
+    // Warm-up of the hold path (JIT, scripts), as the joins above: a small storm on a throwaway schedule
+    // by the last joined users, who win at most one seat here and stay far below the per-user cap.
+    const warmers = joinUsers.length - Math.min(WARMUP_USERS, joinUsers.length);
+    for (const side of sides) {
+      await holdStorm({
+        baseUrl: server(side).baseUrl,
+        users: world.users.slice(warmers, joinUsers.length),
+        tokens: world.tokens.slice(warmers),
+        scheduleId: world.warmupStorm[side],
+        connections,
+      });
+    }
     const steps: Record<Side, (Measured<StormRound> & { ms: number })[]> = { ours: [], baseline: [] };
     for (let round = 0; round < STORM_ROUNDS; round++) {
       for (const side of sides) {
@@ -154,10 +169,12 @@ export async function openQueuePhase(): Promise<World | undefined> {
     warmupEvents: { ours: await admin.event('WARMUP'), baseline: await admin.event('WARMUP-BASE') },
     readSchedule: '',
     stormSchedules: { ours: [], baseline: [] },
+    warmupStorm: { ours: '', baseline: '' },
     tokens: [],
   };
   // Every schedule the baseline reads or holds belongs to the service's join event: the tokens are for it.
   world.readSchedule = await admin.schedule(world.joinEvents.ours);
+  world.warmupStorm = { ours: await admin.schedule(world.joinEvents.ours), baseline: await admin.schedule(world.joinEvents.ours) };
   for (let i = 0; i < STORM_ROUNDS; i++) {
     world.stormSchedules.ours.push(await admin.schedule(world.joinEvents.ours));
     world.stormSchedules.baseline.push(await admin.schedule(world.joinEvents.ours));
@@ -180,12 +197,10 @@ export async function salePhase(world: World): Promise<void> {
   const warmupBuyers = world.users.slice(-WARMUP_USERS).slice(0, 100);
   const dates = Math.ceil(settings.buyers / 50);
   const service = await startService('service-sale', saleQueue);
-  // The baseline keeps its own waiting room here (a sub-prefix), so neither server's admission tick moves the other's line.
-  const baseline = settings.baseline ? await startBaseline({ ...saleQueue, REDIS_KEY_PREFIX: baselineSalePrefix }) : undefined;
-  log(`servers restarted for the full sale (QUEUE_MAX_ACTIVE=${settings.saleMaxActive}, QUEUE_ADMIT_PER_SECOND=${settings.saleAdmitPerSecond})`);
+  log(`service restarted for the full sale (QUEUE_MAX_ACTIVE=${settings.saleMaxActive}, QUEUE_ADMIT_PER_SECOND=${settings.saleAdmitPerSecond})`);
   const client = benchClient(service.baseUrl, 8, adminKey);
   const admin = new Admin(client);
-  // Each buyer can afford three of the dearest seats: one is bought from the service, one from the baseline.
+  // Each buyer can afford three of the dearest seats: one is bought through the service, one by the floor.
   report.setup.charges = await chargeUsers(service.baseUrl, [...buyers, ...warmupBuyers], 3 * MAX_SEAT_PRICE, settings.connections);
   const event = async (label: string, count: number) => {
     const id = await admin.event(label);
@@ -193,30 +208,34 @@ export async function salePhase(world: World): Promise<void> {
     for (let i = 0; i < count; i++) schedules.push(await admin.schedule(id));
     return { id, schedules };
   };
-  const events = {
-    ours: await event('SALE', dates),
-    baseline: await event('SALE-BASE', dates),
-    warmOurs: await event('SALE-WARMUP', 2),
-    warmBase: await event('SALE-WARMUP-BASE', 2),
-  };
+  const events = { ours: await event('SALE', dates), warmup: await event('SALE-WARMUP', 2), floor: await event('SALE-FLOOR', dates) };
   client.close();
-  const sale = (server: ServiceProcess, target: { id: string; schedules: string[] }, users: readonly ApiUser[]) =>
-    fullSale({ baseUrl: server.baseUrl, users, eventId: target.id, scheduleIds: target.schedules, connections: settings.connections, pollMs: settings.pollMs });
+  const sale = (target: { id: string; schedules: string[] }, users: readonly ApiUser[]) =>
+    fullSale({ baseUrl: service.baseUrl, users, eventId: target.id, scheduleIds: target.schedules, connections: settings.connections, pollMs: settings.pollMs });
 
-  await sale(service, events.warmOurs, warmupBuyers);
-  if (baseline) await sale(baseline, events.warmBase, warmupBuyers);
-  const ours = await measure(service, 'sale', () => sale(service, events.ours, buyers));
+  await sale(events.warmup, warmupBuyers);
+  const ours = await measure(service, 'sale', () => sale(events.ours, buyers));
   report.scenarios.sale.ours = { result: ours.result, cpu: ours.cpu, others: ours.others };
   describeSale('4. full sale (service)', ours.result);
   await checkAfter('full sale (service)');
-  if (baseline) {
-    const base = await measure(baseline, 'sale', () => sale(baseline, events.baseline, buyers));
-    report.scenarios.sale.baseline = { result: base.result, cpu: base.cpu, others: base.others };
-    describeSale('4. full sale (baseline)', base.result);
-    await checkAfter('full sale (baseline)');
-    await baseline.stop();
-  }
   await stopService(service);
+
+  // The floor: the same two function calls per purchase from pgbench, with the service stopped.
+  const floor = await purchaseFloor({
+    databaseUrl: databaseUrl.toString(),
+    eventId: events.floor.id,
+    scheduleIds: events.floor.schedules,
+    userIds: buyers.map((user) => user.id),
+    clients: settings.pool,
+    holdTtlMs: BENCH_HOLD.ttlSeconds * 1000,
+    maxHolds: BENCH_HOLD.maxPerUser,
+  });
+  report.scenarios.sale.floor = floor;
+  log(
+    `4. PostgreSQL floor (pgbench, ${floor.clients} clients, hold + payment functions): ${floor.purchased}/${floor.transactions} bought, ` +
+      `${floor.purchasesPerSec} purchases/s, ${floor.latencyAvgMs} ms per purchase on average`,
+  );
+  await checkAfter('PostgreSQL floor');
 }
 
 function describeSale(label: string, result: SaleResult) {

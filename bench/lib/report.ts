@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem, type as osType, release as osRelease } from 'node:os';
 import type { InvariantReport } from '../../tools/invariants.js';
+import type { FloorResult } from './floor.js';
 import { repoRoot } from '../../tools/processes.js';
 import type { LoadResult } from './load.js';
 import { args, only, openQueue, redisPrefix, saleQueue, settings, SLICES, STORM_ROUNDS } from './options.js';
@@ -48,7 +49,7 @@ export const report = {
     join: {} as ScenarioReport<LoadResult & { active: number }>,
     seats: {} as ScenarioReport<LoadResult>,
     hold: {} as ScenarioReport<StormReport>,
-    sale: {} as ScenarioReport<SaleResult>,
+    sale: {} as ScenarioReport<SaleResult> & { floor?: FloorResult },
   },
   raw: { figures: [] as RawFigure[], skipped: [] as string[] },
   invariants: [] as { after: string; violations: InvariantReport['violations']; figures: InvariantReport['figures'] }[],

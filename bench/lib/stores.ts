@@ -4,7 +4,7 @@ import { RedisWaitingRoom } from '../../src/modules/queue/waiting-room.redis.js'
 import { createRedis, type Redis } from '../../src/shared/redis.js';
 import { inspectInvariants } from '../../tools/invariants.js';
 import { deleteKeysWithPrefix } from '../../tools/redis-keys.js';
-import { adminUrl, args, baselineSalePrefix, databaseUrl, redisPrefix, redisUrl } from './options.js';
+import { adminUrl, args, databaseUrl, redisPrefix, redisUrl } from './options.js';
 import { log, report } from './report.js';
 
 /** Drops and creates the benchmark database; returns the server version. */
@@ -36,28 +36,22 @@ export async function cleanRedis(): Promise<void> {
 }
 
 let redis: Redis | undefined;
-let baselineRedis: Redis | undefined;
 
-/** Connects to the shared waiting room and the baseline's sale room (read by the invariant checks); returns the Redis version. */
+/** Connects to the shared waiting room (read by the invariant checks); returns the Redis version. */
 export async function openRedis(): Promise<string> {
   redis = createRedis(redisUrl.toString(), redisPrefix);
-  baselineRedis = createRedis(redisUrl.toString(), baselineSalePrefix);
   return /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
 }
 
 export function closeRedis(): void {
   redis?.disconnect();
-  baselineRedis?.disconnect();
 }
 
 // Reading the admission log writes nothing, so the line lifetime a room renews to never applies.
 const READ_ONLY = { tokenTtlMs: 0 };
 
-/** The admission log of an event, from whichever waiting room (the shared one, or the baseline's sale room) has it. */
-async function admissionLog(eventId: string): Promise<number[]> {
-  const shared = await new RedisWaitingRoom(redis!, READ_ONLY).admissionLog(eventId);
-  return shared.length > 0 ? shared : new RedisWaitingRoom(baselineRedis!, READ_ONLY).admissionLog(eventId);
-}
+/** The admission log of an event in the service's waiting room (the baseline keeps no log to check). */
+const admissionLog = (eventId: string): Promise<number[]> => new RedisWaitingRoom(redis!, READ_ONLY).admissionLog(eventId);
 
 export async function checkAfter(label: string): Promise<void> {
   const result = await inspectInvariants(databaseUrl.toString(), { admissionLog });

@@ -34,6 +34,11 @@ export type EventOf = (request: FastifyRequest) => Promise<string>;
 export interface Guards {
   /** A valid bearer token. */
   user: preHandlerAsyncHookHandler;
+  /**
+   * The bearer's user when the token verifies, else undefined; refuses nothing. For a route that answers
+   * a signed-in caller before its guards run (the hold's fast refusal of a taken seat), never to authorize.
+   */
+  signedIn(request: FastifyRequest): string | undefined;
   /** A valid bearer token and the same user's admitted queue token, for `eventOf`'s event when given. */
   buyer(eventOf?: EventOf): preHandlerAsyncHookHandler;
   /** An admitted queue token alone (it is signed for one user and event): reads such as the seat map. */
@@ -75,6 +80,13 @@ export function createGuards(app: FastifyInstance, deps: { users: Authenticator;
   return {
     user: async (request) => {
       request.userId = authenticatedUser(request, users);
+    },
+    signedIn: (request) => {
+      try {
+        return authenticatedUser(request, users);
+      } catch {
+        return undefined;
+      }
     },
     buyer: (eventOf) => async (request) => {
       const userId = authenticatedUser(request, users);

@@ -30,12 +30,16 @@ const callerKey = (userId: string | undefined, request: FastifyRequest) => (user
 /**
  * Route option for a per-caller limit; the caller is the signed-in user, or the client IP without one.
  * A route without a bearer can name its caller's user with `userOf` (event streams: from the queue token).
+ * The attempt is counted at `onRequest`, or with `hook: 'preValidation'` after the route's own
+ * preValidation hooks, once the body is parsed (the hold starts its seat lookup there, so the lookup and
+ * the count share one round trip to Redis).
  */
-export const limitPerMinute = (max: number, userOf?: (request: FastifyRequest) => string | undefined) => ({
+export const limitPerMinute = (max: number, userOf?: (request: FastifyRequest) => string | undefined, hook?: 'preValidation') => ({
   rateLimit: {
     max,
     timeWindow: 60_000,
     ...(userOf ? { keyGenerator: (request: FastifyRequest) => callerKey(userOf(request), request) } : {}),
+    ...(hook ? { hook } : {}),
   },
 });
 

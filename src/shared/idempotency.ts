@@ -26,7 +26,7 @@ export const requestHash = (request: unknown): string =>
 
 const keyParamsOf = ({ userId, scope, key }: IdempotencyScope) => ({ userId, scope, key });
 
-const conflict = () => new AppError('IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was already used for a different request.');
+export const idempotencyConflict = () => new AppError('IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was already used for a different request.');
 
 /**
  * Rule: a retried request is answered once. Runs `work` once per (user, scope, key), inside the caller's transaction. A concurrent request with
@@ -45,7 +45,7 @@ export async function runIdempotent<T>(
   const claimed = await sql.claimKey.count(tx, { ...keyParams, requestHash: hash, ttlMs: IDEMPOTENCY_KEY_TTL_MS, now: scope.now });
   if (claimed === 0) {
     const stored = await sql.readKey.first(tx, { ...keyParams, now: scope.now });
-    if (!stored || stored.requestHash !== hash) throw conflict();
+    if (!stored || stored.requestHash !== hash) throw idempotencyConflict();
     if (stored.response) return { outcome: stored.response as Outcome<T>, replayed: true };
   }
   const outcome = await work();
@@ -61,7 +61,7 @@ export async function runIdempotent<T>(
 export async function findStoredOutcome<T>(db: Queryable, scope: IdempotencyScope): Promise<Outcome<T> | undefined> {
   const stored = await sql.readKey.first(db, { ...keyParamsOf(scope), now: scope.now });
   if (!stored?.response || !stored.live) return undefined;
-  if (stored.requestHash !== requestHash(scope.request)) throw conflict();
+  if (stored.requestHash !== requestHash(scope.request)) throw idempotencyConflict();
   return stored.response as Outcome<T>;
 }
 

@@ -56,3 +56,18 @@ export const NOW = 'coalesce(:now::timestamptz, now())';
 
 /** A duration in milliseconds as an interval, for `NOW + …`. */
 export const millis = (name: string) => `(:${name}::float8 * interval '1 millisecond')`;
+
+/**
+ * SQL text with each `:name` replaced by `values[name]` (a PL/pgSQL variable, a literal): how a function
+ * body runs the very statements and rules the services are written with. A name without a value is a bug.
+ */
+export function bindNames(source: string, values: Readonly<Record<string, string>>): string {
+  return source.replace(PLACEHOLDER, (_match, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`SQL parameter :${name} has no value here`);
+    return value;
+  });
+}
+
+/** A timestamptz as the API writes it (`2026-12-01T10:00:00.123Z`, milliseconds cut like a JS Date's), for JSON built in SQL. */
+export const isoSql = (expression: string) => `to_char(${expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;

@@ -4,7 +4,8 @@ import { HOUSE_PRICES as SEAT_PRICES } from '../../src/modules/catalog/catalog.r
 import { ApiClient } from '../../tools/http/api-client.js';
 import { expectProblem } from '../support/expect.js';
 import { ADMIN_KEY, backends, startApiApp, type TestApp } from '../support/test-app.js';
-import { buyer, cancelReservation, dbRow, getReservation, HOLD_TTL_MS, holdOk, myReservations, seatStatus } from './helpers.js';
+import { seatLockKey } from '../../src/modules/reservation/seat-locks.js';
+import { buyer, cancelReservation, countDatabaseCalls, dbRow, getReservation, HOLD_TTL_MS, holdOk, myReservations, seatStatus } from './helpers.js';
 
 const MAX_HOLDS = 2;
 
@@ -99,6 +100,37 @@ describe.each(backends)('reservations (%s)', (backend) => {
       expectProblem(await client.hold(a.user, a.token, scheduleId, 4), 409, 'HOLD_LIMIT_REACHED');
       t.clock.advance(HOLD_TTL_MS);
       await holdOk(client, a.user, a.token, scheduleId, 4);
+    });
+  });
+
+  describe('the fast refusal of a taken seat', () => {
+    it('refuses a taken seat from the lock store alone, before the queue-token check: no database call; a free seat still needs the admitted token', async () => {
+      const { scheduleId, a, b } = await setup();
+      await holdOk(client, a.user, a.token, scheduleId, 30);
+      const withoutQueueToken = (seatNumber: number) => client.request('POST', '/reservations', { user: b.user, body: { scheduleId, seatNumber } });
+      const refused = await countDatabaseCalls(t, () => withoutQueueToken(30));
+      expectProblem(refused.result, 409, 'SEAT_UNAVAILABLE');
+      expect(refused.calls).toBe(0);
+      expectProblem(await withoutQueueToken(31), 401, 'QUEUE_TOKEN_INVALID');
+      // No answer about seats without a valid bearer token, nor for a body its schema refuses.
+      expectProblem(await client.request('POST', '/reservations', { queueToken: b.token, body: { scheduleId, seatNumber: 30 } }), 401, 'UNAUTHORIZED');
+      expectProblem(await client.request('POST', '/reservations', { user: b.user, body: { scheduleId, seatNumber: 30, note: 'x' } }), 400, 'VALIDATION_FAILED');
+    });
+
+    it("puts back a sold seat's marker the lock store lost: one attempt reaches PostgreSQL, the ones after it do not", async () => {
+      const { scheduleId, a, b } = await setup();
+      await client.charge(a.user, SEAT_PRICES.STANDARD);
+      const held = await holdOk(client, a.user, a.token, scheduleId, 40);
+      expect((await client.pay(a.user, a.token, held.id)).status).toBe(201);
+      await t.infra.seatLocks.reopen(seatLockKey(scheduleId, 40), held.id);
+      const first = await countDatabaseCalls(t, () => client.hold(b.user, b.token, scheduleId, 40));
+      expectProblem(first.result, 409, 'SEAT_UNAVAILABLE');
+      expect(first.calls).toBeGreaterThan(0);
+      t.clock.advance(HOLD_TTL_MS + 1);
+      const next = await countDatabaseCalls(t, () => client.hold(b.user, b.token, scheduleId, 40));
+      expectProblem(next.result, 409, 'SEAT_UNAVAILABLE');
+      expect(next.calls).toBe(0);
+      expect(await seatStatus(client, b.token, scheduleId, 40)).toBe('SOLD');
     });
   });
 

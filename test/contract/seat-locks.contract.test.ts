@@ -49,6 +49,20 @@ describe.each(seatLocks)('seat lock contract: $name', (adapter) => {
     expect(await locks.acquire(missing!, 'r3', T0 + 10_000, 5_000)).toBe(false);
   });
 
+  it('says a seat is taken exactly when an acquire would be refused, and takes nothing itself', async () => {
+    const [held, sold, free] = [8, 9, 10].map((seat) => `seat:{${randomUUID()}}:${seat}`);
+    const dateEnd = T0 + 86_400_000;
+    await locks.acquire(held!, 'r1', T0, 5_000);
+    expect(await locks.isTaken(held!, T0 + 4_999)).toBe(true);
+    expect(await locks.isTaken(held!, T0 + 5_000)).toBe(false);
+    await locks.acquire(sold!, 'r1', T0, 5_000);
+    await locks.markSold(sold!, 'r1', dateEnd, T0);
+    expect(await locks.isTaken(sold!, dateEnd - 1)).toBe(true);
+    expect(await locks.isTaken(sold!, dateEnd)).toBe(false);
+    expect(await locks.isTaken(free!, T0)).toBe(false);
+    expect(await locks.acquire(free!, 'r2', T0, 5_000)).toBe(true);
+  });
+
   it('grants exactly one of many simultaneous attempts', async () => {
     const key = `seat:{${randomUUID()}}:3`;
     const results = await Promise.all(Array.from({ length: 100 }, (_, i) => locks.acquire(key, `r${i}`, T0, 5_000)));

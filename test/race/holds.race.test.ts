@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../tools/http/api-client.js';
 import type { TestApp } from '../support/test-app.js';
@@ -78,6 +79,28 @@ describe('one buyer per seat, under concurrency (PostgreSQL + Redis)', () => {
     const old = await t.infra.db.query<{ status: string }>('SELECT status FROM reservations WHERE id = $1', [held.body.id]);
     expect(old.rows[0]!.status).toBe('EXPIRED');
     expect((await liveReservationsPerSeat(scheduleId)).find((row) => row.seat_number === 3)?.live).toBe(1);
+  });
+
+  it('the hold function keeps the per-user cap: 100 concurrent holds by one user on distinct seats of two dates, three times over', async () => {
+    const { eventId } = await api.createEventWithSchedule();
+    const cap = t.services.config.HOLD_MAX_PER_USER;
+    for (let round = 0; round < 3; round++) {
+      const schedules = [await api.addSchedule(eventId, 2 * round + 1), await api.addSchedule(eventId, 2 * round + 2)];
+      const user = await api.createUser(`capped-${round}`);
+      const buyer = { userId: user.id, eventId, tokenId: randomUUID() };
+      // Past HTTP and its rate limit, straight at the service: every attempt reaches the function, on all 20 pool connections.
+      const attempts = await Promise.allSettled(
+        Array.from({ length: 100 }, (_, i) => t.services.reservations.hold(buyer, schedules[i % 2]!, 1 + Math.floor(i / 2))),
+      );
+      const refusals = attempts.flatMap((attempt) => (attempt.status === 'rejected' ? [(attempt.reason as { code?: string }).code] : []));
+      expect(attempts.length - refusals.length, `round ${round}`).toBe(cap);
+      expect(new Set(refusals)).toEqual(new Set(['HOLD_LIMIT_REACHED']));
+      const { rows } = await t.infra.db.query<{ holds: number }>(
+        `SELECT count(*)::int AS holds FROM reservations WHERE user_id = $1 AND status = 'PENDING'`,
+        [user.id],
+      );
+      expect(rows[0]!.holds).toBe(cap);
+    }
   });
 
   it('a user cannot race past the per-user hold cap', async () => {

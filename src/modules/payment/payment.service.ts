@@ -1,13 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../shared/clock.js';
-import type { Database, Queryable } from '../../shared/db.js';
+import type { Database } from '../../shared/db.js';
 import { AppError } from '../../shared/errors.js';
-import { findStoredOutcome, runIdempotent, unwrap, type IdempotencyScope, type Outcome } from '../../shared/idempotency.js';
-import type { Buyer } from '../queue/buyer.js';
-import { payability } from '../reservation/reservation.rules.js';
-import type { ReservationRecord, ReservationService } from '../reservation/reservation.service.js';
-import type { WalletService } from '../wallet/wallet.service.js';
-import type { PaymentStatus, PaymentView, PurchaseView } from './payment.schemas.js';
+import {
+  findStoredOutcome,
+  IDEMPOTENCY_KEY_TTL_MS,
+  idempotencyConflict,
+  requestHash,
+  unwrap,
+  type IdempotencyScope,
+  type Outcome,
+} from '../../shared/idempotency.js';
+import { assertBuyerFor, type Buyer } from '../queue/buyer.js';
+import type { ReservationService } from '../reservation/reservation.service.js';
+import type { PaymentView, PurchaseView } from './payment.schemas.js';
 import * as sql from './payment.sql.js';
 
 /** Ends a buyer's queue turn once their purchase is done (the queue module). */
@@ -50,37 +55,37 @@ export class PaymentService {
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly reservations: ReservationService,
-    private readonly wallet: WalletService,
     private readonly queue: TurnEnder,
     private readonly maxHoldsPerUser: number,
   ) {}
 
   /**
    * Pays one or several of the buyer's holds from the wallet with one debit of the total. One
-   * transaction debits, records a payment per hold, confirms the reservations and sells the seats, or
-   * does none of it. Outcomes that must stick although nothing was bought (FAILED payments and released
-   * holds; lapsed holds marked EXPIRED) commit, then surface as errors. The queue turn ends once the buyer
-   * has no live hold left in the event.
+   * transaction, the payment function (payment.functions.ts), debits, records a payment per hold,
+   * confirms the reservations and sells the seats, or does none of it. Outcomes that must stick although
+   * nothing was bought (FAILED payments and released holds; lapsed holds marked EXPIRED) commit, then
+   * surface as errors. The queue turn ends once the buyer has no live hold left in the event.
    */
   async pay(buyer: Buyer, reservationIds: readonly string[], idempotencyKey?: string): Promise<PurchaseView & { replayed: boolean }> {
     if (reservationIds.length > this.maxHoldsPerUser) {
       throw new AppError('VALIDATION_FAILED', `At most ${this.maxHoldsPerUser} reservations can be paid at once.`);
     }
     const scope = idempotencyKey ? paymentScope(buyer.userId, reservationIds, idempotencyKey, this.clock.pinned()) : undefined;
-    let released: ReservationRecord[] = [];
-    let sold: ReservationRecord[] = [];
-    const { outcome, replayed } = await this.db.withTx(async (tx) => {
-      // One buyer's purchases run one after another, so "nothing left to pay" is decided exactly once.
-      await this.reservations.lockBuyer(tx, buyer.userId);
-      const rows: ReservationRecord[] = [];
-      for (const id of reservationIds) rows.push(await this.reservations.findForBuyer(tx, buyer, id));
-      return runIdempotent(tx, scope, async (): Promise<Outcome<Decided>> => {
-        const decided = await this.#decide(tx, buyer, rows);
-        released = decided.released;
-        sold = decided.sold;
-        return decided.outcome;
-      });
-    });
+    // One round trip: the function is the whole transaction, committed when it returns.
+    const decided = (await sql.payInOneTrip.first(this.db, {
+      userId: buyer.userId,
+      eventId: buyer.eventId,
+      reservationIds,
+      key: scope?.key ?? null,
+      requestHash: scope ? requestHash(scope.request) : null,
+      keyTtlMs: IDEMPOTENCY_KEY_TTL_MS,
+      now: this.clock.pinned(),
+    }))!;
+    if (decided.refusal) throw refusal(buyer, decided);
+    const { replayed } = decided;
+    const outcome = decided.outcome as Outcome<Decided | PaymentView>;
+    const released = decided.released.map(seatOf);
+    const sold = decided.sold.map(seatOf);
     for (const row of released) await this.reservations.afterRelease(row);
     for (const row of sold) await this.reservations.afterSale(row);
     const purchase = asPurchase(unwrap(outcome));
@@ -100,69 +105,22 @@ export class PaymentService {
   async history(userId: string): Promise<PaymentView[]> {
     return (await sql.listUserPayments.rows(this.db, { userId, limit: HISTORY_LIMIT })).map(toPaymentView);
   }
+}
 
-  async #decide(tx: Queryable, buyer: Buyer, rows: ReservationRecord[]) {
-    const released: ReservationRecord[] = [];
-    const sold: ReservationRecord[] = [];
-    const fail = (code: 'RESERVATION_NOT_PAYABLE' | 'RESERVATION_EXPIRED' | 'INSUFFICIENT_BALANCE' | 'SCHEDULE_CANCELED', detail: string) => ({
-      outcome: { ok: false as const, code, detail },
-      released,
-      sold,
-    });
-    if (!(await this.reservations.datesOpen(tx, rows))) return fail('SCHEDULE_CANCELED', 'The date was canceled; its holds are released and nothing was paid.');
-    // Seats in one order whatever order the request named them: two purchases sharing seats never deadlock.
-    const ordered = [...rows].sort((a, b) => a.seatId.localeCompare(b.seatId));
-    const verdicts = [];
-    for (const row of ordered) {
-      const locked = await this.reservations.lockForUpdate(tx, row);
-      verdicts.push({ row, locked, verdict: payability(locked.status, locked.expiresAt, locked.now) });
-    }
-    const notPayable = verdicts.find((v) => v.verdict === 'NOT_PAYABLE');
-    if (notPayable) return fail('RESERVATION_NOT_PAYABLE', `Reservation ${notPayable.row.id} is ${notPayable.locked.status.toLowerCase()}.`);
-    const lapsed = verdicts.filter((v) => v.verdict === 'EXPIRED');
-    if (lapsed.length > 0) {
-      for (const { row, locked } of lapsed) {
-        if (locked.status !== 'PENDING') continue;
-        await this.reservations.releaseHold(tx, row, 'EXPIRED');
-        released.push(row);
-      }
-      return fail('RESERVATION_EXPIRED', `The hold on ${lapsed.map((v) => v.row.id).join(', ')} expired before payment; nothing was paid.`);
-    }
-    const paymentIds = rows.map(() => randomUUID());
-    const amount = rows.reduce((sum, row) => sum + row.price, 0);
-    // The one debit is referenced by the first payment's id; every payment of the purchase names it.
-    const debitId = paymentIds[0]!;
-    if (!(await this.wallet.debit(tx, buyer.userId, amount, debitId))) {
-      for (const [i, row] of rows.entries()) {
-        await this.#record(tx, paymentIds[i]!, row, 'FAILED', null);
-        await this.reservations.releaseHold(tx, row, 'CANCELED');
-        released.push(row);
-      }
-      return fail('INSUFFICIENT_BALANCE', `The balance does not cover ${amount}; the holds were released.`);
-    }
-    const payments: PaymentView[] = [];
-    for (const [i, row] of rows.entries()) {
-      payments.push(await this.#record(tx, paymentIds[i]!, row, 'SUCCEEDED', debitId));
-      await this.reservations.confirmSale(tx, row);
-      sold.push(row);
-    }
-    const turnOver = (await this.reservations.liveHoldsInEvent(tx, buyer)) === 0;
-    return { outcome: { ok: true as const, value: { payments, amount, turnOver } }, released, sold };
+/** A seat the purchase released or sold, as the steps after the commit take it. */
+const seatOf = (seat: sql.SeatOutcome) => ({ ...seat, scheduleEndAt: new Date(seat.scheduleEndAt) });
+
+/** What the function refused before writing anything: the errors the transaction used to roll back with. */
+function refusal(buyer: Buyer, decided: sql.PurchaseDecision): AppError {
+  switch (decided.refusal) {
+    case 'NOT_FOUND':
+      return new AppError('NOT_FOUND', `Reservation ${decided.refused} was not found.`);
+    case 'FORBIDDEN':
+      return new AppError('FORBIDDEN', 'The reservation belongs to another user.');
+    case 'QUEUE_TOKEN_INVALID':
+      assertBuyerFor(buyer, decided.refused!);
+      throw new Error('a reservation of another event passed the buyer check');
+    default:
+      return idempotencyConflict();
   }
-
-  /** A FAILED payment is always for insufficient balance: the only failure that is recorded rather than refused. */
-  async #record(tx: Queryable, paymentId: string, reservation: ReservationRecord, status: PaymentStatus, debitId: string | null): Promise<PaymentView> {
-    const row = await sql.insertPayment.first(tx, {
-      paymentId,
-      userId: reservation.userId,
-      reservationId: reservation.id,
-      amount: reservation.price,
-      status,
-      failureCode: status === 'FAILED' ? 'INSUFFICIENT_BALANCE' : null,
-      debitId,
-      now: this.clock.pinned(),
-    });
-    return toPaymentView(row!);
-  }
-
 }

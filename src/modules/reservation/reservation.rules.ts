@@ -1,5 +1,5 @@
 import { StateMachine } from '../../shared/state-machine.js';
-import { isLapsed } from '../catalog/catalog.rules.js';
+import { isLapsed, lapsedSql } from '../catalog/catalog.rules.js';
 import type { ReservationStatus } from './reservation.schemas.js';
 
 /**
@@ -31,3 +31,13 @@ export function payability(status: ReservationStatus, expiresAt: Date, now: Date
   if (effective === 'EXPIRED') return 'EXPIRED';
   return reservationMachine.can(effective, 'CONFIRMED') ? 'PAYABLE' : 'NOT_PAYABLE';
 }
+
+/** `effectiveStatus` in SQL, for a status and a deadline (columns or variables), judged by `NOW`. */
+export const effectiveStatusSql = (status: string, expiresAt: string): string =>
+  `(CASE WHEN ${status} = 'PENDING' AND ${lapsedSql(expiresAt)} THEN 'EXPIRED' ELSE ${status} END)`;
+
+/** `payability` in SQL, for the payment function: 'PAYABLE', 'EXPIRED' or 'NOT_PAYABLE'. */
+export const payabilitySql = (status: string, expiresAt: string): string => {
+  const effective = effectiveStatusSql(status, expiresAt);
+  return `(CASE WHEN ${effective} = 'EXPIRED' THEN 'EXPIRED' WHEN ${reservationMachine.guard(effective, 'CONFIRMED')} THEN 'PAYABLE' ELSE 'NOT_PAYABLE' END)`;
+};

@@ -20,3 +20,4 @@ export const Reservation = Type.Object({
 export type ReservationView = Static<typeof Reservation>;
 
 export const HoldRequest = Type.Object({ scheduleId: Uuid, seatNumber: SeatNumber }, { additionalProperties: false });
+export type HoldRequestBody = Static<typeof HoldRequest>;

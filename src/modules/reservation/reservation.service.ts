@@ -3,14 +3,17 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
 import type { Database, Queryable } from '../../shared/db.js';
 import { AppError } from '../../shared/errors.js';
-import { assertBuyerFor, type Buyer } from '../queue/buyer.js';
-import { effectiveStatus, reservationMachine } from './reservation.rules.js';
+import type { Buyer } from '../queue/buyer.js';
+import { effectiveStatus } from './reservation.rules.js';
 import type { ReservationStatus, ReservationView } from './reservation.schemas.js';
 import * as sql from './reservation.sql.js';
-import type { ReservationRecord } from './reservation.sql.js';
+import type { HoldDecision, ReservationRecord } from './reservation.sql.js';
 import { seatLockKey, type SeatLocks } from './seat-locks.js';
 
 export type { ReservationRecord };
+
+/** What the steps after a commit need of a reservation: which seat lock is its. */
+export type SeatOf = Pick<ReservationRecord, 'id' | 'scheduleId' | 'seatNumber'>;
 
 export interface HoldSettings {
   holdTtlMs: number;
@@ -19,7 +22,7 @@ export interface HoldSettings {
 
 const RESERVATION_LIST_LIMIT = 100;
 
-const seatTaken = (seatNumber: number) => new AppError('SEAT_UNAVAILABLE', `Seat ${seatNumber} is held or sold.`);
+export const seatTaken = (seatNumber: number) => new AppError('SEAT_UNAVAILABLE', `Seat ${seatNumber} is held or sold.`);
 
 export class ReservationService {
   constructor(
@@ -32,7 +35,8 @@ export class ReservationService {
 
   /**
    * Holds a seat for the buyer. The Redis lock turns away the crowd behind a taken seat without a
-   * database round trip; the conditional UPDATE and the one-live-reservation index decide the winner.
+   * database round trip; the hold function (one round trip: the conditional UPDATE under the user's row
+   * lock and the per-user cap) and the one-live-reservation index decide the winner.
    */
   async hold(buyer: Buyer, scheduleId: string, seatNumber: number): Promise<ReservationView> {
     const { userId } = buyer;
@@ -41,20 +45,17 @@ export class ReservationService {
     const lockKey = seatLockKey(scheduleId, seatNumber);
     if (!(await this.#tryLock(lockKey, reservationId))) throw seatTaken(seatNumber);
     try {
-      const seat = await this.db.withTx(async (tx) => {
-        await this.lockBuyer(tx, userId);
-        // Rule: at most HOLD_MAX_PER_USER live holds, decided under the user's row lock.
-        const [{ holds } = { holds: 0 }] = await sql.countLiveHolds.rows(tx, { userId, now });
-        if (holds >= this.settings.maxHoldsPerUser) {
-          throw new AppError('HOLD_LIMIT_REACHED', `At most ${this.settings.maxHoldsPerUser} seats can be held at once.`);
-        }
-        const held = await sql.holdSeat.first(tx, { scheduleId, seatNumber, userId, now, holdMs: this.settings.holdTtlMs });
-        if (!held) throw await this.#whyNotHeld(tx, scheduleId, seatNumber);
-        await sql.expireLapsedReservation.count(tx, { seatId: held.id, now });
-        const { heldAt: reservedAt, expiresAt, price } = held;
-        await sql.insertReservation.count(tx, { reservationId, userId, seatId: held.id, scheduleId, price, reservedAt, expiresAt });
-        return held;
-      });
+      // One round trip: the function is the whole transaction, committed when it returns.
+      const seat = (await sql.holdInOneTrip.first(this.db, {
+        reservationId,
+        scheduleId,
+        seatNumber,
+        userId,
+        holdMs: this.settings.holdTtlMs,
+        maxHolds: this.settings.maxHoldsPerUser,
+        now,
+      }))!;
+      if (seat.refusal) throw await this.#refusal(seat, lockKey, reservationId, scheduleId, seatNumber);
       return {
         id: reservationId,
         scheduleId,
@@ -73,6 +74,18 @@ export class ReservationService {
     }
   }
 
+  /**
+   * The fast path's question: does the lock store say someone holds or bought the seat? False when the
+   * lock store cannot say (the full hold then asks it again, or decides in the database alone); never rejects.
+   */
+  async isSeatTaken(scheduleId: string, seatNumber: number): Promise<boolean> {
+    try {
+      return await this.locks.isTaken(seatLockKey(scheduleId, seatNumber), this.clock.pinned()?.getTime());
+    } catch {
+      return false;
+    }
+  }
+
   async get(userId: string, reservationId: string): Promise<ReservationView> {
     return this.#toView(await this.findOwned(this.db, userId, reservationId));
   }
@@ -82,30 +95,6 @@ export class ReservationService {
     return rows.map((row) => this.#toView(row));
   }
 
-  /** Serializes one user's holds and purchases (the first lock of the project's lock order). */
-  async lockBuyer(tx: Queryable, userId: string): Promise<void> {
-    await sql.lockUser.count(tx, { userId });
-  }
-
-  /** Whether every date of these reservations still sells; the dates stay so until the caller commits. */
-  async datesOpen(tx: Queryable, rows: readonly ReservationRecord[]): Promise<boolean> {
-    const dates = await sql.lockDates.rows(tx, { scheduleIds: [...new Set(rows.map((row) => row.scheduleId))] });
-    return dates.every((date) => date.status === 'OPEN');
-  }
-
-  /** How many live holds the buyer still has in the event their queue token is for. */
-  async liveHoldsInEvent(tx: Queryable, buyer: Buyer): Promise<number> {
-    const row = await sql.countLiveHoldsInEvent.first(tx, { userId: buyer.userId, eventId: buyer.eventId, now: this.clock.pinned() });
-    return row?.holds ?? 0;
-  }
-
-  /** The buyer's own reservation for the event their queue token admits them to. */
-  async findForBuyer(tx: Queryable, buyer: Buyer, reservationId: string): Promise<ReservationRecord> {
-    const row = await this.findOwned(tx, buyer.userId, reservationId);
-    assertBuyerFor(buyer, row.eventId);
-    return row;
-  }
-
   /**
    * Locks the reservation's seat, then the reservation (the project's lock order), and returns the
    * reservation's current state as seen under those locks, with the database's time to judge it by.
@@ -113,17 +102,6 @@ export class ReservationService {
   async lockForUpdate(tx: Queryable, row: ReservationRecord): Promise<{ status: ReservationStatus; expiresAt: Date; now: Date }> {
     await sql.lockSeat.count(tx, { seatId: row.seatId });
     return (await sql.lockReservation.first(tx, { reservationId: row.id, now: this.clock.pinned() }))!;
-  }
-
-  /** Confirms a paid hold and sells its seat; the caller holds the locks from lockForUpdate. */
-  async confirmSale(tx: Queryable, row: ReservationRecord): Promise<void> {
-    const now = this.clock.pinned();
-    const confirmed = await sql.confirmReservation.count(tx, { reservationId: row.id, now });
-    const sold = await sql.sellSeat.count(tx, { seatId: row.seatId, userId: row.userId, now });
-    if (confirmed !== 1 || sold !== 1) {
-      // Unreachable while the row locks hold; if it ever happens, the whole payment rolls back.
-      throw new Error(`reservation ${row.id} and its seat disagree; payment rolled back`);
-    }
   }
 
   /**
@@ -137,7 +115,7 @@ export class ReservationService {
   }
 
   /** Frees the fast-path lock once the database has released the seat. */
-  async afterRelease(row: ReservationRecord): Promise<void> {
+  async afterRelease(row: SeatOf): Promise<void> {
     await this.#unlock(seatLockKey(row.scheduleId, row.seatNumber), row.id);
   }
 
@@ -145,7 +123,7 @@ export class ReservationService {
    * After a sale commits, the seat's lock becomes a sold marker until the date ends, so attempts on the
    * seat keep being turned away without a database round trip once the hold's deadline has passed.
    */
-  async afterSale(row: ReservationRecord): Promise<void> {
+  async afterSale(row: SeatOf & Pick<ReservationRecord, 'scheduleEndAt'>): Promise<void> {
     const key = seatLockKey(row.scheduleId, row.seatNumber);
     try {
       if (!(await this.locks.markSold(key, row.id, row.scheduleEndAt.getTime(), this.clock.pinned()?.getTime()))) {
@@ -193,11 +171,26 @@ export class ReservationService {
     }
   }
 
-  async #whyNotHeld(tx: Queryable, scheduleId: string, seatNumber: number): Promise<AppError> {
-    const seat = await sql.seatAndDate.first(tx, { scheduleId, seatNumber });
-    if (!seat) return new AppError('NOT_FOUND', `Seat ${seatNumber} of schedule ${scheduleId} was not found.`);
-    if (seat.scheduleStatus === 'CANCELED') return new AppError('SCHEDULE_CANCELED', 'This date was canceled; it takes no holds.');
-    return seatTaken(seatNumber);
+  /**
+   * The AppError for a hold the function refused. A seat refused because it was sold gets its sold marker
+   * back in place of this request's lock (a lock store that lost it, or a sale whose marker could not be
+   * set), so the next attempts are refused without reaching PostgreSQL again.
+   */
+  async #refusal(decision: HoldDecision, lockKey: string, reservationId: string, scheduleId: string, seatNumber: number): Promise<AppError> {
+    switch (decision.refusal) {
+      case 'HOLD_LIMIT_REACHED':
+        return new AppError('HOLD_LIMIT_REACHED', `At most ${this.settings.maxHoldsPerUser} seats can be held at once.`);
+      case 'NOT_FOUND':
+        return new AppError('NOT_FOUND', `Seat ${seatNumber} of schedule ${scheduleId} was not found.`);
+      case 'SCHEDULE_CANCELED':
+        return new AppError('SCHEDULE_CANCELED', 'This date was canceled; it takes no holds.');
+      default:
+        if (decision.soldTo && decision.scheduleEndAt) {
+          await this.#unlock(lockKey, reservationId);
+          await this.afterSale({ id: decision.soldTo, scheduleId, seatNumber, scheduleEndAt: decision.scheduleEndAt });
+        }
+        return seatTaken(seatNumber);
+    }
   }
 
   /** A lock store that is down must not stop sales: the database still decides, only more slowly. */

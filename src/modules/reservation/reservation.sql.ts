@@ -78,9 +78,15 @@ export const holdSeat = statement<
     AND EXISTS (SELECT 1 FROM schedules sc WHERE sc.id = :scheduleId AND sc.status = 'OPEN')
   RETURNING id, seat_type AS "seatType", price, updated_at AS "heldAt", hold_expires_at AS "expiresAt"`);
 
-/** Why a hold was refused: no such seat, a canceled date, or a taken seat. */
-export const seatAndDate = statement<{ scheduleId: string; seatNumber: number }, { scheduleStatus: string }>(`
-  SELECT sc.status AS "scheduleStatus" FROM seats s JOIN schedules sc ON sc.id = s.schedule_id
+/**
+ * Why a hold was refused: no such seat, a canceled date, or a taken seat; for a sold seat, the purchase
+ * that bought it and the date's end, so the fast path's sold marker can be put back.
+ */
+export const seatAndDate = statement<{ scheduleId: string; seatNumber: number }, { scheduleStatus: string; soldTo: string | null; scheduleEndAt: Date }>(`
+  SELECT sc.status AS "scheduleStatus",
+         (SELECT r.id FROM reservations r WHERE r.seat_id = s.id AND s.status = 'SOLD' AND r.status = 'CONFIRMED') AS "soldTo",
+         sc.end_at AS "scheduleEndAt"
+  FROM seats s JOIN schedules sc ON sc.id = s.schedule_id
   WHERE s.schedule_id = :scheduleId AND s.seat_number = :seatNumber`);
 
 /** A hold that lapsed without the sweeper noticing is closed before the seat gets a new reservation. */
@@ -99,6 +105,26 @@ export const insertReservation = statement<{
 }>(`
   INSERT INTO reservations (id, user_id, seat_id, schedule_id, price, status, reserved_at, expires_at)
   VALUES (:reservationId, :userId, :seatId, :scheduleId, :price, 'PENDING', :reservedAt, :expiresAt)`);
+
+/** What the hold function decided: the held seat, or why not (`refusal`), with a sold seat's purchase. */
+export interface HoldDecision {
+  refusal: 'HOLD_LIMIT_REACHED' | 'NOT_FOUND' | 'SCHEDULE_CANCELED' | 'SEAT_UNAVAILABLE' | null;
+  seatType: SeatType;
+  price: number;
+  heldAt: Date;
+  expiresAt: Date;
+  soldTo: string | null;
+  scheduleEndAt: Date | null;
+}
+
+/** The hold in one round trip: `purchase_hold` (reservation.functions.ts) runs the statements above as one transaction. */
+export const holdInOneTrip = statement<
+  { reservationId: string; scheduleId: string; seatNumber: number; userId: string; holdMs: number; maxHolds: number; now: Date | null },
+  HoldDecision
+>(`
+  SELECT out_refusal AS refusal, out_seat_type AS "seatType", out_price AS price, out_held_at AS "heldAt",
+         out_expires_at AS "expiresAt", out_sold_to AS "soldTo", out_schedule_end_at AS "scheduleEndAt"
+  FROM purchase_hold(:reservationId, :scheduleId, :seatNumber, :userId, :holdMs, :maxHolds, :now)`);
 
 export const lockSeat = statement<{ seatId: string }>(`SELECT status FROM seats WHERE id = :seatId FOR UPDATE`);
 

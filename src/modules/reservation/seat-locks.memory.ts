@@ -23,6 +23,11 @@ export class MemorySeatLocks implements SeatLocks {
     return true;
   }
 
+  async isTaken(key: string, pinned: number | undefined): Promise<boolean> {
+    const current = this.#locks.get(key);
+    return current !== undefined && current.deadline > (pinned ?? Date.now());
+  }
+
   async release(key: string, owner: string): Promise<void> {
     const current = this.#locks.get(key);
     if (current?.owner === owner && !current.sold) this.#locks.delete(key);

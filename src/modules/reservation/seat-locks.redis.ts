@@ -13,6 +13,14 @@ redis.call('SET', KEYS[1], ARGV[1] .. '|' .. (now + tonumber(ARGV[3])), 'PX', AR
 return 1
 `;
 
+// The same test as ACQUIRE_LUA's, without taking the lock.
+type TakenArgs = [now: LuaArgument];
+const TAKEN_LUA = `${LUA_CLOCK}
+local current = redis.call('GET', KEYS[1])
+if current and tonumber(string.match(current, '|(%d+)$')) > clock(ARGV[1]) then return 1 end
+return 0
+`;
+
 // A sold marker is "sold:owner|deadline": acquire reads only the deadline, and release never matches it.
 // The key's PX is the time left until the date's end plus SOLD_MARKER_MARGIN_MS, at most SOLD_MARKER_MAX_TTL_MS.
 type MarkSoldArgs = [owner: string, untilMs: number, now: LuaArgument, marginMs: number, maxTtlMs: number];
@@ -43,17 +51,23 @@ export const SOLD_MARKER_MAX_TTL_MS = 366 * 86_400_000;
 
 export class RedisSeatLocks implements SeatLocks {
   readonly #acquire;
+  readonly #taken;
   readonly #release;
   readonly #markSold;
 
   constructor(redis: RedisClient) {
     this.#acquire = defineLuaCommand<LockKey, AcquireArgs, 0 | 1>(redis, 'seatLockAcquire', ACQUIRE_LUA, 1);
+    this.#taken = defineLuaCommand<LockKey, TakenArgs, 0 | 1>(redis, 'seatLockTaken', TAKEN_LUA, 1);
     this.#release = defineLuaCommand<LockKey, ReleaseArgs, 0 | 1>(redis, 'seatLockRelease', RELEASE_LUA, 1);
     this.#markSold = defineLuaCommand<LockKey, MarkSoldArgs, 0 | 1>(redis, 'seatLockMarkSold', MARK_SOLD_LUA, 1);
   }
 
   async acquire(key: string, owner: string, now: number | undefined, ttlMs: number): Promise<boolean> {
     return (await this.#acquire([key], owner, pinnedArg(now), ttlMs)) === 1;
+  }
+
+  async isTaken(key: string, now: number | undefined): Promise<boolean> {
+    return (await this.#taken([key], pinnedArg(now))) === 1;
   }
 
   async release(key: string, owner: string): Promise<void> {

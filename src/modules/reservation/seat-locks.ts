@@ -9,6 +9,8 @@
 export interface SeatLocks {
   /** Takes the lock unless someone else holds it with a deadline after `now`. */
   acquire(key: string, owner: string, now: number | undefined, ttlMs: number): Promise<boolean>;
+  /** Whether an acquire at `now` would be refused (a live lock or a sold marker), changing nothing: the fast path's question. */
+  isTaken(key: string, now: number | undefined): Promise<boolean>;
   /** Releases the lock only if `owner` still holds it. */
   release(key: string, owner: string): Promise<void>;
   /**

@@ -38,15 +38,6 @@ export class WalletService {
     return { balance: unwrap(outcome), replayed };
   }
 
-  /** Takes `amount` within the caller's transaction; false when the balance is short (nothing changes). */
-  async debit(tx: Queryable, userId: string, amount: number, reference: string): Promise<boolean> {
-    if (amount === 0) return true;
-    // Rule: one debit per payment. The conditional UPDATE takes the money only if it is there, in one statement.
-    if ((await sql.debit.count(tx, { userId, amount })) === 0) return false;
-    await sql.appendLedger.count(tx, { userId, amount: -amount, kind: 'PAYMENT', reference });
-    return true;
-  }
-
   /**
    * Rule: one credit per refund (first word). Gives `amount` back for the payment `reference` within the
    * caller's transaction; the unique index on REFUND rows per reference has the last word.

@@ -1,0 +1,75 @@
+/**
+ * The full sale's reference: the PostgreSQL floor of the same purchases. pgbench runs
+ * bench/floor/purchase.pgbench.sql (the hold function, then the payment function, as the service calls
+ * them) with as many clients as the service has pool connections, each transaction buying a different
+ * seat for a different buyer, and nothing else running. Its purchases per second are what PostgreSQL
+ * alone does with these transactions on this machine: the most any server in front of it could reach.
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { SEATS_PER_SCHEDULE } from '../../src/modules/catalog/catalog.rules.js';
+
+const run = promisify(execFile);
+const script = fileURLToPath(new URL('../floor/purchase.pgbench.sql', import.meta.url));
+
+export interface FloorResult {
+  clients: number;
+  transactions: number;
+  /** Purchases that ended CONFIRMED, counted in PostgreSQL afterwards: every transaction must have bought. */
+  purchased: number;
+  purchasesPerSec: number;
+  latencyAvgMs: number;
+  durationMs: number;
+}
+
+export async function purchaseFloor(options: {
+  databaseUrl: string;
+  eventId: string;
+  scheduleIds: readonly string[];
+  userIds: readonly string[];
+  clients: number;
+  holdTtlMs: number;
+  maxHolds: number;
+}): Promise<FloorResult> {
+  const { clients } = options;
+  const perClient = Math.floor(Math.min(options.userIds.length, options.scheduleIds.length * SEATS_PER_SCHEDULE) / clients);
+  const transactions = perClient * clients;
+  if (perClient < 1) throw new Error(`the floor needs at least ${clients} buyers and seats`);
+  const db = new pg.Client({ connectionString: options.databaseUrl });
+  await db.connect();
+  try {
+    await db.query('DROP TABLE IF EXISTS bench_floor');
+    await db.query(`CREATE TABLE bench_floor (
+      n integer PRIMARY KEY, user_id uuid NOT NULL, event_id uuid NOT NULL, schedule_id uuid NOT NULL,
+      seat_number integer NOT NULL, reservation_id uuid NOT NULL)`);
+    await db.query(
+      `INSERT INTO bench_floor
+       SELECT n, ($1::uuid[])[n + 1], $2, ($3::uuid[])[n / ${SEATS_PER_SCHEDULE} + 1], n % ${SEATS_PER_SCHEDULE} + 1, gen_random_uuid()
+       FROM generate_series(0, $4 - 1) AS n`,
+      [options.userIds, options.eventId, options.scheduleIds, transactions],
+    );
+    await db.query('ANALYZE bench_floor');
+    const started = performance.now();
+    const { stdout } = await run(
+      'pgbench',
+      [
+        '-n', '-M', 'prepared', '-c', String(clients), '-j', '2', '-t', String(perClient),
+        '-D', `clients=${clients}`, '-D', 'k=0', '-D', `hold_ms=${options.holdTtlMs}`, '-D', `max_holds=${options.maxHolds}`,
+        '-f', script, options.databaseUrl,
+      ],
+      { timeout: 600_000 },
+    );
+    const durationMs = performance.now() - started;
+    const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1]);
+    const latency = Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1]);
+    const { rows } = await db.query<{ purchased: number }>(
+      `SELECT count(*)::int AS purchased FROM bench_floor f JOIN reservations r ON r.id = f.reservation_id WHERE r.status = 'CONFIRMED'`,
+    );
+    return { clients, transactions, purchased: rows[0]!.purchased, purchasesPerSec: Math.round(tps * 10) / 10, latencyAvgMs: latency, durationMs: Math.round(durationMs) };
+  } finally {
+    await db.query('DROP TABLE IF EXISTS bench_floor').catch(() => undefined);
+    await db.end();
+  }
+}
