@@ -4,6 +4,8 @@ import type { ReadinessChecks } from './http/health.routes.js';
 import type { Infrastructure } from './infrastructure.js';
 import { TokenSigner } from './shared/signed-token.js';
 import { CatalogService } from './modules/catalog/catalog.service.js';
+import { SeatMapCache } from './modules/catalog/seat-map-cache.js';
+import { SeatMapStreamHub } from './modules/catalog/seat-map-stream.js';
 import { PaymentService } from './modules/payment/payment.service.js';
 import { QueueStreamHub } from './modules/queue/queue-stream.js';
 import { QueueService } from './modules/queue/queue.service.js';
@@ -22,6 +24,8 @@ export interface Services {
   payments: PaymentService;
   refunds: RefundService;
   queueStreams: QueueStreamHub;
+  seatMaps: SeatMapCache;
+  seatMapStreams: SeatMapStreamHub;
   checks: ReadinessChecks;
 }
 
@@ -32,6 +36,7 @@ export function createServices(infra: Infrastructure, log: Logger): Services {
   const wallet = new WalletService(db, clock);
   const users = new UserService(db, wallet, signer, clock, config.ACCESS_TOKEN_TTL_SECONDS * 1000);
   const catalog = new CatalogService(db, clock);
+  const seatMaps = new SeatMapCache(db, clock, infra.seatMapVersions, { maxAgeMs: config.SEAT_MAP_CACHE_MAX_AGE_MS, maxDates: 1_000 }, log);
   const queue = new QueueService({
     room: infra.waitingRoom,
     events: infra.queueEvents,
@@ -53,14 +58,23 @@ export function createServices(infra: Infrastructure, log: Logger): Services {
     clock,
     { holdTtlMs: config.HOLD_TTL_SECONDS * 1000, maxHoldsPerUser: config.HOLD_MAX_PER_USER },
     log,
+    seatMaps,
   );
-  const payments = new PaymentService(db, clock, reservations, wallet, queue, config.HOLD_MAX_PER_USER);
-  const refunds = new RefundService(db, clock, reservations, wallet, infra.queueEvents, { refundCutoffMs: config.REFUND_CUTOFF_SECONDS * 1000 }, log);
+  const payments = new PaymentService(db, clock, reservations, wallet, queue, config.HOLD_MAX_PER_USER, seatMaps);
+  const refunds = new RefundService(db, clock, reservations, wallet, infra.queueEvents, { refundCutoffMs: config.REFUND_CUTOFF_SECONDS * 1000 }, log, seatMaps);
   const queueStreams = new QueueStreamHub(
     queue,
     infra.queueEvents,
     { heartbeatMs: config.QUEUE_STREAM_HEARTBEAT_MS, streamsPerToken: config.QUEUE_STREAMS_PER_TOKEN },
     log,
   );
-  return { config, users, catalog, queue, reservations, wallet, payments, refunds, queueStreams, checks: infra.checks };
+  const seatMapStreams = new SeatMapStreamHub(
+    seatMaps,
+    infra.seatMapVersions,
+    { admitted: async (eventId, tokens) => (await queue.currentMany(eventId, tokens)).map((view) => view?.status === 'ACTIVE') },
+    clock,
+    { heartbeatMs: config.SEAT_MAP_STREAM_HEARTBEAT_MS, streamsPerToken: config.SEAT_MAP_STREAMS_PER_TOKEN },
+    log,
+  );
+  return { config, users, catalog, queue, reservations, wallet, payments, refunds, queueStreams, seatMaps, seatMapStreams, checks: infra.checks };
 }

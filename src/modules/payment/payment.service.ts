@@ -3,6 +3,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { Database, Queryable } from '../../shared/db.js';
 import { AppError } from '../../shared/errors.js';
 import { findStoredOutcome, runIdempotent, unwrap, type IdempotencyScope, type Outcome } from '../../shared/idempotency.js';
+import type { SeatMapChanges } from '../catalog/seat-map-cache.js';
 import type { Buyer } from '../queue/buyer.js';
 import { payability } from '../reservation/reservation.rules.js';
 import type { ReservationRecord, ReservationService } from '../reservation/reservation.service.js';
@@ -53,6 +54,7 @@ export class PaymentService {
     private readonly wallet: WalletService,
     private readonly queue: TurnEnder,
     private readonly maxHoldsPerUser: number,
+    private readonly seatMaps: SeatMapChanges,
   ) {}
 
   /**
@@ -81,6 +83,7 @@ export class PaymentService {
         return decided.outcome;
       });
     });
+    await this.seatMaps.changed([...released, ...sold].map((row) => row.scheduleId));
     for (const row of released) await this.reservations.afterRelease(row);
     for (const row of sold) await this.reservations.afterSale(row);
     const purchase = asPurchase(unwrap(outcome));
