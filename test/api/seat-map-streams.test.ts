@@ -20,7 +20,8 @@ const ENV = {
 
 type Seat = { seatNumber: number; status: string };
 type Message = Seat[] | { status: 'EXPIRED' };
-const taken = (m: Message) =>
+/** A map's seats that are not AVAILABLE, as {seatNumber: status}; the last message as it is. */
+const taken = (m: Message): Record<string, string> =>
   Array.isArray(m) ? Object.fromEntries(m.filter((s) => s.status !== 'AVAILABLE').map((s) => [s.seatNumber, s.status])) : m;
 
 const streamPath = (scheduleId: string, token: string) => `/api/v1/schedules/${scheduleId}/seats/stream?token=${encodeURIComponent(token)}`;
