@@ -47,6 +47,29 @@ describe.each(redisBackends)('seat map on two instances (%s)', (backend) => {
     expect(await seat(viaA, 1)).toBe('AVAILABLE');
   });
 
+  it('shares a version read only with readers that arrived before it was issued', async () => {
+    const { scheduleId, holder, viewer, seat } = await warmDate();
+    const versions = b.infra.seatMapVersions;
+    const current = versions.current.bind(versions);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // B's first version read is issued now, before the hold, and held back until the reader after the hold is done.
+    vi.spyOn(versions, 'current').mockImplementationOnce(async (id) => {
+      const version = await current(id);
+      await gate;
+      return version;
+    });
+    const early = b.services.seatMaps.read(scheduleId);
+    await holdOk(viaA, holder.user, holder.token, scheduleId, 1);
+    // Arrived after the hold's answer: the early read would give it B's copy from before the hold.
+    const late = viaB.seats(viewer.token, scheduleId);
+    setTimeout(release, 1_000);
+    expect(statusOf((await late).body, 1)).toBe('HELD');
+    release();
+    await early;
+    expect(await seat(viaB, 1)).toBe('HELD');
+  });
+
   it('reads the map from PostgreSQL while the version store fails, and stays right', async () => {
     const { scheduleId, holder, seat } = await warmDate();
     vi.spyOn(b.infra.seatMapVersions, 'current').mockRejectedValue(new Error('version store down'));

@@ -55,6 +55,8 @@ export class SeatMapCache implements SeatMapChanges {
   readonly #loading = new Map<string, Promise<Entry>>();
   /** Dates changed here whose bump has not landed yet. */
   readonly #owed = new Set<string>();
+  /** The latest version read of each date still in flight, with when it was issued (performance.now()). */
+  readonly #versionReads = new Map<string, { issuedAt: number; read: Promise<string> }>();
 
   constructor(
     private readonly db: Database,
@@ -64,11 +66,15 @@ export class SeatMapCache implements SeatMapChanges {
     private readonly log: Logger,
   ) {}
 
-  async read(scheduleId: string): Promise<SeatMapSnapshot> {
+  /**
+   * The date's map as of a moment after `arrivedAt` (performance.now(); by default, now): a request passes
+   * when it arrived, so the requests that arrived before a version read was sent can share it.
+   */
+  async read(scheduleId: string, arrivedAt = performance.now()): Promise<SeatMapSnapshot> {
     if (this.settings.maxAgeMs === 0 || this.#owed.has(scheduleId)) return this.#load(scheduleId, undefined);
     let version: string;
     try {
-      version = await this.versions.current(scheduleId);
+      version = await this.#currentVersion(scheduleId, arrivedAt);
     } catch (error) {
       this.log.warn({ err: error, scheduleId }, 'seat map version unavailable; reading the map from the database');
       return this.#load(scheduleId, undefined);
@@ -101,6 +107,23 @@ export class SeatMapCache implements SeatMapChanges {
   /** Dates whose change is not yet visible to other instances through the version store. */
   get owed(): number {
     return this.#owed.size;
+  }
+
+  /**
+   * The date's version, by a read issued after the reader arrived: any change answered before the reader
+   * sent its request had bumped the version before that read reaches the store. So every reader that
+   * arrived before the latest read in flight was issued shares it, and under load one read serves a crowd.
+   */
+  #currentVersion(scheduleId: string, arrivedAt: number): Promise<string> {
+    const latest = this.#versionReads.get(scheduleId);
+    if (latest && latest.issuedAt >= arrivedAt) return latest.read;
+    const issued = { issuedAt: performance.now(), read: this.versions.current(scheduleId) };
+    this.#versionReads.set(scheduleId, issued);
+    const settled = () => {
+      if (this.#versionReads.get(scheduleId) === issued) this.#versionReads.delete(scheduleId);
+    };
+    issued.read.then(settled, settled);
+    return issued.read;
   }
 
   async #bump(scheduleId: string): Promise<void> {

@@ -43,7 +43,8 @@ export const seatMapRoutes: FastifyPluginAsyncTypebox<SeatMapRoutesOptions> = as
       },
     },
     async (request, reply) => {
-      const map = await seatMaps.read(request.params.id);
+      // When the request arrived (Fastify's clock): version reads issued since then may be shared with it.
+      const map = await seatMaps.read(request.params.id, performance.now() - reply.elapsedTime);
       // Revalidate every time: the map changes at any moment, and an unchanged one costs a 304.
       reply.header('etag', map.etag).header('cache-control', 'private, no-cache');
       // No payload at all: a 304 carries neither a body nor a Content-Length.
