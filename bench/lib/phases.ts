@@ -2,6 +2,7 @@
  * The two phases of a run: scenarios 1-3 on a wide-open queue, then the full sale (scenario 4) on a
  * realistic one, each on freshly started servers.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiUser } from '../../tools/http/api-client.js';
 import type { ServiceProcess } from '../../tools/processes.js';
 import { combineLoads, type LoadResult } from './load.js';
@@ -21,6 +22,9 @@ export interface World {
   stormSchedules: Record<Side, string[]>;
   tokens: string[];
 }
+
+/** A pause before each seat-map slice: what one server's slice leaves behind must not weigh on the other's. */
+const SETTLE_MS = 1_000;
 
 type Servers = { ours: ServiceProcess; baseline?: ServiceProcess | undefined };
 
@@ -74,8 +78,9 @@ async function openQueueScenarios(servers: Servers, world: World): Promise<void>
     await checkAfter('queue join');
   }
 
-  // 2. Seat map reads, in time slices: plain GETs (2), then GETs naming the map's ETag (2b), as the shop polls.
-  // The baseline has no ETag: it answers both with its one SELECT, which is what the shop's polls cost before.
+  // 2. Seat map reads: plain GETs (2) and GETs naming the map's ETag (2b), as the shop polls. The baseline has
+  // no ETag: it answers both with its one SELECT, which is what every poll cost before. Time slices take turns
+  // by variant and by server (2 A, 2 B, 2b A, 2b B, 2 A …), so the machine's drift over the run hits all four alike.
   if (only.has('seats')) {
     const probe = benchClient(server('ours').baseUrl, 1);
     const etag = (await probe.seats(world.tokens[0]!, world.readSchedule)).headers.etag;
@@ -85,18 +90,26 @@ async function openQueueScenarios(servers: Servers, world: World): Promise<void>
       { scenario: 'seats', label: '2. seat map read', ifNoneMatch: undefined },
       { scenario: 'seatsPoll', label: '2b. seat map poll (If-None-Match)', ifNoneMatch: etag },
     ] as const;
-    const reader = (ifNoneMatch: string | undefined) => (side: Side, durationSec: number) =>
+    const read = (side: Side, ifNoneMatch: string | undefined, durationSec: number) =>
       seatMapRead({ baseUrl: server(side).baseUrl, tokens: world.tokens, scheduleId: world.readSchedule, connections, durationSec, ifNoneMatch });
-    // Both variants warm both servers before either is measured: the first one measured must not pay for the JIT.
-    for (const { ifNoneMatch } of variants) for (const side of sides) await reader(ifNoneMatch)(side, 2);
-    for (const { scenario, label, ifNoneMatch } of variants) {
-      const read = reader(ifNoneMatch);
-      const steps: Record<Side, (Measured<LoadResult> & { ms: number })[]> = { ours: [], baseline: [] };
-      for (let slice = 0; slice < SLICES; slice++) {
-        for (const side of sides) steps[side].push(await measure(server(side), scenario, () => read(side, settings.readSeconds / SLICES)));
+    for (const { ifNoneMatch } of variants) for (const side of sides) await read(side, ifNoneMatch, 2);
+    const steps = { seats: { ours: [], baseline: [] }, seatsPoll: { ours: [], baseline: [] } } as Record<
+      (typeof variants)[number]['scenario'],
+      Record<Side, (Measured<LoadResult> & { ms: number })[]>
+    >;
+    for (let slice = 0; slice < SLICES; slice++) {
+      for (const { scenario, ifNoneMatch } of variants) {
+        for (const side of sides) {
+          // The last slice's garbage (in the server just measured and in this process) is collected before the next.
+          await sleep(SETTLE_MS);
+          steps[scenario][side].push(await measure(server(side), scenario, () => read(side, ifNoneMatch, settings.readSeconds / SLICES)));
+        }
       }
+    }
+    for (const { scenario, label } of variants) {
       for (const side of sides) {
-        report.scenarios[scenario][side] = { result: combineLoads(steps[side].map((step) => step.result)), cpu: combineCpu(steps[side]), others: combineOthers(steps[side]) };
+        const measured = steps[scenario][side];
+        report.scenarios[scenario][side] = { result: combineLoads(measured.map((step) => step.result)), cpu: combineCpu(measured), others: combineOthers(measured) };
         describeLoad(`${label} (${sideName(side)})`, report.scenarios[scenario][side]!.result);
       }
     }
