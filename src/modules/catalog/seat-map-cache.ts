@@ -41,7 +41,7 @@ const isOlder = (a: string | undefined, b: string | undefined) => {
 };
 
 /**
- * Rule: a seat map is never served older than a committed change that was answered. Every change bumps
+ * Rule: a seat map is never served older than an answered change. Every committed change bumps
  * the date's shared version after its commit and before its answer; a reader asks for the version first
  * and serves its cached map only if it was read from PostgreSQL under that same version, before the first
  * hold in it lapses (a lapse is a change without a write), and within maxAgeMs. When the version store
