@@ -31,17 +31,22 @@ export function newIdempotencyKey() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/** What request() answers for a 304: the copy named by `ifNoneMatch` is still current. */
+export const NOT_MODIFIED = Symbol('not modified');
+
 /**
  * request('POST', '/api/v1/reservations', { body, queueToken, idempotencyKey, auth })
- * auth defaults to true: sends the signed-in user's bearer token when there is one.
+ * auth defaults to true: sends the signed-in user's bearer token when there is one. With `ifNoneMatch`
+ * (an ETag) an unchanged answer is NOT_MODIFIED; `onHeaders(headers)` sees every successful answer's headers.
  */
 export async function request(method, path, options = {}) {
-  const { body, queueToken, idempotencyKey, auth = true, signal } = options;
+  const { body, queueToken, idempotencyKey, auth = true, signal, ifNoneMatch, onHeaders } = options;
   const headers = { Accept: 'application/json, application/problem+json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (auth && accessToken) headers.Authorization = `Bearer ${accessToken}`;
   if (queueToken) headers['X-Queue-Token'] = queueToken;
   if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
+  if (ifNoneMatch) headers['If-None-Match'] = ifNoneMatch;
 
   let response;
   try {
@@ -57,6 +62,7 @@ export async function request(method, path, options = {}) {
     throw new ApiError(0, { code: 'NETWORK', title: 'Network error', detail: 'Cannot reach the server.' });
   }
 
+  if (response.status === 304) return NOT_MODIFIED;
   const text = await response.text().catch(() => '');
   let data = null;
   if (text) {
@@ -69,6 +75,7 @@ export async function request(method, path, options = {}) {
   if (!response.ok) {
     throw new ApiError(response.status, data ?? { title: response.statusText || 'Request failed' });
   }
+  onHeaders?.(response.headers);
   return data;
 }
 
@@ -86,6 +93,18 @@ export const api = {
 
   seats: (scheduleId, queueToken) =>
     request('GET', `/api/v1/schedules/${encodeURIComponent(scheduleId)}/seats`, { queueToken }),
+  /** The seats and their ETag, or null when the map is still the one `etag` names (304, no body). */
+  seatsIfChanged: async (scheduleId, queueToken, etag) => {
+    let tag = null;
+    const seats = await request('GET', `/api/v1/schedules/${encodeURIComponent(scheduleId)}/seats`, {
+      queueToken,
+      ifNoneMatch: etag,
+      onHeaders: (headers) => (tag = headers.get('ETag')),
+    });
+    return seats === NOT_MODIFIED ? null : { seats, etag: tag };
+  },
+  seatStreamUrl: (scheduleId, queueToken) =>
+    `/api/v1/schedules/${encodeURIComponent(scheduleId)}/seats/stream?token=${encodeURIComponent(queueToken)}`,
 
   hold: (scheduleId, seatNumber, queueToken) =>
     request('POST', '/api/v1/reservations', { body: { scheduleId, seatNumber }, queueToken }),

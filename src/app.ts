@@ -14,6 +14,7 @@ import { registerSecurity } from './http/security.js';
 import { Problem } from './http/schemas.js';
 import { catalogRoutes } from './modules/catalog/catalog.routes.js';
 import { operationsRoutes } from './modules/operations/operations.routes.js';
+import { seatMapRoutes } from './modules/catalog/seat-map.routes.js';
 import { paymentRoutes } from './modules/payment/payment.routes.js';
 import { queueRoutes } from './modules/queue/queue.routes.js';
 import { refundRoutes } from './modules/refund/refund.routes.js';
@@ -62,11 +63,13 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   // The API speaks JSON only; any other body is 415 rather than a confusing schema error.
   app.removeContentTypeParser('text/plain');
 
-  const { config, users, catalog, queue, operations, reservations, wallet, payments, refunds, queueStreams } = services;
+  const { config, users, catalog, queue, operations, reservations, wallet, payments, refunds, queueStreams, seatMaps, seatMapStreams } = services;
   registerErrorHandling(app);
   app.addHook('onReady', () => queueStreams.start());
+  app.addHook('onReady', () => seatMapStreams.start());
   // Open event streams would otherwise keep close() waiting for them forever.
   app.addHook('preClose', () => queueStreams.stop());
+  app.addHook('preClose', () => seatMapStreams.stop());
   app.addSchema(Problem);
   await registerSecurity(app, users, options.redis);
   const guards = createGuards(app, { users, queue, adminKey: config.ADMIN_API_KEY });
@@ -117,6 +120,14 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       });
       await api.register(catalogRoutes, { catalog, guards });
       await api.register(operationsRoutes, { operations, queue, guards });
+      await api.register(seatMapRoutes, {
+        seatMaps,
+        streams: seatMapStreams,
+        catalog,
+        guards,
+        streamsPerMinute: config.RATE_LIMIT_STREAMS_PER_MINUTE,
+        tokenUser: (token) => queue.userOf(token),
+      });
       await api.register(reservationRoutes, {
         reservations,
         cancellations: refunds,

@@ -4,6 +4,9 @@ import type { Clock } from './shared/clock.js';
 import { purgeExpiredKeys } from './shared/idempotency.js';
 import type { Services } from './services.js';
 
+/** How soon a seat map version bump that failed after its commit is tried again. */
+const SEAT_MAP_BUMP_RETRY_MS = 500;
+
 export interface BackgroundJobs {
   stop(): Promise<void>;
 }
@@ -31,12 +34,13 @@ function every(intervalMs: number, name: string, log: Logger, task: () => Promis
 }
 
 export function startBackgroundJobs(services: Services, db: Database, clock: Clock, log: Logger): BackgroundJobs {
-  const { config, queue, operations, reservations, refunds } = services;
+  const { config, queue, operations, reservations, refunds, seatMaps } = services;
   const stops = [
     every(config.QUEUE_ADMIT_INTERVAL_MS, 'admission', log, async () => {
       await operations.tick(await queue.events());
       await queue.admitAll();
     }),
+    every(SEAT_MAP_BUMP_RETRY_MS, 'seat-map-bumps', log, () => seatMaps.retryOwedBumps()),
     every(config.HOLD_SWEEP_INTERVAL_MS, 'hold-sweeper', log, async () => {
       const released = await reservations.sweepLapsedHolds();
       if (released > 0) log.info({ released }, 'released lapsed holds');

@@ -29,6 +29,10 @@ const ConfigSchema = Type.Object({
   HOLD_TTL_SECONDS: IntFrom(1, 3_600, 300),
   HOLD_MAX_PER_USER: IntFrom(1, 50, 4),
   HOLD_SWEEP_INTERVAL_MS: IntFrom(100, 600_000, 5_000),
+  /** The longest a cached seat map is trusted whatever its version says (the bound if a version bump was lost); 0 turns the cache off. */
+  SEAT_MAP_CACHE_MAX_AGE_MS: IntFrom(0, 60_000, 2_000),
+  SEAT_MAP_STREAM_HEARTBEAT_MS: IntFrom(100, 60_000, 15_000),
+  SEAT_MAP_STREAMS_PER_TOKEN: IntFrom(1, 100, 2),
   /** Refunds close this long before a date starts. */
   REFUND_CUTOFF_SECONDS: IntFrom(0, 365 * 86_400, 86_400),
   QUEUE_MAX_ACTIVE: IntFrom(1, 1_000_000, 100),

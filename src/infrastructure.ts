@@ -14,6 +14,9 @@ import { RedisQueueEvents } from './modules/queue/queue-events.redis.js';
 import type { WaitingRoom } from './modules/queue/waiting-room.js';
 import { MemoryWaitingRoom } from './modules/queue/waiting-room.memory.js';
 import { RedisWaitingRoom } from './modules/queue/waiting-room.redis.js';
+import type { SeatMapVersions } from './modules/catalog/seat-map-versions.js';
+import { MemorySeatMapVersions } from './modules/catalog/seat-map-versions.memory.js';
+import { RedisSeatMapVersions } from './modules/catalog/seat-map-versions.redis.js';
 import type { SeatLocks } from './modules/reservation/seat-locks.js';
 import { MemorySeatLocks } from './modules/reservation/seat-locks.memory.js';
 import { RedisSeatLocks } from './modules/reservation/seat-locks.redis.js';
@@ -25,6 +28,7 @@ export interface Infrastructure {
   waitingRoom: WaitingRoom;
   queueEvents: QueueEvents;
   seatLocks: SeatLocks;
+  seatMapVersions: SeatMapVersions;
   clock: Clock;
   /** Reports whether each external dependency answers, for /ready. */
   checks: ReadinessChecks;
@@ -70,6 +74,7 @@ export async function openInfrastructure(config: Config, log: Logger, givenClock
   const waitingRoom = redis ? new RedisWaitingRoom(redis, { tokenTtlMs: config.QUEUE_TOKEN_TTL_SECONDS * 1000 }) : new MemoryWaitingRoom();
   const seatLocks = redis ? new RedisSeatLocks(redis) : new MemorySeatLocks();
   const queueEvents = redis ? new RedisQueueEvents(redis) : new MemoryQueueEvents();
+  const seatMapVersions = redis ? new RedisSeatMapVersions(redis) : new MemorySeatMapVersions();
   const clock = givenClock ?? (await sharedClockFor(redis, db, log));
 
   return {
@@ -79,11 +84,13 @@ export async function openInfrastructure(config: Config, log: Logger, givenClock
     waitingRoom,
     queueEvents,
     seatLocks,
+    seatMapVersions,
     checks,
     redis,
     async close() {
       if (clock instanceof SharedClock) clock.stop();
       await queueEvents.close();
+      await seatMapVersions.close();
       await waitingRoom.close();
       redis?.disconnect();
       await db.close();

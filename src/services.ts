@@ -4,6 +4,8 @@ import type { ReadinessChecks } from './http/health.routes.js';
 import type { Infrastructure } from './infrastructure.js';
 import { TokenSigner } from './shared/signed-token.js';
 import { CatalogService } from './modules/catalog/catalog.service.js';
+import { SeatMapCache } from './modules/catalog/seat-map-cache.js';
+import { SeatMapStreamHub } from './modules/catalog/seat-map-stream.js';
 import { PaymentService } from './modules/payment/payment.service.js';
 import { QueueStreamHub } from './modules/queue/queue-stream.js';
 import { QueueService } from './modules/queue/queue.service.js';
@@ -26,6 +28,8 @@ export interface Services {
   refunds: RefundService;
   sales: SalesService;
   queueStreams: QueueStreamHub;
+  seatMaps: SeatMapCache;
+  seatMapStreams: SeatMapStreamHub;
   checks: ReadinessChecks;
 }
 
@@ -36,6 +40,7 @@ export function createServices(infra: Infrastructure, log: Logger): Services {
   const wallet = new WalletService(db, clock);
   const users = new UserService(db, wallet, signer, clock, config.ACCESS_TOKEN_TTL_SECONDS * 1000);
   const catalog = new CatalogService(db, clock);
+  const seatMaps = new SeatMapCache(db, clock, infra.seatMapVersions, { maxAgeMs: config.SEAT_MAP_CACHE_MAX_AGE_MS, maxDates: 1_000 }, log);
   const operations = new SaleOperations({
     db,
     room: infra.waitingRoom,
@@ -70,9 +75,10 @@ export function createServices(infra: Infrastructure, log: Logger): Services {
     clock,
     { holdTtlMs: config.HOLD_TTL_SECONDS * 1000, maxHoldsPerUser: config.HOLD_MAX_PER_USER },
     log,
+    seatMaps,
   );
-  const payments = new PaymentService(db, clock, reservations, queue, config.HOLD_MAX_PER_USER);
-  const refunds = new RefundService(db, clock, reservations, wallet, infra.queueEvents, { refundCutoffMs: config.REFUND_CUTOFF_SECONDS * 1000 }, log);
+  const payments = new PaymentService(db, clock, reservations, queue, config.HOLD_MAX_PER_USER, seatMaps);
+  const refunds = new RefundService(db, clock, reservations, wallet, infra.queueEvents, { refundCutoffMs: config.REFUND_CUTOFF_SECONDS * 1000 }, log, seatMaps);
   const queueStreams = new QueueStreamHub(
     queue,
     infra.queueEvents,
@@ -80,5 +86,13 @@ export function createServices(infra: Infrastructure, log: Logger): Services {
     log,
   );
   const sales = new SalesService(db, clock);
-  return { config, users, catalog, queue, operations, reservations, wallet, payments, refunds, sales, queueStreams, checks: infra.checks };
+  const seatMapStreams = new SeatMapStreamHub(
+    seatMaps,
+    infra.seatMapVersions,
+    { admitted: async (eventId, tokens) => (await queue.currentMany(eventId, tokens)).views.map((view) => view?.status === 'ACTIVE') },
+    clock,
+    { heartbeatMs: config.SEAT_MAP_STREAM_HEARTBEAT_MS, streamsPerToken: config.SEAT_MAP_STREAMS_PER_TOKEN },
+    log,
+  );
+  return { config, users, catalog, queue, operations, reservations, wallet, payments, refunds, sales, queueStreams, seatMaps, seatMapStreams, checks: infra.checks };
 }

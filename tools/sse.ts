@@ -1,4 +1,4 @@
-/** Server-Sent Events readers: the queue's live position, as a browser's EventSource would see it. */
+/** Server-Sent Events readers: the queue's live position and the seat map, as a browser's EventSource would see them. */
 
 /** The JSON `data:` payloads of a Server-Sent Events body, in order; frames without data (heartbeats) are skipped. */
 export async function* sseData<T = any>(body: ReadableStream<Uint8Array> | null): AsyncGenerator<T> {
@@ -19,11 +19,11 @@ export interface QueueMessage {
   position?: number;
 }
 
-/** One buyer's event stream, read until it ends or is closed. */
-export class Stream {
-  readonly messages: QueueMessage[] = [];
+/** One buyer's event stream (queue messages unless told), read until it ends or is closed. */
+export class Stream<M = QueueMessage> {
+  readonly messages: M[] = [];
   readonly #controller = new AbortController();
-  readonly #waiters: { test: (m: QueueMessage) => boolean; resolve: () => void; reject: (error: Error) => void }[] = [];
+  readonly #waiters: { test: (m: M) => boolean; resolve: () => void; reject: (error: Error) => void }[] = [];
   /** Settles when the stream ends; rejects if it failed (a non-200 answer, a broken connection). */
   readonly done: Promise<void>;
 
@@ -33,7 +33,7 @@ export class Stream {
       for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
     };
     this.done = this.#read(url).then(
-      () => fail(new Error(`stream ended after ${JSON.stringify(this.messages.map((m) => m.status))}`)),
+      () => fail(new Error(`stream ended after ${JSON.stringify(this.messages.map((m) => (Array.isArray(m) ? 'seat map' : (m as { status?: string }).status)))}`)),
       (error: Error) => {
         fail(error);
         throw error;
@@ -43,7 +43,7 @@ export class Stream {
   }
 
   /** Resolves at the first message (already received or future) that `test` accepts; rejects if the stream ends first. */
-  until(test: (m: QueueMessage) => boolean): Promise<void> {
+  until(test: (m: M) => boolean): Promise<void> {
     if (this.messages.some(test)) return Promise.resolve();
     return new Promise((resolve, reject) => this.#waiters.push({ test, resolve, reject }));
   }
@@ -56,7 +56,7 @@ export class Stream {
     try {
       const response = await fetch(url, { signal: this.#controller.signal });
       if (response.status !== 200) throw new Error(`stream answered ${response.status}: ${await response.text()}`);
-      for await (const message of sseData<QueueMessage>(response.body)) {
+      for await (const message of sseData<M>(response.body)) {
         this.messages.push(message);
         for (const waiter of this.#waiters.filter((w) => w.test(message))) {
           this.#waiters.splice(this.#waiters.indexOf(waiter), 1);

@@ -62,7 +62,7 @@ export async function stopService(server: ServiceProcess): Promise<void> {
 export const startBaseline = (env: Record<string, string>) => startServer('baseline', 'bench/baseline/server.ts', env);
 
 export function describeLoad(label: string, result: LoadResult) {
-  const errors = Object.entries(result.outcomes).filter(([key]) => !/^2\d\d$/.test(key));
+  const errors = Object.entries(result.outcomes).filter(([key]) => !/^(2\d\d|304)$/.test(key));
   log(
     `${label}: ${result.requests} requests in ${(result.durationMs / 1000).toFixed(2)} s = ${result.rps} req/s, ` +
       `p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms${errors.length ? `, ${errors.map(([k, v]) => `${k}: ${v}`).join(', ')}` : ''}`,

@@ -35,12 +35,12 @@ if (args.help) {
   --storm N                   users racing for the 50 seats in scenario 3, per round (default 2000, up to 10000; 5 rounds)
   --buyers N                  buyers in the full sale, scenario 4 (default 2000)
   --connections N             load-generator connections (default 64)
-  --duration S                seconds of seat-map reads (default 10)
+  --duration S                seconds of seat-map reads, for each of 2 (plain GETs) and 2b (If-None-Match) (default 10)
   --poll-ms MS                how often waiting buyers poll their queue position (default 1000)
   --sale-max-active N         QUEUE_MAX_ACTIVE in the full sale (default 1000: a wide line)
   --sale-admit-per-second N   QUEUE_ADMIT_PER_SECOND in the full sale (default 1000)
   --pool N                    DATABASE_POOL_SIZE for both servers, and the PostgreSQL floor's pgbench clients (default 20)
-  --only LIST                 comma list of join,seats,hold,sale,raw (default all)
+  --only LIST                 comma list of join,seats,hold,sale,raw (default all); seats runs 2 and 2b
   --no-baseline               skip the reference server (the full sale is always measured against the PostgreSQL floor)
   --profile                   run the service under --cpu-prof and summarise where its time goes per scenario
                               (figures from a profiled run are slower; do not compare them)

@@ -2,6 +2,7 @@
  * The two phases of a run: scenarios 1-3 on a wide-open queue, then the full sale (scenario 4) on a
  * realistic one, each on freshly started servers.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiUser } from '../../tools/http/api-client.js';
 import type { ServiceProcess } from '../../tools/processes.js';
 import { combineLoads, type LoadResult } from './load.js';
@@ -24,6 +25,9 @@ export interface World {
   warmupStorm: Record<Side, string>;
   tokens: string[];
 }
+
+/** A pause before each seat-map slice: what one server's slice leaves behind must not weigh on the other's. */
+const SETTLE_MS = 1_000;
 
 type Servers = { ours: ServiceProcess; baseline?: ServiceProcess | undefined };
 
@@ -77,18 +81,40 @@ async function openQueueScenarios(servers: Servers, world: World): Promise<void>
     await checkAfter('queue join');
   }
 
-  // 2. Seat map reads, in time slices.
+  // 2. Seat map reads: plain GETs (2) and GETs naming the map's ETag (2b), as the shop polls. The baseline has
+  // no ETag: it answers both with its one SELECT, which is what every poll cost before. Time slices take turns
+  // by variant and by server (2 A, 2 B, 2b A, 2b B, 2 A …), so the machine's drift over the run hits all four alike.
   if (only.has('seats')) {
-    const read = (side: Side, durationSec: number) =>
-      seatMapRead({ baseUrl: server(side).baseUrl, tokens: world.tokens, scheduleId: world.readSchedule, connections, durationSec });
-    for (const side of sides) await read(side, 1);
-    const steps: Record<Side, (Measured<LoadResult> & { ms: number })[]> = { ours: [], baseline: [] };
+    const probe = benchClient(server('ours').baseUrl, 1);
+    const etag = (await probe.seats(world.tokens[0]!, world.readSchedule)).headers.etag;
+    probe.close();
+    if (!etag) throw new Error('the service answered the seat map without an ETag');
+    const variants = [
+      { scenario: 'seats', label: '2. seat map read', ifNoneMatch: undefined },
+      { scenario: 'seatsPoll', label: '2b. seat map poll (If-None-Match)', ifNoneMatch: etag },
+    ] as const;
+    const read = (side: Side, ifNoneMatch: string | undefined, durationSec: number) =>
+      seatMapRead({ baseUrl: server(side).baseUrl, tokens: world.tokens, scheduleId: world.readSchedule, connections, durationSec, ifNoneMatch });
+    for (const { ifNoneMatch } of variants) for (const side of sides) await read(side, ifNoneMatch, 2);
+    const steps = { seats: { ours: [], baseline: [] }, seatsPoll: { ours: [], baseline: [] } } as Record<
+      (typeof variants)[number]['scenario'],
+      Record<Side, (Measured<LoadResult> & { ms: number })[]>
+    >;
     for (let slice = 0; slice < SLICES; slice++) {
-      for (const side of sides) steps[side].push(await measure(server(side), 'seats', () => read(side, settings.readSeconds / SLICES)));
+      for (const { scenario, ifNoneMatch } of variants) {
+        for (const side of sides) {
+          // The last slice's garbage (in the server just measured and in this process) is collected before the next.
+          await sleep(SETTLE_MS);
+          steps[scenario][side].push(await measure(server(side), scenario, () => read(side, ifNoneMatch, settings.readSeconds / SLICES)));
+        }
+      }
     }
-    for (const side of sides) {
-      report.scenarios.seats[side] = { result: combineLoads(steps[side].map((step) => step.result)), cpu: combineCpu(steps[side]), others: combineOthers(steps[side]) };
-      describeLoad(`2. seat map read (${sideName(side)})`, report.scenarios.seats[side]!.result);
+    for (const { scenario, label } of variants) {
+      for (const side of sides) {
+        const measured = steps[scenario][side];
+        report.scenarios[scenario][side] = { result: combineLoads(measured.map((step) => step.result)), cpu: combineCpu(measured), others: combineOthers(measured) };
+        describeLoad(`${label} (${sideName(side)})`, report.scenarios[scenario][side]!.result);
+      }
     }
     await checkAfter('seat map read');
   }

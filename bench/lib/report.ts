@@ -48,6 +48,7 @@ export const report = {
   scenarios: {
     join: {} as ScenarioReport<LoadResult & { active: number }>,
     seats: {} as ScenarioReport<LoadResult>,
+    seatsPoll: {} as ScenarioReport<LoadResult>,
     hold: {} as ScenarioReport<StormReport>,
     sale: {} as ScenarioReport<SaleResult> & { floor?: FloorResult },
   },

@@ -40,21 +40,29 @@ export async function queueJoin(options: {
   return { load, tokens, active };
 }
 
-/** Scenario 2, seat map read: admitted users reading GET /schedules/{id}/seats for `durationSec`. */
+/**
+ * Scenario 2, seat map read: admitted users reading GET /schedules/{id}/seats for `durationSec`, as a shop
+ * does: plain GETs, or (2b) GETs naming the map they already have in `If-None-Match`, as the shop's polling does.
+ */
 export async function seatMapRead(options: {
   baseUrl: string;
   tokens: readonly string[];
   scheduleId: string;
   connections: number;
   durationSec: number;
+  ifNoneMatch?: string | undefined;
 }): Promise<LoadResult> {
   const path = `/api/v1/schedules/${options.scheduleId}/seats`;
-  const { tokens } = options;
+  const { tokens, ifNoneMatch } = options;
   return runLoad({
     baseUrl: options.baseUrl,
     connections: options.connections,
     durationSec: options.durationSec,
-    request: (i) => ({ method: 'GET', path, headers: { 'x-queue-token': tokens[i % tokens.length]! } }),
+    request: (i) => ({
+      method: 'GET',
+      path,
+      headers: { 'x-queue-token': tokens[i % tokens.length]!, ...(ifNoneMatch ? { 'if-none-match': ifNoneMatch } : {}) },
+    }),
   });
 }
 

@@ -39,16 +39,17 @@ const compareRow = (
 ];
 
 function summaryTable(): string {
-  const { join, seats, hold, sale } = report.scenarios;
+  const { join, seats, seatsPoll, hold, sale } = report.scenarios;
   const rows: (string | number)[][] = [];
   const loadRow = (name: string, s: ScenarioReport<LoadResult>) => {
     if (!s.ours) return;
     const o = s.ours.result;
     const b = s.baseline?.result;
-    rows.push(compareRow(name, o.rps, b?.rps, o.latency, b?.latency, errorsOf(o.outcomes, /^2\d\d$/)));
+    rows.push(compareRow(name, o.rps, b?.rps, o.latency, b?.latency, errorsOf(o.outcomes, /^(2\d\d|304)$/)));
   };
   loadRow('1 queue join', join);
   loadRow('2 seat map read', seats);
+  loadRow('2b seat map poll (If-None-Match: 304)', seatsPoll);
   loadRow(`3 hold storm (N=${settings.storm}, ${STORM_ROUNDS} rounds)`, hold);
   if (sale.ours) {
     const o = sale.ours.result;
@@ -67,7 +68,7 @@ export function judgeNoise(): void {
 }
 
 export function judgeTargets(): void {
-  const { join, seats, hold } = report.scenarios;
+  const { join, seats, seatsPoll, hold } = report.scenarios;
   const add = (target: string, measured: string, met: boolean | null) => report.targets.push({ target, measured, met });
   const ratioTarget = (name: string, s: ScenarioReport<LoadResult>, minimum: number) => {
     if (!s.ours) return;
@@ -75,7 +76,8 @@ export function judgeTargets(): void {
     add(`${name} >= ${minimum * 100}% of baseline req/s`, r === undefined ? 'no baseline' : `${Math.round(r * 100)}%`, r === undefined ? null : r >= minimum);
   };
   ratioTarget('queue join', join, 0.5);
-  ratioTarget('seat map read', seats, 0.6);
+  ratioTarget('seat map read', seats, 2);
+  ratioTarget('seat map poll with If-None-Match', seatsPoll, 2);
   ratioTarget('hold', hold, 0.6);
   const { sale } = report.scenarios;
   if (sale.ours) {

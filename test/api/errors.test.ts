@@ -130,6 +130,7 @@ describe.each(backends)('HTTP errors, OpenAPI and health (%s)', (backend) => {
           'GET /api/v1/events',
           'GET /api/v1/events/{id}/schedules',
           'GET /api/v1/schedules/{id}/seats',
+          'GET /api/v1/schedules/{id}/seats/stream',
           'POST /api/v1/admin/events',
           'POST /api/v1/admin/events/{id}/schedules',
           'POST /api/v1/reservations',
@@ -146,6 +147,9 @@ describe.each(backends)('HTTP errors, OpenAPI and health (%s)', (backend) => {
       expect(Object.keys(reply.body.components.securitySchemes).sort()).toEqual(['adminKey', 'bearerAuth', 'queueToken']);
       const payment = reply.body.paths['/api/v1/payments'].post;
       expect(Object.keys(payment.responses)).toEqual(expect.arrayContaining(['201', '402', '409', '410']));
+      const seats = reply.body.paths['/api/v1/schedules/{id}/seats'].get;
+      expect(Object.keys(seats.responses)).toEqual(expect.arrayContaining(['200', '304', '401', '403']));
+      expect(seats.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['if-none-match', 'x-queue-token']));
     });
 
     it('serves the Swagger UI at /docs', async () => {

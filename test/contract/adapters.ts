@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, inject } from 'vitest';
+import type { SeatMapVersions } from '../../src/modules/catalog/seat-map-versions.js';
+import { seatMapVersionKey } from '../../src/modules/catalog/seat-map-versions.js';
+import { MemorySeatMapVersions } from '../../src/modules/catalog/seat-map-versions.memory.js';
+import { RedisSeatMapVersions } from '../../src/modules/catalog/seat-map-versions.redis.js';
 import type { QueueEvents } from '../../src/modules/queue/queue-events.js';
 import { MemoryQueueEvents } from '../../src/modules/queue/queue-events.memory.js';
 import { RedisQueueEvents } from '../../src/modules/queue/queue-events.redis.js';
@@ -131,6 +135,60 @@ export const queueEventsAdapters: QueueEventsAdapter[] = [
         await Promise.all(started.map((events) => events.close()));
       };
       return { port: { instanceOn }, close };
+    },
+  },
+];
+
+/**
+ * Seat-map versions are checked across instances too: `instanceOn(namespace)` starts one more instance
+ * of a deployment whose Redis key prefix is `namespace`. `forget` (Redis only) deletes a date's record
+ * behind the adapter's back, as a restart without persistence or an expiry would.
+ */
+export interface SeatMapVersionsAdapter
+  extends Adapter<{ instanceOn(namespace: string): SeatMapVersions; forget?(namespace: string, scheduleId: string): Promise<void> }> {
+  spansInstances: boolean;
+}
+
+export const seatMapVersionsAdapters: SeatMapVersionsAdapter[] = [
+  ...redisBackends.map(
+    (backend): SeatMapVersionsAdapter => ({
+      name: backend === 'postgres+cluster' ? 'redis cluster' : 'redis',
+      spansInstances: true,
+      async open() {
+        const started: { versions: SeatMapVersions; redis: RedisClient }[] = [];
+        const raw = openRunRedis(backend);
+        const prefixOf = (namespace: string) => `${contractRedisPrefix()}${namespace}:`;
+        const instanceOn = (namespace: string) => {
+          const redis = openRunRedis(backend, prefixOf(namespace));
+          const versions = new RedisSeatMapVersions(redis);
+          started.push({ versions, redis });
+          return versions;
+        };
+        const forget = async (namespace: string, scheduleId: string) => {
+          await raw.del(`${prefixOf(namespace)}${seatMapVersionKey(scheduleId)}`);
+        };
+        const close = async () => {
+          for (const { versions, redis } of started) {
+            await versions.close();
+            redis.disconnect();
+          }
+          raw.disconnect();
+        };
+        return { port: { instanceOn, forget }, close };
+      },
+    }),
+  ),
+  {
+    name: 'in-process',
+    spansInstances: false,
+    async open() {
+      const started: SeatMapVersions[] = [];
+      const instanceOn = () => {
+        const versions = new MemorySeatMapVersions();
+        started.push(versions);
+        return versions;
+      };
+      return { port: { instanceOn }, close: async () => void (await Promise.all(started.map((versions) => versions.close()))) };
     },
   },
 ];

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LINE_EXPIRY_MARGIN_MS, RedisWaitingRoom } from '../../src/modules/queue/waiting-room.redis.js';
 import type { AdmissionPolicy } from '../../src/modules/queue/waiting-room.js';
+import { SEAT_MAP_VERSION_TTL_MS, seatMapVersionKey } from '../../src/modules/catalog/seat-map-versions.js';
+import { RedisSeatMapVersions } from '../../src/modules/catalog/seat-map-versions.redis.js';
 import { RedisSeatLocks, SOLD_MARKER_MARGIN_MS, SOLD_MARKER_MAX_TTL_MS } from '../../src/modules/reservation/seat-locks.redis.js';
 import { createRedis, type Redis } from '../../src/shared/redis.js';
 import { CONTRACT_TOKEN_TTL_MS, contractRedisPrefix, openContractRedis } from './adapters.js';
@@ -91,5 +93,23 @@ describe('Redis key expiry', () => {
     const distantTtl = await redis.pttl(distant!);
     expect(distantTtl).toBeGreaterThan(SOLD_MARKER_MAX_TTL_MS - HOUR);
     expect(distantTtl).toBeLessThanOrEqual(SOLD_MARKER_MAX_TTL_MS);
+  });
+
+  it("gives a date's seat-map version an expiry from its first read, renewed by every bump", async () => {
+    const versions = new RedisSeatMapVersions(redis);
+    const scheduleId = randomUUID();
+    const key = seatMapVersionKey(scheduleId);
+    await versions.current(scheduleId);
+    expect(await redis.pttl(key)).toBeGreaterThan(SEAT_MAP_VERSION_TTL_MS - HOUR);
+    expect(await redis.pttl(key)).toBeLessThanOrEqual(SEAT_MAP_VERSION_TTL_MS);
+    await redis.pexpire(key, 5_000);
+    await versions.current(scheduleId);
+    expect(await redis.pttl(key)).toBeLessThanOrEqual(5_000);
+    await versions.bump(scheduleId);
+    expect(await redis.pttl(key)).toBeGreaterThan(SEAT_MAP_VERSION_TTL_MS - HOUR);
+    // A bump of a date never read creates the record with its expiry too.
+    const unread = randomUUID();
+    await versions.bump(unread);
+    expect(await redis.pttl(seatMapVersionKey(unread))).toBeGreaterThan(SEAT_MAP_VERSION_TTL_MS - HOUR);
   });
 });

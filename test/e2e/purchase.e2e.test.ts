@@ -85,7 +85,8 @@ describe.skipIf(skipWithoutChromium)('buying a ticket in the browser', () => {
     await until(() => seat(page, at(standing, 0)).getAttribute('data-status')).toBe('HELD');
     await until(() => seat(page, at(standard, 0)).getAttribute('data-status')).toBe('SOLD');
     expect(await seat(page, at(standing, 0)).isDisabled()).toBe(true);
-    // ...and keeps up while we look: another hold appears without a reload.
+    // ...and keeps up while we look, pushed on the date's event stream: another hold appears without a reload.
+    await until(() => page.getByTestId('seat-mode').getAttribute('data-mode')).toBe('live');
     await api.hold(ahead1.user, ahead1.token, first.id, at(standing, 1));
     await until(() => seat(page, at(standing, 1)).getAttribute('data-status'), 8_000).toBe('HELD');
     expect(await seat(page, at(vip, 0)).getAttribute('data-type')).toBe('VIP');
@@ -218,6 +219,27 @@ describe.skipIf(skipWithoutChromium)('buying a ticket in the browser', () => {
     const reservation = await api.hold(ahead1.user, ahead1.token, at(schedules, 0).id, 1);
     await api.pay(ahead1.user, ahead1.token, reservation.id);
     await waitForSeatMap(page);
+    expect(problems).toEqual([]);
+  });
+
+  it('keeps the seat map current by polling with If-None-Match when its live stream is unavailable', async () => {
+    const { event, schedules } = await api.freshEvent('Unplugged Afternoon');
+    const other = await api.admittedBuyer('Other buyer', event.id);
+    const { page, problems } = await openTab(browser, server.baseUrl);
+    await page.route('**/api/v1/schedules/*/seats/stream**', (route) =>
+      route.fulfill({ status: 404, contentType: 'application/problem+json', body: JSON.stringify({ status: 404, code: 'NOT_FOUND', title: 'Not found' }) }),
+    );
+    const polls: { ifNoneMatch: string | undefined; status: number }[] = [];
+    page.on('response', (response) => {
+      if (/\/seats$/.test(new URL(response.url()).pathname)) polls.push({ ifNoneMatch: response.request().headers()['if-none-match'], status: response.status() });
+    });
+    await signUp(page, 'Ines');
+    await goToSeatMap(page, event.name);
+    await until(() => page.getByTestId('seat-mode').getAttribute('data-mode')).toBe('polling');
+    // An unchanged map costs a 304: each poll names the map on screen.
+    await until(() => polls.some((poll) => poll.ifNoneMatch && poll.status === 304), 8_000).toBe(true);
+    await api.hold(other.user, other.token, at(schedules, 0).id, 17);
+    await until(() => seat(page, 17).getAttribute('data-status'), 8_000).toBe('HELD');
     expect(problems).toEqual([]);
   });
 

@@ -54,7 +54,7 @@ function send(url: string, path: string, options: { from?: string; method?: stri
 }
 
 describe.skipIf(skip)('deploy/nginx/ticketing.conf in front of a bare upstream', () => {
-  const STREAM = '/api/v1/queue/tokens/current/stream';
+  const STREAMS = ['/api/v1/queue/tokens/current/stream', `/api/v1/schedules/${randomUUID()}/seats/stream`];
   let upstream: http.Server;
   let nginx: Nginx;
   let connections = 0;
@@ -63,7 +63,7 @@ describe.skipIf(skip)('deploy/nginx/ticketing.conf in front of a bare upstream',
   beforeAll(async () => {
     upstream = http.createServer((request, response) => {
       seen.push({ url: request.url ?? '', httpVersion: request.httpVersion, headers: request.headers });
-      if (request.url?.startsWith(STREAM)) {
+      if (STREAMS.some((stream) => request.url?.startsWith(stream))) {
         // No X-Accel-Buffering here: what reaches the client promptly does so because of the config.
         response.writeHead(200, { 'content-type': 'text/event-stream' });
         const tick = () => response.write(`data: ${JSON.stringify({ sentAt: Date.now() })}\n\n`);
@@ -112,8 +112,8 @@ describe.skipIf(skip)('deploy/nginx/ticketing.conf in front of a bare upstream',
     expect(connections - before).toBeLessThanOrEqual(1);
   });
 
-  it('passes event-stream messages on as they are written', async () => {
-    const response = await fetch(`${nginx.url}${STREAM}?token=t`);
+  it.each(STREAMS)('passes event-stream messages on as they are written (%s)', async (stream) => {
+    const response = await fetch(`${nginx.url}${stream}?token=t`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/event-stream');
     const delays: number[] = [];

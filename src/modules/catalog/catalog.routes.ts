@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Guards } from '../../http/auth.js';
-import { IdParams, problems, QueueTokenHeader } from '../../http/schemas.js';
+import { IdParams, problems } from '../../http/schemas.js';
 import { SEATS_PER_SCHEDULE } from './catalog.rules.js';
-import { Event, NewEvent, NewSchedule, Schedule, Seat } from './catalog.schemas.js';
+import { Event, NewEvent, NewSchedule, Schedule } from './catalog.schemas.js';
 import type { CatalogService } from './catalog.service.js';
 
 export interface CatalogRoutesOptions {
@@ -29,22 +29,6 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<CatalogRoutesOptions> = as
       },
     },
     async (request) => catalog.listSchedules(request.params.id),
-  );
-
-  app.get(
-    '/schedules/:id/seats',
-    {
-      preHandler: guards.admittedToken((request) => catalog.eventOfSchedule((request.params as { id: string }).id)),
-      schema: {
-        tags: ['catalog'],
-        summary: 'The seat map of a schedule (admitted queue token required)',
-        security: [{ queueToken: [] }],
-        params: IdParams,
-        headers: QueueTokenHeader,
-        response: { 200: Type.Array(Seat), ...problems(400, 401, 403, 404) },
-      },
-    },
-    async (request) => catalog.listSeats(request.params.id),
   );
 
   app.post(

@@ -58,3 +58,6 @@ export const NewSchedule = Type.Object(
   { additionalProperties: false },
 );
 export type NewScheduleInput = Static<typeof NewSchedule>;
+
+/** EventSource cannot set headers: the seat-map stream takes the queue token as `?token=` too. */
+export const SeatMapStreamQuery = Type.Object({ token: Type.Optional(Type.String()) });

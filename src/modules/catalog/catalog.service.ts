@@ -2,7 +2,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { Database } from '../../shared/db.js';
 import { AppError } from '../../shared/errors.js';
 import { seatPlan } from './catalog.rules.js';
-import type { EventView, NewEventInput, NewScheduleInput, ScheduleStatus, ScheduleView, SeatView } from './catalog.schemas.js';
+import type { EventView, NewEventInput, NewScheduleInput, ScheduleStatus, ScheduleView } from './catalog.schemas.js';
 import * as sql from './catalog.sql.js';
 
 const toScheduleView = (row: { id: string; eventId: string; startAt: Date; endAt: Date; totalSeats: number; availableSeats: number; status: ScheduleStatus }): ScheduleView => ({
@@ -34,10 +34,6 @@ export class CatalogService {
     await this.ensureEventOpen(eventId);
     const rows = await sql.listSchedulesWithAvailability.rows(this.db, { eventId, now: this.clock.pinned() });
     return rows.map(toScheduleView);
-  }
-
-  async listSeats(scheduleId: string): Promise<SeatView[]> {
-    return sql.listSeats.rows(this.db, { scheduleId, now: this.clock.pinned() });
   }
 
   /** Throws NOT_FOUND unless the event exists and is enabled. */

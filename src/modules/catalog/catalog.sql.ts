@@ -1,4 +1,4 @@
-import { statement } from '../../shared/sql.js';
+import { NOW, statement } from '../../shared/sql.js';
 import { effectiveSeatStatusSql } from './catalog.rules.js';
 import type { ScheduleStatus, SeatStatus, SeatType } from './catalog.schemas.js';
 
@@ -46,11 +46,27 @@ export const findScheduleEvent = statement<{ scheduleId: string }, { eventId: st
   `SELECT event_id AS "eventId" FROM schedules WHERE id = :scheduleId`,
 );
 
+/** The plain seat map: the benchmark's reference server and its pgbench figure run this one statement. */
 export const listSeats = statement<
   { scheduleId: string; now: Date | null },
   { seatNumber: number; seatType: SeatType; price: number; status: SeatStatus }
 >(`
   SELECT s.seat_number AS "seatNumber", s.seat_type AS "seatType", s.price, ${effectiveSeatStatusSql('s')} AS status
+  FROM seats s
+  WHERE s.schedule_id = :scheduleId
+  ORDER BY s.seat_number`);
+
+/**
+ * The seat map as the service caches it: each seat as a buyer sees it, the deadline of each hold still
+ * live (the map changes when the first of them lapses, with no write), and the database's time it was read at.
+ */
+export const seatMap = statement<
+  { scheduleId: string; now: Date | null },
+  { seatNumber: number; seatType: SeatType; price: number; status: SeatStatus; holdExpiresAt: Date | null; readAt: Date }
+>(`
+  SELECT s.seat_number AS "seatNumber", s.seat_type AS "seatType", s.price, ${effectiveSeatStatusSql('s')} AS status,
+         CASE WHEN ${effectiveSeatStatusSql('s')} = 'HELD' THEN s.hold_expires_at END AS "holdExpiresAt",
+         ${NOW} AS "readAt"
   FROM seats s
   WHERE s.schedule_id = :scheduleId
   ORDER BY s.seat_number`);

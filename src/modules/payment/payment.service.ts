@@ -10,6 +10,7 @@ import {
   type IdempotencyScope,
   type Outcome,
 } from '../../shared/idempotency.js';
+import type { SeatMapChanges } from '../catalog/seat-map-cache.js';
 import { assertBuyerFor, type Buyer } from '../queue/buyer.js';
 import type { ReservationService } from '../reservation/reservation.service.js';
 import type { PaymentView, PurchaseView } from './payment.schemas.js';
@@ -57,6 +58,7 @@ export class PaymentService {
     private readonly reservations: ReservationService,
     private readonly queue: TurnEnder,
     private readonly maxHoldsPerUser: number,
+    private readonly seatMaps: SeatMapChanges,
   ) {}
 
   /**
@@ -86,6 +88,7 @@ export class PaymentService {
     const outcome = decided.outcome as Outcome<Decided | PaymentView>;
     const released = decided.released.map(seatOf);
     const sold = decided.sold.map(seatOf);
+    await this.seatMaps.changed([...released, ...sold].map((row) => row.scheduleId));
     for (const row of released) await this.reservations.afterRelease(row);
     for (const row of sold) await this.reservations.afterSale(row);
     const purchase = asPurchase(unwrap(outcome));

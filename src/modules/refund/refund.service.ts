@@ -3,6 +3,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { Database, Queryable } from '../../shared/db.js';
 import { AppError } from '../../shared/errors.js';
 import { runIdempotent, unwrap, type Outcome } from '../../shared/idempotency.js';
+import type { SeatMapChanges } from '../catalog/seat-map-cache.js';
 import { paymentMachine } from '../payment/payment.rules.js';
 import * as paymentSql from '../payment/payment.sql.js';
 import { effectiveStatus, reservationMachine } from '../reservation/reservation.rules.js';
@@ -37,6 +38,7 @@ export class RefundService {
     private readonly news: SeatNews,
     private readonly settings: { refundCutoffMs: number },
     private readonly log: Logger,
+    private readonly seatMaps: SeatMapChanges,
   ) {}
 
   /** DELETE /reservations/{id}: the buyer's own reservation; a retry with the same key replays the first answer. */
@@ -142,6 +144,7 @@ export class RefundService {
   }
 
   async #afterEnding(endings: readonly Ending[]): Promise<void> {
+    await this.seatMaps.changed(endings.map(({ row }) => row.scheduleId));
     const events = new Set<string>();
     for (const { kind, row } of endings) {
       if (kind === 'refunded') await this.reservations.afterRefund(row);

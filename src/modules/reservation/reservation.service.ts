@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
 import type { Database, Queryable } from '../../shared/db.js';
 import { AppError } from '../../shared/errors.js';
+import type { SeatMapChanges } from '../catalog/seat-map-cache.js';
 import type { Buyer } from '../queue/buyer.js';
 import { effectiveStatus } from './reservation.rules.js';
 import type { ReservationStatus, ReservationView } from './reservation.schemas.js';
@@ -31,6 +32,7 @@ export class ReservationService {
     private readonly clock: Clock,
     private readonly settings: HoldSettings,
     private readonly log: Logger,
+    private readonly seatMaps: SeatMapChanges,
   ) {}
 
   /**
@@ -56,6 +58,7 @@ export class ReservationService {
         now,
       }))!;
       if (seat.refusal) throw await this.#refusal(seat, lockKey, reservationId, scheduleId, seatNumber);
+      await this.seatMaps.changed([scheduleId]);
       return {
         id: reservationId,
         scheduleId,
@@ -166,6 +169,7 @@ export class ReservationService {
     let released = 0;
     for (;;) {
       const rows = await sql.sweepLapsedHolds.rows(this.db, { now: this.clock.pinned(), batchSize });
+      await this.seatMaps.changed(rows.map((row) => row.scheduleId));
       released += rows.length;
       if (rows.length < batchSize) return released;
     }

@@ -1,0 +1,169 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../../shared/clock.js';
+import type { Database } from '../../shared/db.js';
+import type { SeatView } from './catalog.schemas.js';
+import * as sql from './catalog.sql.js';
+import { parseVersion, type SeatMapVersions } from './seat-map-versions.js';
+
+/** A date's seat map, ready to send. */
+export interface SeatMapSnapshot {
+  /** The seats as JSON, encoded once for every reader of this version. */
+  body: Buffer;
+  /** A strong ETag of exactly these bytes: equal maps have equal tags, on every instance. */
+  etag: string;
+  /** This instance's clock (ms) when the first hold in the map lapses; Infinity when nothing is held. */
+  lapsesAt: number;
+}
+
+/** Told after every commit that changed a seat of these dates, before the request that made it is answered. */
+export interface SeatMapChanges {
+  changed(scheduleIds: Iterable<string>): Promise<void>;
+}
+
+export interface SeatMapCacheSettings {
+  /** How long an entry is trusted at most, whatever its version says: the bound on staleness when a bump was lost. 0 turns the cache off. */
+  maxAgeMs: number;
+  /** Dates kept at once; the least recently loaded goes first. */
+  maxDates: number;
+}
+
+interface Entry extends SeatMapSnapshot {
+  version: string | undefined;
+  validUntil: number;
+}
+
+/** Whether version `a` is known to come before `b` (same epoch, lower counter). */
+const isOlder = (a: string | undefined, b: string | undefined) => {
+  if (a === undefined || b === undefined) return false;
+  const [x, y] = [parseVersion(a), parseVersion(b)];
+  return x.epoch === y.epoch && x.counter < y.counter;
+};
+
+/**
+ * Rule: a seat map is never served older than an answered change. Every committed change bumps
+ * the date's shared version after its commit and before its answer; a reader asks for the version first
+ * and serves its cached map only if it was read from PostgreSQL under that same version, before the first
+ * hold in it lapses (a lapse is a change without a write), and within maxAgeMs. When the version store
+ * cannot be read, the reader goes to PostgreSQL. When a bump fails after its commit, the write still
+ * succeeds; this instance then serves that date from PostgreSQL until a retried bump lands
+ * (retryOwedBumps), and other instances may serve their copy for at most maxAgeMs.
+ */
+export class SeatMapCache implements SeatMapChanges {
+  readonly #entries = new Map<string, Entry>();
+  /** Reads of PostgreSQL in flight, by date and version: the readers of one version share one query. */
+  readonly #loading = new Map<string, Promise<Entry>>();
+  /** Dates changed here whose bump has not landed yet. */
+  readonly #owed = new Set<string>();
+  /** The latest version read of each date still in flight, with when it was issued (performance.now()). */
+  readonly #versionReads = new Map<string, { issuedAt: number; read: Promise<string> }>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly versions: SeatMapVersions,
+    private readonly settings: SeatMapCacheSettings,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * The date's map as of a moment after `arrivedAt` (performance.now(); by default, now): a request passes
+   * when it arrived, so the requests that arrived before a version read was sent can share it.
+   */
+  async read(scheduleId: string, arrivedAt = performance.now()): Promise<SeatMapSnapshot> {
+    if (this.settings.maxAgeMs === 0 || this.#owed.has(scheduleId)) return this.#load(scheduleId, undefined);
+    let version: string;
+    try {
+      version = await this.#currentVersion(scheduleId, arrivedAt);
+    } catch (error) {
+      this.log.warn({ err: error, scheduleId }, 'seat map version unavailable; reading the map from the database');
+      return this.#load(scheduleId, undefined);
+    }
+    const cached = this.#entries.get(scheduleId);
+    if (cached?.version === version && this.#now() < cached.validUntil) return cached;
+    const key = `${scheduleId} ${version}`;
+    const shared = this.#loading.get(key);
+    if (shared) {
+      const entry = await shared;
+      // A read that began before a hold in it lapsed may be over by now; then this reader asks itself.
+      if (this.#now() < entry.validUntil) return entry;
+      return this.#load(scheduleId, version);
+    }
+    const loading = this.#load(scheduleId, version).finally(() => this.#loading.delete(key));
+    this.#loading.set(key, loading);
+    return loading;
+  }
+
+  async changed(scheduleIds: Iterable<string>): Promise<void> {
+    await Promise.all([...new Set(scheduleIds)].map((scheduleId) => this.#bump(scheduleId)));
+  }
+
+  /** Bumps the versions a failed bump still owes (the background job runs this); returns how many are still owed. */
+  async retryOwedBumps(): Promise<number> {
+    await Promise.all([...this.#owed].map((scheduleId) => this.#bump(scheduleId)));
+    return this.#owed.size;
+  }
+
+  /** Dates whose change is not yet visible to other instances through the version store. */
+  get owed(): number {
+    return this.#owed.size;
+  }
+
+  /**
+   * The date's version, by a read issued after the reader arrived: any change answered before the reader
+   * sent its request had bumped the version before that read reaches the store. So every reader that
+   * arrived before the latest read in flight was issued shares it, and under load one read serves a crowd.
+   */
+  #currentVersion(scheduleId: string, arrivedAt: number): Promise<string> {
+    const latest = this.#versionReads.get(scheduleId);
+    if (latest && latest.issuedAt >= arrivedAt) return latest.read;
+    const issued = { issuedAt: performance.now(), read: this.versions.current(scheduleId) };
+    this.#versionReads.set(scheduleId, issued);
+    const settled = () => {
+      if (this.#versionReads.get(scheduleId) === issued) this.#versionReads.delete(scheduleId);
+    };
+    issued.read.then(settled, settled);
+    return issued.read;
+  }
+
+  async #bump(scheduleId: string): Promise<void> {
+    this.#entries.delete(scheduleId);
+    try {
+      await this.versions.bump(scheduleId);
+      this.#owed.delete(scheduleId);
+    } catch (error) {
+      this.#owed.add(scheduleId);
+      this.log.warn({ err: error, scheduleId }, 'could not bump the seat map version; serving this date from the database until a retry lands');
+    }
+  }
+
+  /** Reads the map under `version` (undefined: for this reader alone, not cached). */
+  async #load(scheduleId: string, version: string | undefined): Promise<Entry> {
+    const started = this.#now();
+    const rows = await sql.seatMap.rows(this.db, { scheduleId, now: this.clock.pinned() });
+    const seats: SeatView[] = rows.map(({ seatNumber, seatType, price, status }) => ({ seatNumber, seatType, price, status }));
+    // Deadlines are on the database's clock; measured from this instance's clock before the query, the
+    // lapse can only come early, never late, whatever the two clocks say.
+    let lapsesAt = Number.POSITIVE_INFINITY;
+    for (const { holdExpiresAt, readAt } of rows) {
+      if (holdExpiresAt) lapsesAt = Math.min(lapsesAt, started + holdExpiresAt.getTime() - readAt.getTime());
+    }
+    const body = Buffer.from(JSON.stringify(seats));
+    const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
+    const entry: Entry = { body, etag, lapsesAt, version, validUntil: Math.min(lapsesAt, started + this.settings.maxAgeMs) };
+    if (version !== undefined) this.#store(scheduleId, entry);
+    return entry;
+  }
+
+  #store(scheduleId: string, entry: Entry): void {
+    // A slow read of an older version must not push out a newer one.
+    if (isOlder(entry.version, this.#entries.get(scheduleId)?.version)) return;
+    this.#entries.delete(scheduleId);
+    this.#entries.set(scheduleId, entry);
+    if (this.#entries.size > this.settings.maxDates) this.#entries.delete(this.#entries.keys().next().value!);
+  }
+
+  #now(): number {
+    return this.clock.now().getTime();
+  }
+}

@@ -1,0 +1,106 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ApiClient } from '../../tools/http/api-client.js';
+import { redisBackends } from '../support/redis-backends.js';
+import { ADMIN_KEY, startApiApp, startTestApp, type TestApp } from '../support/test-app.js';
+import { buyer, countDatabaseCalls, holdOk } from './helpers.js';
+
+const MAX_AGE_MS = 10_000;
+const ENV = { SEAT_MAP_CACHE_MAX_AGE_MS: String(MAX_AGE_MS) };
+
+type Seat = { seatNumber: number; status: string };
+const statusOf = (seats: Seat[], seatNumber: number) => seats.find((seat) => seat.seatNumber === seatNumber)!.status;
+
+/** Two instances of one deployment: one database, one Redis key prefix, each with its own cache. */
+describe.each(redisBackends)('seat map on two instances (%s)', (backend) => {
+  let a: TestApp;
+  let b: TestApp;
+  let viaA: ApiClient;
+  let viaB: ApiClient;
+
+  beforeAll(async () => {
+    a = await startApiApp(backend, 'seatmap2', ENV);
+    b = await startTestApp(backend, { ...ENV, DATABASE_URL: a.infra.config.DATABASE_URL!, REDIS_KEY_PREFIX: a.infra.config.REDIS_KEY_PREFIX });
+    viaA = ApiClient.inject(a.app, { adminKey: ADMIN_KEY });
+    viaB = ApiClient.inject(b.app, { adminKey: ADMIN_KEY });
+  });
+  afterEach(() => vi.restoreAllMocks());
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  /** A date, a holder and a viewer, with the map cached on both instances. */
+  async function warmDate() {
+    const { eventId, scheduleId } = await viaA.createEventWithSchedule();
+    const holder = await buyer(viaA, eventId, 'holder');
+    const viewer = await buyer(viaA, eventId, 'viewer');
+    const seat = async (via: ApiClient, seatNumber: number) => statusOf((await via.seats(viewer.token, scheduleId)).body, seatNumber);
+    expect([await seat(viaA, 1), await seat(viaB, 1)]).toEqual(['AVAILABLE', 'AVAILABLE']);
+    return { scheduleId, holder, viewer, seat };
+  }
+
+  it('shows a change made through one instance on the other at once', async () => {
+    const { scheduleId, holder, seat } = await warmDate();
+    const held = await holdOk(viaA, holder.user, holder.token, scheduleId, 1);
+    expect(await seat(viaB, 1)).toBe('HELD');
+    expect((await viaB.cancel(holder.user, held.id)).status).toBe(200);
+    expect(await seat(viaA, 1)).toBe('AVAILABLE');
+  });
+
+  it('shares a version read only with readers that arrived before it was issued', async () => {
+    const { scheduleId, holder, viewer, seat } = await warmDate();
+    const versions = b.infra.seatMapVersions;
+    const current = versions.current.bind(versions);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // B's first version read is issued now, before the hold, and held back until the reader after the hold is done.
+    vi.spyOn(versions, 'current').mockImplementationOnce(async (id) => {
+      const version = await current(id);
+      await gate;
+      return version;
+    });
+    const early = b.services.seatMaps.read(scheduleId);
+    await holdOk(viaA, holder.user, holder.token, scheduleId, 1);
+    // Arrived after the hold's answer: the early read would give it B's copy from before the hold.
+    const late = viaB.seats(viewer.token, scheduleId);
+    setTimeout(release, 1_000);
+    expect(statusOf((await late).body, 1)).toBe('HELD');
+    release();
+    await early;
+    expect(await seat(viaB, 1)).toBe('HELD');
+  });
+
+  it('reads the map from PostgreSQL while the version store fails, and stays right', async () => {
+    const { scheduleId, holder, seat } = await warmDate();
+    vi.spyOn(b.infra.seatMapVersions, 'current').mockRejectedValue(new Error('version store down'));
+    await holdOk(viaA, holder.user, holder.token, scheduleId, 1);
+    const read = await countDatabaseCalls(b, () => seat(viaB, 1));
+    expect(read).toEqual({ result: 'HELD', calls: 1 });
+  });
+
+  it('a write whose bump fails still succeeds; its own instance reads that date from PostgreSQL until a retried bump lands', async () => {
+    const { scheduleId, holder, seat } = await warmDate();
+    const bump = vi.spyOn(a.infra.seatMapVersions, 'bump').mockRejectedValue(new Error('version store down'));
+    await holdOk(viaA, holder.user, holder.token, scheduleId, 1);
+    expect(a.services.seatMaps.owed).toBe(1);
+    expect(await countDatabaseCalls(a, () => seat(viaA, 1))).toEqual({ result: 'HELD', calls: 1 });
+    // The other instance never heard of the change: its copy is the old one, within its age limit.
+    expect(await seat(viaB, 1)).toBe('AVAILABLE');
+    expect(await a.services.seatMaps.retryOwedBumps()).toBe(1);
+    bump.mockRestore();
+    expect(await a.services.seatMaps.retryOwedBumps()).toBe(0);
+    expect(await seat(viaB, 1)).toBe('HELD');
+    expect(await countDatabaseCalls(a, () => seat(viaA, 1))).toEqual({ result: 'HELD', calls: 1 });
+    expect(await countDatabaseCalls(a, () => seat(viaA, 1))).toEqual({ result: 'HELD', calls: 0 });
+  });
+
+  it('an instance that missed a bump serves its copy for at most SEAT_MAP_CACHE_MAX_AGE_MS', async () => {
+    const { scheduleId, holder, seat } = await warmDate();
+    vi.spyOn(a.infra.seatMapVersions, 'bump').mockRejectedValue(new Error('version store down'));
+    await holdOk(viaA, holder.user, holder.token, scheduleId, 1);
+    b.clock.advance(MAX_AGE_MS - 1);
+    expect(await seat(viaB, 1)).toBe('AVAILABLE');
+    b.clock.advance(1);
+    expect(await seat(viaB, 1)).toBe('HELD');
+  });
+});
