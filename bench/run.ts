@@ -18,6 +18,10 @@ import { cleanRedis, closeRedis, createDatabase, dropDatabase, openRedis } from 
 import { judgeNoise, judgeTargets, printSummary } from './lib/summary.js';
 
 async function main(): Promise<number> {
+  if (args.line !== undefined) {
+    await import('./line/run.js');
+    return 0;
+  }
   const started = performance.now();
   await mkdir(resultsDir, { recursive: true });
   log(`run ${runId}: ${report.machine.cores} cores, Node ${process.version}, database ${args.database}, Redis prefix ${redisPrefix}`);

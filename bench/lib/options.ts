@@ -24,6 +24,12 @@ export const { values: args } = parseArgs({
     database: { type: 'string', default: 'ticketing_bench' },
     out: { type: 'string', default: `${resultsDir}latest.json` },
     help: { type: 'boolean', default: false },
+    // The line of a million (bench/line/run.ts reads these itself).
+    line: { type: 'string' },
+    'line-seconds': { type: 'string' },
+    streams: { type: 'string' },
+    moves: { type: 'string' },
+    'move-interval-ms': { type: 'string' },
   },
 });
 
@@ -48,7 +54,10 @@ if (args.help) {
   --postgres-url URL          admin connection used to create the database (default postgres://postgres@127.0.0.1:5432/postgres)
   --redis-url URL             (default redis://127.0.0.1:6379)
   --database NAME             benchmark database, dropped and created fresh each run (default ticketing_bench)
-  --out FILE                  JSON report (default bench/results/latest.json)`);
+  --out FILE                  JSON report (default bench/results/latest.json)
+  --line N                    instead of the scenarios: the line benchmark (bench/line/run.ts): Redis memory per waiter
+                              with N waiters, then --streams (default 20000) open streams over two instances and
+                              --moves moves of the line; also --line-seconds, --move-interval-ms`);
   process.exit(0);
 }
 

@@ -24,7 +24,7 @@ import { resultsDir } from '../lib/processes.js';
 import { measureLineMemory } from './memory.js';
 import { redisCalls, StreamHolders, type StreamState } from './streams.js';
 
-const { values: args } = parseArgs({
+const { values } = parseArgs({
   options: {
     line: { type: 'string', default: '1000000' },
     'line-seconds': { type: 'string', default: '180' },
@@ -37,8 +37,13 @@ const { values: args } = parseArgs({
     database: { type: 'string', default: 'ticketing_bench_line' },
     help: { type: 'boolean', default: false },
   },
-  allowPositionals: false,
+  // `npm run bench -- --line N` hands over here with the scenario options beside these.
+  strict: false,
 });
+const args = values as { [K in 'line' | 'line-seconds' | 'streams' | 'moves' | 'move-interval-ms' | 'postgres-url' | 'database']: string } & {
+  'redis-url'?: string;
+  help?: boolean;
+};
 if (args.help) {
   console.log('npm run bench:line -- [--line N (0 skips)] [--line-seconds S] [--streams N (0 skips)] [--moves N] [--move-interval-ms MS] [--postgres-url URL] [--redis-url URL] [--database NAME]');
   process.exit(0);

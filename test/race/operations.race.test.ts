@@ -130,6 +130,8 @@ describe.each(redisBackends)(`operating a sale across ${INSTANCES} instances (%s
     const controls = (await api(1).queueControls(eventId)).body;
     expect(controls).toMatchObject({ active: BUYERS, waiting: EARLY + LATE - BUYERS, admittedTotal: BUYERS });
 
+    // Paused again, so the turns the purchases end go to nobody: everyone else is still waiting at the sell-out.
+    await api(0).patchQueue(eventId, { paused: true });
     // The admitted buy every seat, four each, through their own instances.
     await Promise.all(
       admitted.map(async (joinNumber, k) => {

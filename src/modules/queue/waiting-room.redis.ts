@@ -105,7 +105,7 @@ export class RedisWaitingRoom implements WaitingRoom {
     if (created === -2) throw joinLimited(Number(encoded), limit!.max);
     if (created === -1) throw soldOut(eventId);
     const ticket = parseTicket(eventId, userId, encoded);
-    if (created === 1) await this.#index(eventId, ticket.issuedAt);
+    if (created === 1) await this.#index(eventId, ticket.issuedAt, ticket.seq === 1);
     return {
       ticket,
       created: created === 1,
@@ -118,11 +118,12 @@ export class RedisWaitingRoom implements WaitingRoom {
    * Records the line's latest join (on the line's clock: the ticket's issue time) in the index the
    * admission scheduler reads. The index lives in another slot than the line, so it costs a round trip
    * of its own: once per line every few seconds per instance is plenty for an index read with a
-   * lifetime of hours, and after a Redis restart emptied it, the next join puts the line back.
+   * lifetime of hours. A line's first join is always recorded: after a Redis restart emptied the index
+   * (and the line), the next join starts the line at 1 and puts it back at once.
    */
-  async #index(eventId: string, joinedAt: number): Promise<void> {
+  async #index(eventId: string, joinedAt: number, first: boolean): Promise<void> {
     const indexed = this.#indexedAt.get(eventId);
-    if (indexed !== undefined && performance.now() - indexed < LINE_INDEX_REFRESH_MS) return;
+    if (!first && indexed !== undefined && performance.now() - indexed < LINE_INDEX_REFRESH_MS) return;
     this.#indexedAt.set(eventId, performance.now());
     await this.redis.zadd(LINES_KEY, 'GT', joinedAt, eventId);
   }
