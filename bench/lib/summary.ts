@@ -75,7 +75,7 @@ export function judgeTargets(): void {
     const r = ratio(s.ours.result.rps, s.baseline?.result.rps);
     add(`${name} >= ${minimum * 100}% of baseline req/s`, r === undefined ? 'no baseline' : `${Math.round(r * 100)}%`, r === undefined ? null : r >= minimum);
   };
-  ratioTarget('queue join', join, 0.5);
+  ratioTarget('queue join', join, 0.6);
   ratioTarget('seat map read', seats, 2);
   ratioTarget('seat map poll with If-None-Match', seatsPoll, 2);
   ratioTarget('hold', hold, 0.6);
