@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/{unit,contract,api,race,faults}/**/*.test.ts'],
+    // Measured on a machine of its own afterwards (test/faults/alone.vitest.config.ts).
+    exclude: ['test/faults/cluster-failover.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
