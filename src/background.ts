@@ -37,8 +37,10 @@ export function startBackgroundJobs(services: Services, db: Database, clock: Clo
   const { config, queue, operations, reservations, refunds, seatMaps } = services;
   const stops = [
     every(config.QUEUE_ADMIT_INTERVAL_MS, 'admission', log, async () => {
-      await operations.tick(await queue.events());
-      await queue.admitAll();
+      // One read of the lines for both: the sale's operations, then the admission steps.
+      const lines = await queue.events();
+      await operations.tick(lines);
+      await queue.admitAll(lines);
     }),
     every(SEAT_MAP_BUMP_RETRY_MS, 'seat-map-bumps', log, () => seatMaps.retryOwedBumps()),
     every(config.HOLD_SWEEP_INTERVAL_MS, 'hold-sweeper', log, async () => {

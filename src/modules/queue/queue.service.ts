@@ -67,7 +67,7 @@ export class QueueService {
 
   /** Position, status and ETA for a token; QUEUE_TOKEN_EXPIRED once it no longer holds a place. */
   async current(token: string | undefined): Promise<QueueView> {
-    return this.#viewOrExpired({ claims: this.#verify(token), token: token! }, this.deps.clock.now().getTime());
+    return this.#viewOrExpired({ claims: this.#verify(token), token: token! });
   }
 
   /**
@@ -82,7 +82,7 @@ export class QueueService {
       const claims = this.#verifiedOrUndefined(token, now);
       return claims?.eid === eventId ? [{ claims, token, index }] : [];
     });
-    const [rendered, admittedTotal] = await Promise.all([this.#views(eventId, live, now), this.deps.room.admittedTotal(eventId)]);
+    const [rendered, admittedTotal] = await Promise.all([this.#views(eventId, live), this.deps.room.admittedTotal(eventId)]);
     const views: (QueueView | undefined)[] = new Array(tokens.length).fill(undefined);
     live.forEach(({ index }, k) => (views[index] = rendered[k]));
     return { views, admittedTotal };
@@ -157,9 +157,9 @@ export class QueueService {
    * One admission step for every event with a line, and a sample of each line's admission counter for
    * the ETA. Safe to run on every instance at once: each step is one atomic script.
    */
-  async admitAll(): Promise<number> {
+  async admitAll(eventIds?: readonly string[]): Promise<number> {
     let admitted = 0;
-    for (const eventId of await this.events()) {
+    for (const eventId of eventIds ?? (await this.events())) {
       let step: AdmissionStep;
       try {
         step = await this.#admitStep(eventId);
@@ -246,14 +246,14 @@ export class QueueService {
     return claims && claims.exp > now ? claims : undefined;
   }
 
-  async #viewOrExpired(signed: SignedClaims, now: number): Promise<QueueView> {
-    const [view] = await this.#views(signed.claims.eid, [signed], now);
+  async #viewOrExpired(signed: SignedClaims): Promise<QueueView> {
+    const [view] = await this.#views(signed.claims.eid, [signed]);
     if (!view) throw expired();
     return view;
   }
 
   /** Views of verified tokens; the token string is handed back as is, since its claims never change. */
-  async #views(eventId: string, tokens: readonly SignedClaims[], _now: number): Promise<(QueueView | undefined)[]> {
+  async #views(eventId: string, tokens: readonly SignedClaims[]): Promise<(QueueView | undefined)[]> {
     const { room, lifetimes } = this.deps;
     if (tokens.length === 0) return [];
     const [states, settings] = await Promise.all([
