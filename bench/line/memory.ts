@@ -1,5 +1,6 @@
 /** How much a waiter costs Redis, and how fast the line's steps stay, with the line this long. */
 import { randomUUID } from 'node:crypto';
+import { newTokenId } from '../../src/modules/queue/waiting-room.js';
 import { RedisWaitingRoom } from '../../src/modules/queue/waiting-room.redis.js';
 import type { Redis } from '../../src/shared/redis.js';
 
@@ -30,7 +31,7 @@ export async function measureLineMemory(redis: Redis, target: number, budgetMs: 
   while (joined < target && performance.now() - started < budgetMs) {
     const batch = Math.min(inFlight, target - joined);
     const joins = await Promise.all(
-      Array.from({ length: batch }, () => room.join({ tokenId: randomUUID(), userId: randomUUID(), eventId, ttlMs: 3 * 3_600_000 }, undefined)),
+      Array.from({ length: batch }, () => room.join({ tokenId: newTokenId(), userId: randomUUID(), eventId, ttlMs: 3 * 3_600_000 }, undefined)),
     );
     joined += batch;
     last = joins.at(-1)!.ticket;
@@ -45,7 +46,7 @@ export async function measureLineMemory(redis: Redis, target: number, budgetMs: 
   t = performance.now();
   await room.touch(eventId, [last], undefined, policy);
   const touchBackMs = performance.now() - t;
-  await Promise.all(['tickets', 'waiting', 'seen', 'active', 'rate', 'admitted', 'admitted-total', 'seq'].map((key) => redis.unlink(`q:{${eventId}}:${key}`)));
+  await Promise.all(['tickets', 'waiting', 'active', 'rate', 'admitted', 'admitted-total', 'seq'].map((key) => redis.unlink(`q:{${eventId}}:${key}`)));
   return {
     waiters: joined,
     seconds,

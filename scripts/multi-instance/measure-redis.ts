@@ -44,7 +44,7 @@ export async function measureRedis(redisUrl: string, waiters: number) {
     await sleep(200);
     const after = await usedMemory(plain);
 
-    const keys = ['tickets', 'waiting', 'seen', 'seq'];
+    const keys = ['tickets', 'waiting', 'seq'];
     const usage: Record<string, { bytes: number; encoding: string }> = {};
     for (const key of keys) {
       usage[key] = {

@@ -11,7 +11,7 @@ import { CONTRACT_TOKEN_TTL_MS, contractRedisPrefix, openContractRedis } from '.
 const T0 = 1_800_000_000_000;
 const HOUR = 3_600_000;
 const policy: AdmissionPolicy = { maxActive: 1, admitPerSecond: 100, activeTtlMs: 60_000, waitingGraceMs: 30_000 };
-const LINE_KEY_NAMES = ['active', 'admitted', 'admitted-total', 'rate', 'seen', 'seq', 'tickets', 'waiting'];
+const LINE_KEY_NAMES = ['active', 'admitted', 'admitted-total', 'rate', 'seq', 'tickets', 'waiting'];
 
 /** Nothing the Redis adapters write may stay forever: every key carries a PX that matches its meaning. */
 describe('Redis key expiry', () => {
@@ -56,7 +56,7 @@ describe('Redis key expiry', () => {
     const join = (userId: string) =>
       room.join({ tokenId: randomUUID(), userId, eventId, ttlMs: CONTRACT_TOKEN_TTL_MS }, T0);
     await join('a');
-    expectAllWithin(await lineTtls(eventId), ['seen', 'seq', 'tickets', 'waiting'], bound);
+    expectAllWithin(await lineTtls(eventId), ['seq', 'tickets', 'waiting'], bound);
     await join('b');
     expect((await room.admit(eventId, T0, policy)).admitted).toEqual(['a']);
     expectAllWithin(await lineTtls(eventId), LINE_KEY_NAMES, bound);

@@ -60,13 +60,16 @@ describe.each(waitingRooms)('waiting room contract, operating a sale: $name', (a
     ]);
   });
 
-  it('drops pre-queue waiters who stop polling', async () => {
+  it('keeps silent pre-queue joiners in the draw; after the opening they leave at the head', async () => {
     const eventId = randomUUID();
-    await join(eventId, 'gone', T0);
-    const stays = (await join(eventId, 'stays', T0)).ticket;
-    await states(eventId, [stays], T0 + 20_000);
-    expect((await room.admit(eventId, T0 + 31_000, { ...policy, opensAt: OPENS })).dropped).toBe(1);
-    expect((await room.prequeue(eventId, OPENS, OPENS))?.map(({ userId }) => userId)).toEqual(['stays']);
+    const gone = (await join(eventId, 'gone', T0 - 40_000)).ticket;
+    const stays = (await join(eventId, 'stays', T0 - 40_000)).ticket;
+    await states(eventId, [stays], T0 - 20_000);
+    expect((await room.admit(eventId, T0, { ...policy, opensAt: OPENS })).dropped).toBe(0);
+    expect((await room.prequeue(eventId, OPENS, OPENS))?.map(({ userId }) => userId)).toEqual(['gone', 'stays']);
+    expect(await room.open(eventId, [gone.seq, stays.seq])).toBe(true);
+    await states(eventId, [stays], OPENS);
+    expect(await room.admit(eventId, OPENS, { ...policy, opensAt: OPENS })).toMatchObject({ admitted: ['stays'], dropped: 1 });
   });
 
   it('admits nobody while paused and keeps the order', async () => {

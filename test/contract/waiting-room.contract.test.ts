@@ -87,6 +87,23 @@ describe.each(waitingRooms)('waiting room contract: $name', (adapter) => {
     expect(await touchOne(eventId, 'stays', stays.tokenId, T0 + 31_000, full)).toEqual({ status: 'WAITING', position: 1 });
   });
 
+  it('keeps a silent waiter\'s place until it reaches the head, then drops them there and admits past them', async () => {
+    const eventId = randomUUID();
+    const full = { ...policy, maxActive: 0 };
+    const [first, silent, third] = [(await join(eventId, 'first')).ticket, (await join(eventId, 'silent')).ticket, (await join(eventId, 'third')).ticket];
+    const polls = (at: number) => room.touch(eventId, [first, third].map(({ userId, tokenId }) => ({ userId, tokenId })), at, full);
+    for (const at of [T0 + 20_000, T0 + 40_000]) await polls(at);
+    // Silent for 40 s, past the 30 s grace, but not at the head: everyone keeps their place.
+    expect(await room.admit(eventId, T0 + 40_000, full)).toEqual({ admitted: [], dropped: 0, admittedTotal: 0, openingDue: false });
+    expect(await touchOne(eventId, 'third', third.tokenId, T0 + 40_000, full)).toEqual({ status: 'WAITING', position: 3 });
+    expect(await touchOne(eventId, 'silent', silent.tokenId, T0 + 40_000, full)).toEqual({ status: 'WAITING', position: 2 });
+    // Their poll counts again; then silence once more, while the others keep polling, until the head reaches them.
+    await polls(T0 + 60_000);
+    expect(await room.admit(eventId, T0 + 71_000, { ...policy, maxActive: 2 })).toEqual({ admitted: ['first', 'third'], dropped: 1, admittedTotal: 2, openingDue: false });
+    expect(await touchOne(eventId, 'silent', silent.tokenId, T0 + 71_000, full)).toEqual({ status: 'EXPIRED' });
+    expect(await room.admissionLog(eventId)).toEqual([first.seq, third.seq]);
+  });
+
   it('never admits more than the per-second rate', async () => {
     const eventId = randomUUID();
     const slow = { ...policy, maxActive: 100, admitPerSecond: 3 };

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
@@ -7,7 +6,7 @@ import { AdmissionRateMeter, estimateWaitSeconds } from './admission-rate.js';
 import type { Buyer } from './buyer.js';
 import type { LineChange, QueueEvents } from './queue-events.js';
 import type { QueueView } from './queue.schemas.js';
-import { soldOut } from './waiting-room.js';
+import { newTokenId, soldOut } from './waiting-room.js';
 import type { LineSettings, LineSettingsSource } from './line-settings.js';
 import type { AdmissionPolicy, AdmissionStep, EntryRef, QueueState, QueueStats, QueueTicket, WaitingRoom } from './waiting-room.js';
 
@@ -55,7 +54,7 @@ export class QueueService {
     await this.deps.ensureEventOpen(eventId);
     const settings = await this.deps.settings.settingsOf(eventId);
     const { ticket, state, step } = await room.join(
-      { tokenId: randomUUID(), userId, eventId, ttlMs: tokenTtlMs, opensAt: settings.opensAt, limit: this.deps.joinLimit },
+      { tokenId: newTokenId(), userId, eventId, ttlMs: tokenTtlMs, opensAt: settings.opensAt, limit: this.deps.joinLimit },
       this.#pinned(),
       { ...lifetimes, ...settings },
     );

@@ -3,7 +3,7 @@ import { ADMISSION_LOG_LIMIT, type AdmissionPolicy, type AdmissionStep, type Ent
 interface EventLine {
   seq: number;
   tickets: Map<string, QueueTicket>;
-  /** userId → last seen; Map keeps insertion order, which is the line's order. */
+  /** userId → last seen; Map keeps insertion order, which is the line's order. The silent leave at its head. */
   waiting: Map<string, number>;
   /** userId → last seen, in join order: joins before the opening, waiting for the draw. */
   prequeue: Map<string, number>;
@@ -102,21 +102,21 @@ export class MemoryWaitingRoom implements WaitingRoom {
     for (const [userId, deadline] of line.active) {
       if (deadline <= now) dropped += this.#forget(line, userId);
     }
-    for (const waiters of [line.waiting, line.prequeue]) {
-      for (const [userId, seen] of waiters) if (seen <= now - policy.waitingGraceMs) dropped += this.#forget(line, userId);
-    }
+    for (const [userId, counter] of line.joins) if (counter.resetAt <= now) line.joins.delete(userId);
     const held = { admitted: [], dropped, admittedTotal: line.admittedTotal, openingDue: false };
     if (policy.opensAt != null && now < policy.opensAt) return held;
     if (line.prequeue.size > 0) return { ...held, openingDue: true };
-    if (policy.paused || isClosed(line)) return held;
+    if (isClosed(line)) return held;
 
     const window = Math.floor(now / 1000);
     const used = line.rate.window === window ? line.rate.used : 0;
-    const room = Math.min(policy.maxActive - line.active.size, policy.admitPerSecond - used);
+    const room = policy.paused ? 0 : Math.min(policy.maxActive - line.active.size, policy.admitPerSecond - used);
+    // The head in its order; waiters who stopped polling leave when they reach it, as in Redis.
     const admitted: string[] = [];
-    for (const userId of line.waiting.keys()) {
-      if (admitted.length >= room) break;
-      admitted.push(userId);
+    for (const [userId, seen] of line.waiting) {
+      if (seen <= now - policy.waitingGraceMs) dropped += this.#forget(line, userId);
+      else if (admitted.length < room) admitted.push(userId);
+      else break;
     }
     for (const userId of admitted) {
       line.waiting.delete(userId);

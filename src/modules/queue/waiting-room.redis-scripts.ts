@@ -4,21 +4,59 @@ import { LUA_CLOCK } from '../../shared/redis.js';
  * The waiting room's Lua scripts (used by waiting-room.redis.ts). Every script gets every key of the line
  * (linePrelude names them) and the line's lifetime as ARGV[1], then its own arguments.
  *
- * tickets: hash userId → "tokenId|seq|issuedAt|expiresAt" (the user's one live ticket)
+ * tickets: hash userId → ticket (the user's one live ticket, in the compact form below)
  * waiting: zset userId by place (the join seq; the shuffled pre-queue gets -n..-1, ahead of every seq)
- * seen: zset userId by last poll · active: zset userId by idle deadline · prequeue: zset userId by seq
+ * active: zset userId by idle deadline · prequeue: zset userId by seq
  * rate: hash {window, used} · admitted: list of seqs in admission order (capped) · admitted-total: counter
  * seq: join counter · sold-out: the mark that closes the line (its own short expiry, never renewed here)
  * Scripts renew every key but the sold-out mark whenever they add or refresh an entry, so the line lives
  * or goes as a whole.
+ *
+ * A waiter costs one hash entry and one zset entry. Their last poll lives in the ticket, not in a zset
+ * of its own, and the ticket is `tokenId|seq|issuedAt|lifetime|seenAfter` with the numbers in base 36
+ * and the last two relative to issuedAt: at most 44 bytes, one 48-byte allocation. That is what keeps
+ * a line of a million under 300 bytes a waiter (docs/scaling.md › "A line of a million").
  */
 export const linePrelude = `${LUA_CLOCK}
-local tickets, waiting, seen, active, rate, admitted, total, seq, prequeue, sold_out = unpack(KEYS)
+local tickets, waiting, active, rate, admitted, total, seq, prequeue, sold_out = unpack(KEYS)
 local function renew_line()
-  for i = 1, 9 do redis.call('PEXPIRE', KEYS[i], ARGV[1]) end
+  for i = 1, 8 do redis.call('PEXPIRE', KEYS[i], ARGV[1]) end
 end
-local function seq_of(ticket)
-  return tonumber(string.match(ticket, '^[^|]+|(%d+)|'))
+local DIGITS = '0123456789abcdefghijklmnopqrstuvwxyz'
+local function b36(n)
+  n = math.max(0, math.floor(n))
+  local s = ''
+  repeat
+    local d = n % 36
+    s = string.sub(DIGITS, d + 1, d + 1) .. s
+    n = math.floor(n / 36)
+  until n == 0
+  return s
+end
+-- A ticket's fields: tokenId, seq, issuedAt, expiresAt, last seen (all but the first as numbers), or
+-- nothing for a ticket in another form (one an older release wrote), which then reads as expired.
+local function read_ticket(ticket)
+  local token, n, issued, lifetime, seen = string.match(ticket, '^([^|]*)|(%w+)|(%w+)|(%w+)|(%w+)$')
+  if not token then return nil end
+  issued = tonumber(issued, 36)
+  return token, tonumber(n, 36), issued, issued + tonumber(lifetime, 36), issued + tonumber(seen, 36)
+end
+local function write_ticket(token, n, issued, expires, seen)
+  return token .. '|' .. b36(n) .. '|' .. b36(issued) .. '|' .. b36(expires - issued) .. '|' .. b36(seen - issued)
+end
+local function seq_and_seen(ticket)
+  local _, n, _, _, seen = read_ticket(ticket)
+  return n, seen
+end
+-- The ticket as the service reads it: tokenId|seq|issuedAt|expiresAt in decimal.
+local function ticket_reply(ticket)
+  local token, n, issued, expires = read_ticket(ticket)
+  return token .. '|' .. n .. '|' .. issued .. '|' .. expires
+end
+-- Records a waiter's poll in their ticket (never moving it back).
+local function mark_seen(user, ticket, now)
+  local token, n, issued, expires, seen = read_ticket(ticket)
+  if now > seen then redis.call('HSET', tickets, user, write_ticket(token, n, issued, expires, now)) end
 end
 `;
 
@@ -29,16 +67,9 @@ end
 const ADMISSION_STEP = `
 local function admit_step(now, max_active, per_second, active_ttl, grace, log_limit, opens_at, paused)
   local dropped = 0
-  -- Rule: the line moves. Actives idle past their TTL and waiters who stopped polling leave it.
+  -- Rule: the line moves. Actives idle past their TTL leave it; so do waiters who stopped polling, once they reach its head.
   for _, user in ipairs(redis.call('ZRANGEBYSCORE', active, '-inf', now, 'LIMIT', 0, 1000)) do
     redis.call('ZREM', active, user)
-    redis.call('HDEL', tickets, user)
-    dropped = dropped + 1
-  end
-  for _, user in ipairs(redis.call('ZRANGEBYSCORE', seen, '-inf', now - grace, 'LIMIT', 0, 1000)) do
-    redis.call('ZREM', waiting, user)
-    redis.call('ZREM', prequeue, user)
-    redis.call('ZREM', seen, user)
     redis.call('HDEL', tickets, user)
     dropped = dropped + 1
   end
@@ -46,21 +77,41 @@ local function admit_step(now, max_active, per_second, active_ttl, grace, log_li
   if opens_at ~= '' and now < tonumber(opens_at) then return {{}, dropped, admitted_total, 0} end
   -- Rule: the shuffled pre-queue goes first. Until it is placed nobody is admitted.
   if redis.call('EXISTS', prequeue) == 1 then return {{}, dropped, admitted_total, 1} end
-  if paused or redis.call('EXISTS', sold_out) == 1 then return {{}, dropped, admitted_total, 0} end
+  if redis.call('EXISTS', sold_out) == 1 then return {{}, dropped, admitted_total, 0} end
   local window = math.floor(now / 1000)
   local state = redis.call('HMGET', rate, 'window', 'used')
   local used = 0
   if tonumber(state[1]) == window then used = tonumber(state[2]) end
   -- Rule: capacity and the admission rate. Never more active than max_active, never more per second than per_second.
   local n = math.min(max_active - redis.call('ZCARD', active), per_second - used)
-  if n <= 0 then return {{}, dropped, admitted_total, 0} end
-  -- Rule: FIFO admission. The head of the line, in its order.
-  local head = redis.call('ZRANGE', waiting, 0, n - 1)
-  for _, user in ipairs(head) do
-    redis.call('ZREM', waiting, user)
-    redis.call('ZREM', seen, user)
-    redis.call('ZADD', active, now + active_ttl, user)
-    redis.call('RPUSH', admitted, seq_of(redis.call('HGET', tickets, user)))
+  if paused or n < 0 then n = 0 end
+  -- Rule: FIFO admission. The head of the line, in its order; the silent at the head leave instead.
+  local head = {}
+  local walked, limit = 0, n + 1000
+  while walked < limit do
+    local batch = redis.call('ZRANGE', waiting, 0, math.max(n - #head, 1) - 1)
+    if #batch == 0 then break end
+    local full = false
+    for _, user in ipairs(batch) do
+      walked = walked + 1
+      local ticket = redis.call('HGET', tickets, user)
+      local join_seq, seen
+      if ticket then join_seq, seen = seq_and_seen(ticket) end
+      if not seen or seen <= now - grace then
+        redis.call('ZREM', waiting, user)
+        redis.call('HDEL', tickets, user)
+        dropped = dropped + 1
+      elseif #head < n then
+        redis.call('ZREM', waiting, user)
+        redis.call('ZADD', active, now + active_ttl, user)
+        redis.call('RPUSH', admitted, join_seq)
+        head[#head + 1] = user
+      else
+        full = true
+        break
+      end
+    end
+    if full then break end
   end
   if #head > 0 then
     redis.call('HSET', rate, 'window', window, 'used', used + #head)
@@ -75,7 +126,7 @@ end
 `;
 
 /**
- * A join in one round trip. KEYS[11] counts the user's joins of this line (ARGV[7] per ARGV[8] ms; '' for
+ * A join in one round trip. KEYS[10] counts the user's joins of this line (ARGV[7] per ARGV[8] ms; '' for
  * no limit). A new entry runs the admission step it triggers (ARGV[9] = '1', policy in ARGV[10..15]).
  * Answers {1 created | 0 handed back | -1 sold out | -2 limited, ticket (or ms to wait), the joiner's
  * state (as TOUCH answers it), then the step: admitted users, dropped, admitted total, opening due}.
@@ -83,18 +134,20 @@ end
 export const JOIN_LUA = `${ADMISSION_STEP}
 local user, now, opens_at = ARGV[2], clock(ARGV[5]), ARGV[6]
 if ARGV[7] ~= '' then
-  local count = redis.call('INCR', KEYS[11])
-  if count == 1 then redis.call('PEXPIRE', KEYS[11], ARGV[8]) end
-  if count > tonumber(ARGV[7]) then return {-2, tostring(redis.call('PTTL', KEYS[11]))} end
+  local count = redis.call('INCR', KEYS[10])
+  if count == 1 then redis.call('PEXPIRE', KEYS[10], ARGV[8]) end
+  if count > tonumber(ARGV[7]) then return {-2, tostring(redis.call('PTTL', KEYS[10]))} end
 end
 if redis.call('EXISTS', sold_out) == 1 then return {-1, ''} end
 local active_ttl = tonumber(ARGV[12])
 -- Rule: one live queue token per user and event. A live ticket is handed back, never a second one.
 local current = redis.call('HGET', tickets, user)
 if current then
+  local _, _, _, expires = read_ticket(current)
   local deadline = redis.call('ZSCORE', active, user)
-  local live = (deadline and tonumber(deadline) > now) or redis.call('ZSCORE', waiting, user) or redis.call('ZSCORE', prequeue, user)
-  if live and tonumber(string.match(current, '|(%d+)$')) > now then
+  local waits = redis.call('ZSCORE', waiting, user) or redis.call('ZSCORE', prequeue, user)
+  local live = (deadline and tonumber(deadline) > now) or waits
+  if live and expires and expires > now then
     -- Asking again counts as the holder's activity, like a poll.
     local state = -3
     if deadline and tonumber(deadline) > now then
@@ -103,18 +156,17 @@ if current then
     else
       local rank = redis.call('ZRANK', waiting, user)
       if rank then state = rank + 1 end
-      redis.call('ZADD', seen, 'XX', 'GT', now, user)
+      mark_seen(user, current, now)
     end
     renew_line()
-    return {0, current, state, {}, 0, 0, 0}
+    return {0, ticket_reply(current), state, {}, 0, 0, 0}
   end
   redis.call('ZREM', active, user)
   redis.call('ZREM', waiting, user)
   redis.call('ZREM', prequeue, user)
-  redis.call('ZREM', seen, user)
 end
 local n = redis.call('INCR', seq)
-local ticket = ARGV[3] .. '|' .. n .. '|' .. now .. '|' .. (now + tonumber(ARGV[4]))
+local ticket = write_ticket(ARGV[3], n, now, now + tonumber(ARGV[4]), now)
 redis.call('HSET', tickets, user, ticket)
 -- Rule: before the opening nobody has a place: joins wait in the pre-queue for the draw.
 if opens_at ~= '' and now < tonumber(opens_at) then
@@ -122,7 +174,6 @@ if opens_at ~= '' and now < tonumber(opens_at) then
 else
   redis.call('ZADD', waiting, n, user)
 end
-redis.call('ZADD', seen, now, user)
 renew_line()
 local step = {{}, 0, 0, 0}
 if ARGV[9] == '1' then
@@ -135,7 +186,7 @@ else
   local rank = redis.call('ZRANK', waiting, user)
   if rank then state = rank + 1 end
 end
-return {1, ticket, state, step[1], step[2], step[3], step[4]}
+return {1, ticket_reply(ticket), state, step[1], step[2], step[3], step[4]}
 `;
 
 /** Answers per entry: -1 expired, -2 sold out, -3 in the pre-queue, 0 active, n > 0 waiting at position n. */
@@ -148,7 +199,7 @@ for i = 4, #ARGV, 2 do
   local user, token = ARGV[i], ARGV[i + 1]
   local current = redis.call('HGET', tickets, user)
   local answer = -1
-  if current and string.match(current, '^([^|]+)') == token then
+  if current and read_ticket(current) == token then
     local deadline = redis.call('ZSCORE', active, user)
     if deadline then
       if tonumber(deadline) > now then
@@ -166,7 +217,7 @@ for i = 4, #ARGV, 2 do
         answer = -3
       end
       if answer ~= -1 then
-        redis.call('ZADD', seen, 'XX', 'GT', now, user)
+        mark_seen(user, current, now)
         wrote = true
       end
     end
@@ -215,7 +266,7 @@ return 1
 export const CLOSE_SOLD_OUT_LUA = `
 -- Rule: a sold-out line closes in O(1).
 if redis.call('SET', sold_out, '1', 'PX', ARGV[2], 'GET') then return 0 end
-redis.call('UNLINK', waiting, seen, prequeue)
+redis.call('UNLINK', waiting, prequeue)
 return 1
 `;
 
@@ -226,11 +277,10 @@ return redis.call('DEL', sold_out)
 export const COMPLETE_LUA = `
 local user = ARGV[2]
 local current = redis.call('HGET', tickets, user)
-if not current or string.match(current, '^([^|]+)') ~= ARGV[3] then return 0 end
+if not current or read_ticket(current) ~= ARGV[3] then return 0 end
 redis.call('HDEL', tickets, user)
 redis.call('ZREM', active, user)
 redis.call('ZREM', waiting, user)
 redis.call('ZREM', prequeue, user)
-redis.call('ZREM', seen, user)
 return 1
 `;

@@ -8,7 +8,6 @@ const keysOf = (eventId: string) => {
   return {
     tickets: `${base}:tickets`,
     waiting: `${base}:waiting`,
-    seen: `${base}:seen`,
     active: `${base}:active`,
     rate: `${base}:rate`,
     admitted: `${base}:admitted`,
@@ -21,7 +20,7 @@ const keysOf = (eventId: string) => {
 /** In the order the scripts unpack them (see linePrelude). */
 const lineKeys = (eventId: string) => {
   const k = keysOf(eventId);
-  return [k.tickets, k.waiting, k.seen, k.active, k.rate, k.admitted, k.admittedTotal, k.seq, k.prequeue, k.soldOut] as const;
+  return [k.tickets, k.waiting, k.active, k.rate, k.admitted, k.admittedTotal, k.seq, k.prequeue, k.soldOut] as const;
 };
 type LineKeys = ReturnType<typeof lineKeys>;
 /** zset eventId by its latest join: the lines that may still hold live tickets. */
@@ -49,6 +48,7 @@ type AdmitArgs = [now: LuaArgument, maxActive: number, admitPerSecond: number, a
 type AdmitReply = [admitted: string[], dropped: number, admittedTotal: number, openingDue: 0 | 1];
 type CompleteArgs = [userId: string, tokenId: string];
 
+/** A ticket as the scripts answer it (ticket_reply): tokenId|seq|issuedAt|expiresAt. */
 function parseTicket(eventId: string, userId: string, encoded: string): QueueTicket {
   const [tokenId, seq, issuedAt, expiresAt] = encoded.split('|');
   return { tokenId: tokenId!, userId, eventId, seq: Number(seq), issuedAt: Number(issuedAt), expiresAt: Number(expiresAt) };

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { AppError } from '../../shared/errors.js';
 
 /**
@@ -142,6 +143,12 @@ export interface WaitingRoom {
 }
 
 export const ADMISSION_LOG_LIMIT = 100_000;
+
+/**
+ * A new ticket's id: 72 random bits in 12 characters. It only has to tell a user's tickets apart (the
+ * token that carries it is signed), and the line stores one per waiter, so it is kept short.
+ */
+export const newTokenId = (): string => randomBytes(9).toString('base64url');
 
 export const joinLimited = (retryAfterMs: number, limit: number) =>
   new AppError('RATE_LIMITED', `Too many joins of this line; try again in ${Math.ceil(retryAfterMs / 1000)} s.`, {
