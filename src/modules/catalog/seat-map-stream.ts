@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
+import { StreamRegistry } from '../../shared/stream-registry.js';
 import type { SeatMapSnapshot } from './seat-map-cache.js';
 import type { SeatMapVersions } from './seat-map-versions.js';
 
@@ -34,15 +35,12 @@ export interface SeatMapStreamSettings {
  */
 export class SeatMapStreamHub {
   /** Each date's clients, with the ETag each was last sent. */
-  readonly #clients = new Map<string, Map<SeatMapStreamClient, string>>();
-  /** Each token's open streams, oldest first. */
-  readonly #byToken = new Map<string, SeatMapStreamClient[]>();
+  readonly #streams: StreamRegistry<SeatMapStreamClient, string>;
   readonly #dirty = new Set<string>();
   readonly #lapses = new Map<string, NodeJS.Timeout>();
   #flushing: Promise<void> | undefined;
   #checking: Promise<void> | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
-  #stopped = false;
 
   constructor(
     private readonly seatMaps: { read(scheduleId: string): Promise<SeatMapSnapshot> },
@@ -51,7 +49,19 @@ export class SeatMapStreamHub {
     private readonly clock: Clock,
     private readonly settings: SeatMapStreamSettings,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.#streams = new StreamRegistry<SeatMapStreamClient, string>({
+      topicOf: (client) => client.scheduleId,
+      perToken: settings.streamsPerToken,
+      // A change published before the subscription held was not heard: one re-read once it holds.
+      onFirst: (scheduleId) => void this.versions.follow(scheduleId).then(() => this.#markDirty(scheduleId)),
+      onLast: (scheduleId) => {
+        clearTimeout(this.#lapses.get(scheduleId));
+        this.#lapses.delete(scheduleId);
+        void this.versions.unfollow(scheduleId);
+      },
+    });
+  }
 
   async start(): Promise<void> {
     await this.versions.subscribe((scheduleId) => this.#markDirty(scheduleId));
@@ -61,67 +71,36 @@ export class SeatMapStreamHub {
 
   /** Stops refreshing and ends every open stream, so a shutting-down server is not held open by them. */
   async stop(): Promise<void> {
-    this.#stopped = true;
+    this.#streams.close();
     clearInterval(this.#heartbeat);
     await Promise.all([this.#flushing, this.#checking]);
-    for (const clients of this.#clients.values()) for (const client of clients.keys()) client.end();
+    this.#streams.endAll();
     for (const timer of this.#lapses.values()) clearTimeout(timer);
     this.#lapses.clear();
-    this.#clients.clear();
-    this.#byToken.clear();
   }
 
   /** False once stop() has begun: a stream set up from then on is ended at once. */
   get accepting(): boolean {
-    return !this.#stopped;
+    return this.#streams.accepting;
   }
 
   get size(): number {
-    let total = 0;
-    for (const clients of this.#clients.values()) total += clients.size;
-    return total;
+    return this.#streams.size;
   }
 
-  /** Follows a client from its first map on; a token past its share of streams loses its oldest one. */
+  /** Follows a client from its first map on (see StreamRegistry.add for shutdown and the per-token cap). */
   add(client: SeatMapStreamClient, first: SeatMapSnapshot): void {
-    if (this.#stopped) {
-      client.end();
-      return;
-    }
-    const open = [...(this.#byToken.get(client.token) ?? []), client];
-    for (const oldest of open.splice(0, open.length - this.settings.streamsPerToken)) {
-      this.remove(oldest);
-      oldest.end();
-    }
-    this.#byToken.set(client.token, open);
-    let clients = this.#clients.get(client.scheduleId);
-    if (!clients) {
-      clients = new Map<SeatMapStreamClient, string>();
-      this.#clients.set(client.scheduleId, clients);
-      // A change published before the subscription held was not heard: one re-read once it holds.
-      void this.versions.follow(client.scheduleId).then(() => this.#markDirty(client.scheduleId));
-    }
-    clients.set(client, first.etag);
+    if (!this.#streams.add(client, first.etag)) return;
     client.send(first);
     this.#watchLapse(client.scheduleId, first);
   }
 
   remove(client: SeatMapStreamClient): void {
-    const clients = this.#clients.get(client.scheduleId);
-    clients?.delete(client);
-    if (clients?.size === 0) {
-      this.#clients.delete(client.scheduleId);
-      clearTimeout(this.#lapses.get(client.scheduleId));
-      this.#lapses.delete(client.scheduleId);
-      void this.versions.unfollow(client.scheduleId);
-    }
-    const open = this.#byToken.get(client.token)?.filter((other) => other !== client) ?? [];
-    if (open.length > 0) this.#byToken.set(client.token, open);
-    else this.#byToken.delete(client.token);
+    this.#streams.remove(client);
   }
 
   #beat(): void {
-    for (const [scheduleId, clients] of this.#clients) {
+    for (const [scheduleId, clients] of this.#streams.topics()) {
       for (const client of clients.keys()) client.heartbeat();
       this.#markDirty(scheduleId);
     }
@@ -131,7 +110,7 @@ export class SeatMapStreamHub {
   }
 
   #markDirty(scheduleId: string): void {
-    if (!this.#clients.has(scheduleId) || this.#stopped) return;
+    if (!this.#streams.has(scheduleId) || !this.#streams.accepting) return;
     this.#dirty.add(scheduleId);
     this.#flushing ??= this.#flush().finally(() => {
       this.#flushing = undefined;
@@ -150,7 +129,7 @@ export class SeatMapStreamHub {
         this.log.warn({ err: error, scheduleId }, 'seat map stream refresh failed; retrying on the next heartbeat');
         continue;
       }
-      const clients = this.#clients.get(scheduleId!);
+      const clients = this.#streams.of(scheduleId!);
       if (!clients) continue;
       for (const [client, sent] of clients) {
         if (sent === snapshot.etag) continue;
@@ -177,12 +156,10 @@ export class SeatMapStreamHub {
   /** Ends the streams of tokens whose turn is over (a purchase, idling out), one queue-store round trip per event. */
   async #checkTurns(): Promise<void> {
     const byEvent = new Map<string, SeatMapStreamClient[]>();
-    for (const clients of this.#clients.values()) {
-      for (const client of clients.keys()) {
-        const ofEvent = byEvent.get(client.eventId);
-        if (ofEvent) ofEvent.push(client);
-        else byEvent.set(client.eventId, [client]);
-      }
+    for (const client of this.#streams.clients()) {
+      const ofEvent = byEvent.get(client.eventId);
+      if (ofEvent) ofEvent.push(client);
+      else byEvent.set(client.eventId, [client]);
     }
     for (const [eventId, clients] of byEvent) {
       const tokens = [...new Set(clients.map((client) => client.token))];
@@ -195,7 +172,7 @@ export class SeatMapStreamHub {
       }
       const over = new Set(tokens.filter((_, i) => !admitted[i]));
       for (const client of clients) {
-        if (!over.has(client.token) || !this.#clients.get(client.scheduleId)?.has(client)) continue;
+        if (!over.has(client.token) || !this.#streams.of(client.scheduleId)?.has(client)) continue;
         this.remove(client);
         client.expire();
       }

@@ -1,8 +1,8 @@
-import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { buyerOf, queueTokenOf, type Guards } from '../../http/auth.js';
+import { openEventStream } from '../../http/event-stream.js';
 import { IfNoneMatchHeader, ifNoneMatchHits } from '../../http/etag.js';
 import { IdParams, problems, QueueTokenHeader } from '../../http/schemas.js';
 import { limitPerMinute } from '../../http/security.js';
@@ -72,43 +72,25 @@ export const seatMapRoutes: FastifyPluginAsyncTypebox<SeatMapRoutesOptions> = as
       },
     },
     async (request, reply) => {
-      const raw = reply.raw;
       // Listen before the first await: a client gone during the read must leave nothing behind.
       let client: SeatMapStreamClient | undefined;
-      raw.on('close', () => {
+      reply.raw.on('close', () => {
         if (client) streams.remove(client);
       });
       const scheduleId = request.params.id;
       const first = await seatMaps.read(scheduleId);
-      reply.hijack();
-      if (raw.destroyed) return;
-      // During shutdown the hub ends the stream at once; the socket must close with it.
-      const closing = !streams.accepting;
-      raw.writeHead(200, {
-        // Headers set by hooks so far (security headers) would be lost with the hijack otherwise.
-        ...(reply.getHeaders() as OutgoingHttpHeaders),
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: closing ? 'close' : 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      raw.write('retry: 2000\n\n');
+      const stream = openEventStream(reply, !streams.accepting);
+      if (!stream) return;
       client = {
         scheduleId,
         eventId: buyerOf(request).eventId,
         token: queueTokenOf(request)!,
         send(snapshot) {
-          raw.write(Buffer.concat([Buffer.from(`id: ${snapshot.etag}\ndata: `), snapshot.body, Buffer.from('\n\n')]));
+          stream.write(Buffer.concat([Buffer.from(`id: ${snapshot.etag}\ndata: `), snapshot.body, Buffer.from('\n\n')]));
         },
-        expire() {
-          raw.end(EXPIRED_FRAME);
-        },
-        heartbeat() {
-          raw.write(': heartbeat\n\n');
-        },
-        end() {
-          raw.end();
-        },
+        expire: () => stream.end(EXPIRED_FRAME),
+        heartbeat: stream.heartbeat,
+        end: () => stream.end(),
       };
       streams.add(client, first);
     },

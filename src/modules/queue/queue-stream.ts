@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { StreamRegistry } from '../../shared/stream-registry.js';
 import type { LineChange, QueueEvents } from './queue-events.js';
 import type { QueueView } from './queue.schemas.js';
 import type { QueueService } from './queue.service.js';
@@ -43,97 +44,69 @@ interface Follower {
  * FAR_PUSH_INTERVAL_MS. Any other change of the line (an opening placed, a close) re-reads everyone.
  */
 export class QueueStreamHub {
-  readonly #clients = new Map<string, Map<StreamClient, Follower>>();
-  /** Each token's open streams, oldest first. */
-  readonly #byToken = new Map<string, StreamClient[]>();
+  readonly #streams: StreamRegistry<StreamClient, Follower>;
   readonly #dirty = new Map<string, LineChange>();
   /** Events with far waiters held back by FAR_PUSH_INTERVAL_MS, and the timer that lets them hear. */
   readonly #deferred = new Map<string, NodeJS.Timeout>();
   #flushing: Promise<void> | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
-  #stopped = false;
 
   constructor(
     private readonly queue: QueueService,
     private readonly events: QueueEvents,
     private readonly options: { heartbeatMs: number; streamsPerToken: number; exactNearFront?: number; farPushIntervalMs?: number },
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.#streams = new StreamRegistry<StreamClient, Follower>({
+      topicOf: (client) => client.eventId,
+      perToken: options.streamsPerToken,
+      // A move published before the subscription held was not heard: one re-read once it holds.
+      onFirst: (eventId) => void this.events.follow(eventId).then(() => this.#markDirty(eventId, 'line')),
+      onLast: (eventId) => void this.events.unfollow(eventId),
+    });
+  }
 
   async start(): Promise<void> {
     await this.events.subscribe((eventId, change) => this.#markDirty(eventId, change));
     this.#heartbeat = setInterval(() => {
-      for (const eventId of this.#clients.keys()) this.#markDirty(eventId, 'line');
-      for (const clients of this.#clients.values()) for (const client of clients.keys()) client.heartbeat();
+      for (const [eventId] of this.#streams.topics()) this.#markDirty(eventId, 'line');
+      for (const client of this.#streams.clients()) client.heartbeat();
     }, this.options.heartbeatMs);
     this.#heartbeat.unref();
   }
 
   /** Stops refreshing and ends every open stream, so a shutting-down server is not held open by them. */
   async stop(): Promise<void> {
-    this.#stopped = true;
+    this.#streams.close();
     clearInterval(this.#heartbeat);
     for (const timer of this.#deferred.values()) clearTimeout(timer);
     this.#deferred.clear();
     await this.#flushing;
-    for (const clients of this.#clients.values()) for (const client of clients.keys()) client.end();
-    this.#clients.clear();
-    this.#byToken.clear();
+    this.#streams.endAll();
   }
 
   /** False once stop() has begun: a stream set up from then on is ended at once. */
   get accepting(): boolean {
-    return !this.#stopped;
+    return this.#streams.accepting;
   }
 
   get size(): number {
-    let total = 0;
-    for (const clients of this.#clients.values()) total += clients.size;
-    return total;
+    return this.#streams.size;
   }
 
-  /**
-   * Follows a client from its first view on. Once stopped, the client is ended instead: its set-up
-   * finished during shutdown and would hold the server open. A token past its share of streams loses
-   * its oldest one (a tab left open, a client that reconnects without closing).
-   */
+  /** Follows a client from its first view on (see StreamRegistry.add for shutdown and the per-token cap). */
   add(client: StreamClient, first: QueueView): void {
-    if (this.#stopped) {
-      client.end();
-      return;
-    }
-    const open = [...(this.#byToken.get(client.token) ?? []), client];
-    for (const oldest of open.splice(0, open.length - this.options.streamsPerToken)) {
-      this.remove(oldest);
-      oldest.end();
-    }
-    this.#byToken.set(client.token, open);
-    let clients = this.#clients.get(client.eventId);
-    if (!clients) {
-      clients = new Map<StreamClient, Follower>();
-      this.#clients.set(client.eventId, clients);
-      // A move published before the subscription held was not heard: one re-read once it holds.
-      void this.events.follow(client.eventId).then(() => this.#markDirty(client.eventId, 'line'));
-    }
-    clients.set(client, { encoded: JSON.stringify(first), view: first, base: undefined, pushedAt: performance.now() });
+    if (!this.#streams.add(client, { encoded: JSON.stringify(first), view: first, base: undefined, pushedAt: performance.now() })) return;
     if (first.status === 'SOLD_OUT') this.#finish(client, first);
     else client.send(first);
   }
 
   remove(client: StreamClient): void {
-    const clients = this.#clients.get(client.eventId);
-    clients?.delete(client);
-    if (clients?.size === 0) {
-      this.#clients.delete(client.eventId);
-      void this.events.unfollow(client.eventId);
-    }
-    const open = this.#byToken.get(client.token)?.filter((other) => other !== client) ?? [];
-    if (open.length > 0) this.#byToken.set(client.token, open);
-    else this.#byToken.delete(client.token);
+    this.#streams.remove(client);
   }
 
   #markDirty(eventId: string, change: LineChange): void {
-    if (!this.#clients.has(eventId)) return;
+    if (!this.#streams.has(eventId)) return;
     if (this.#dirty.get(eventId) !== 'line') this.#dirty.set(eventId, change);
     this.#flushing ??= this.#flush().finally(() => {
       this.#flushing = undefined;
@@ -145,7 +118,7 @@ export class QueueStreamHub {
     while (this.#dirty.size > 0) {
       const [eventId, change] = this.#dirty.entries().next().value as [string, LineChange];
       this.#dirty.delete(eventId);
-      const clients = this.#clients.get(eventId);
+      const clients = this.#streams.of(eventId);
       if (!clients) continue;
       if (change === 'line') await this.#refreshAll(eventId, [...clients.keys()]);
       else await this.#followHead(eventId, clients);
@@ -211,7 +184,7 @@ export class QueueStreamHub {
       this.log.warn({ err: error, eventId }, 'queue stream refresh failed; retrying on the next heartbeat');
       return;
     }
-    const clients = this.#clients.get(eventId);
+    const clients = this.#streams.of(eventId);
     batch.forEach((client, i) => {
       const view = read.views[i];
       const follower = clients?.get(client);

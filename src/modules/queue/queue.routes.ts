@@ -1,7 +1,7 @@
-import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { queueTokenOf, userOf, type Authenticator, type Guards } from '../../http/auth.js';
+import { openEventStream } from '../../http/event-stream.js';
 import { bearer, bearerAndQueue, problems, QueueTokenHeader } from '../../http/schemas.js';
 import { limitAnonymousPerMinute, limitPerMinute } from '../../http/security.js';
 import type { QueueStreamHub, StreamClient } from './queue-stream.js';
@@ -86,41 +86,25 @@ export const queueRoutes: FastifyPluginAsyncTypebox<QueueRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      const raw = reply.raw;
       // Listen before the first await: every refresh of a stream counts as its holder's activity, so
       // one left behind by a client gone during the read would keep an abandoned slot alive.
       let client: StreamClient | undefined;
-      raw.on('close', () => {
+      reply.raw.on('close', () => {
         if (client) streams.remove(client);
       });
       const first = await queue.current(queueTokenOf(request));
-      reply.hijack();
-      if (raw.destroyed) return;
-      // During shutdown the hub ends the stream at once; the socket must close with it, since the
-      // server closed its idle connections before this one became idle and would wait for it.
-      const closing = !streams.accepting;
-      raw.writeHead(200, {
-        // Headers set by hooks so far (security headers) would be lost with the hijack otherwise.
-        ...(reply.getHeaders() as OutgoingHttpHeaders),
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: closing ? 'close' : 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      raw.write('retry: 2000\n\n');
+      const stream = openEventStream(reply, !streams.accepting);
+      if (!stream) return;
       client = {
         eventId: first.eventId,
         token: first.token,
         send(message, final = false) {
-          raw.write(`data: ${JSON.stringify(message)}\n\n`);
-          if (final) raw.end();
+          const frame = `data: ${JSON.stringify(message)}\n\n`;
+          if (final) stream.end(frame);
+          else stream.write(frame);
         },
-        heartbeat() {
-          raw.write(': heartbeat\n\n');
-        },
-        end() {
-          raw.end();
-        },
+        heartbeat: stream.heartbeat,
+        end: () => stream.end(),
       };
       streams.add(client, first);
     },
