@@ -2,7 +2,7 @@ import { NOW, statement } from '../../shared/sql.js';
 import { effectiveSeatStatusSql } from './catalog.rules.js';
 import type { ScheduleStatus, SeatStatus, SeatType } from './catalog.schemas.js';
 
-interface EventRow {
+export interface EventRow {
   id: string;
   code: string;
   name: string;
@@ -21,15 +21,16 @@ interface ScheduleRow {
   status: ScheduleStatus;
 }
 
-const eventColumns = `e.id, e.code, e.name, e.description, e.enabled, c.name AS category
-  FROM events e LEFT JOIN categories c ON c.id = e.category_id`;
+/** An EventRow's columns, of `eventsWithCategory`; the operator's views add their own to them. */
+export const eventColumns = `e.id, e.code, e.name, e.description, e.enabled, c.name AS category`;
+export const eventsWithCategory = `events e LEFT JOIN categories c ON c.id = e.category_id`;
 
 export const listEnabledEvents = statement<Record<never, never>, EventRow>(`
-  SELECT ${eventColumns}
+  SELECT ${eventColumns} FROM ${eventsWithCategory}
   WHERE e.enabled
   ORDER BY e.created_at, e.code`);
 
-export const findEvent = statement<{ eventId: string }, EventRow>(`SELECT ${eventColumns} WHERE e.id = :eventId`);
+export const findEvent = statement<{ eventId: string }, EventRow>(`SELECT ${eventColumns} FROM ${eventsWithCategory} WHERE e.id = :eventId`);
 
 export const findEventByCode = statement<{ code: string }, { id: string }>(`SELECT id FROM events WHERE code = :code`);
 

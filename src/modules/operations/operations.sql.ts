@@ -1,5 +1,6 @@
 import { statement } from '../../shared/sql.js';
 import { effectiveSeatStatusSql } from '../catalog/catalog.rules.js';
+import { eventColumns, eventsWithCategory, type EventRow } from '../catalog/catalog.sql.js';
 
 /** One event's controls and opening as stored; NULL limits mean the configured defaults. */
 export interface ControlsRow {
@@ -51,22 +52,16 @@ export const updateQueueControls = statement<
   WHERE e.id = :eventId
   RETURNING ${controlColumns}`);
 
-export interface AdminEventRow {
-  id: string;
-  code: string;
-  name: string;
-  description: string;
-  category: string | null;
-  enabled: boolean;
+export interface AdminEventRow extends EventRow {
   salesStartAt: Date | null;
   salesOpenedAt: Date | null;
 }
 
-const adminEventColumns = `e.id, e.code, e.name, e.description, e.enabled, c.name AS category,
-  e.sales_start_at AS "salesStartAt", e.sales_opened_at AS "salesOpenedAt"`;
+/** An AdminEventRow's columns, of catalog's `eventsWithCategory`. */
+export const adminEventColumns = `${eventColumns}, e.sales_start_at AS "salesStartAt", e.sales_opened_at AS "salesOpenedAt"`;
 
 export const findAdminEvent = statement<{ eventId: string }, AdminEventRow>(`
-  SELECT ${adminEventColumns} FROM events e LEFT JOIN categories c ON c.id = e.category_id WHERE e.id = :eventId`);
+  SELECT ${adminEventColumns} FROM ${eventsWithCategory} WHERE e.id = :eventId`);
 
 /**
  * Row-locked, so two operators' edits of one event apply one after the other and the "already opened"

@@ -1,7 +1,8 @@
 import { NOW, statement } from '../../shared/sql.js';
 import { effectiveSeatStatusSql } from '../catalog/catalog.rules.js';
 import type { ScheduleStatus } from '../catalog/catalog.schemas.js';
-import type { AdminEventRow } from '../operations/operations.sql.js';
+import { eventsWithCategory } from '../catalog/catalog.sql.js';
+import { adminEventColumns, type AdminEventRow } from '../operations/operations.sql.js';
 
 interface SeatCounts {
   available: number;
@@ -49,9 +50,7 @@ const totals = `
   count(*) FILTER (WHERE p.status = 'REFUNDED') AS refunds`;
 
 export const listAllEvents = statement<Record<never, never>, AdminEventRow>(`
-  SELECT e.id, e.code, e.name, e.description, e.enabled, c.name AS category,
-         e.sales_start_at AS "salesStartAt", e.sales_opened_at AS "salesOpenedAt"
-  FROM events e LEFT JOIN categories c ON c.id = e.category_id
+  SELECT ${adminEventColumns} FROM ${eventsWithCategory}
   ORDER BY e.created_at, e.code`);
 
 export const eventExists = statement<{ eventId: string }, { id: string }>(`SELECT id FROM events WHERE id = :eventId`);
