@@ -34,6 +34,8 @@ export interface MetricsOptions {
   controls?: (eventId: string) => Promise<LineControls>;
   /** Seats per date and sales per event, each one read for every event. */
   sales?: SaleFigures;
+  /** This instance's open seat-map streams. */
+  seatMapStreams?: () => number;
 }
 
 export function registerMetrics(app: FastifyInstance, queue: QueueFigures, options: MetricsOptions = {}): void {
@@ -82,6 +84,18 @@ export function registerMetrics(app: FastifyInstance, queue: QueueFigures, optio
       this.set(queue.streams());
     },
   });
+
+  const { seatMapStreams } = options;
+  if (seatMapStreams) {
+    new Gauge({
+      name: 'ticketing_seat_map_streams',
+      help: 'Open seat map streams on this instance',
+      registers: [registry],
+      collect() {
+        this.set(seatMapStreams());
+      },
+    });
+  }
 
   registerSaleMetrics(registry, { ...options, lineEvents: async () => (await readLines()).map(([eventId]) => eventId) }, app.log);
 

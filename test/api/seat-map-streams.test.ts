@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HOUSE_PRICES } from '../../src/modules/catalog/catalog.rules.js';
 import { ApiClient } from '../../tools/http/api-client.js';
+import { metric, scrape } from '../../tools/metrics.js';
 import { Stream } from '../../tools/sse.js';
 import { expectProblem } from '../support/expect.js';
 import { ADMIN_KEY, backends, startApiApp, type Backend, type TestApp } from '../support/test-app.js';
@@ -45,7 +46,11 @@ describe.each(backends)('seat map streams (%s)', (backend) => {
   afterAll(() => t?.close());
 
   const open = (scheduleId: string, token: string) => new Stream<Message>(`${base}${streamPath(scheduleId, token)}`);
-  const expectStreams = (expected: number) => vi.waitFor(() => expect(t.services.seatMapStreams.size).toBe(expected), { timeout: 2_000 });
+  /** The stream count as the hub and /metrics report it, once they settle at `expected`. */
+  const expectStreams = async (expected: number) => {
+    await vi.waitFor(() => expect(t.services.seatMapStreams.size).toBe(expected), { timeout: 2_000 });
+    expect(metric(await scrape(base), 'ticketing_seat_map_streams')).toBe(expected);
+  };
 
   it('sends the map at once, then each change of its date and no other, as the same map GET /seats answers', async () => {
     const { eventId, scheduleId } = await client.createEventWithSchedule();
