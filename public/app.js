@@ -2,7 +2,8 @@
 import { h, mount } from './dom.js';
 import { seatsView } from './seatmap.js';
 import { mountHeader } from './header.js';
-import { ageMessages, notify, UNEXPECTED } from './messages.js';
+import { ageMessages } from './messages.js';
+import { catchUnexpected } from './message-strip.js';
 import { currentUser, loadUser } from './session.js';
 import { refreshBalance } from './wallet.js';
 import {
@@ -69,14 +70,7 @@ async function render() {
 }
 
 // Never a blank page: anything that slips through still ends up as a readable message.
-window.addEventListener('error', (event) => {
-  console.error(event.error ?? event.message);
-  notify(UNEXPECTED);
-});
-window.addEventListener('unhandledrejection', (event) => {
-  console.error(event.reason);
-  notify(UNEXPECTED);
-});
+catchUnexpected();
 
 window.addEventListener('hashchange', () => {
   render();

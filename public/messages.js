@@ -1,62 +1,15 @@
-// What the buyer is told when something happens: the message strip above every screen, and the one
-// table that turns an API error into a sentence a person can act on (never a status code or an error name).
+// What the buyer is told when something happens: the message strip above every screen (message-strip.js),
+// and the one table that turns an API error into a sentence a person can act on (never a status code or an
+// error name).
 import { ApiError } from './api.js';
 import { h } from './dom.js';
 import { seatList } from './format.js';
 import { rerender } from './nav.js';
 import { REFUNDS_CLOSED } from './refund-window.js';
 import { signOut } from './session.js';
+import { ageMessages, clearMessages, notify, UNEXPECTED } from './message-strip.js';
 
-/** What any error that is not the server's answer becomes: a bug in this page. */
-export const UNEXPECTED = 'Something unexpected went wrong in this page. Reload it to continue.';
-
-const messagesEl = () => document.getElementById('messages');
-
-/**
- * Show a message above the current screen. Errors use role="alert" so screen readers announce them.
- * `keep: true` lets the message survive the next screen change (e.g. "your turn ended" + redirect).
- */
-export function notify(text, { kind = 'error', keep = false } = {}) {
-  const box = messagesEl();
-  if (!box) return;
-  for (const existing of box.children) {
-    if (existing.dataset.text === text) {
-      existing.dataset.keep = keep ? '1' : existing.dataset.keep;
-      return;
-    }
-  }
-  if (kind === 'error') {
-    // A new problem makes earlier good news stale.
-    for (const existing of [...box.children]) if (existing.dataset.kind !== 'error') existing.remove();
-  }
-  const item = h(
-    'div',
-    {
-      class: `msg msg-${kind}`,
-      role: kind === 'error' ? 'alert' : 'status',
-      dataset: { text, kind, keep: keep ? '1' : '0' },
-    },
-    h('span', { class: 'msg-icon', 'aria-hidden': 'true' }, kind === 'error' ? '!' : kind === 'success' ? '✓' : 'i'),
-    h('p', { class: 'msg-text' }, text),
-    h('button', { class: 'msg-close', type: 'button', 'aria-label': 'Dismiss message', onClick: () => item.remove() }, '×'),
-  );
-  box.append(item);
-  if (kind !== 'error') setTimeout(() => item.remove(), 6000);
-}
-
-/** Called on every screen change: drop old messages, keep the ones marked to survive once. */
-export function ageMessages() {
-  const box = messagesEl();
-  if (!box) return;
-  for (const item of [...box.children]) {
-    if (item.dataset.keep === '1') item.dataset.keep = '0';
-    else item.remove();
-  }
-}
-
-export function clearMessages() {
-  messagesEl()?.replaceChildren();
-}
+export { ageMessages, clearMessages, notify, UNEXPECTED };
 
 /** The one place that turns a thrown error into a message (and signs out on a dead session). */
 export function reportError(error, ctx = {}) {

@@ -1,35 +1,10 @@
-// What the operator is told: the message strip above the page, and the one table that turns an API error
+// What the operator is told: the message strip above the page (message-strip.js), and the one table that turns an API error
 // into a sentence (never a status code or an error name), as the shop does for buyers.
 import { ApiError } from '/api.js';
 import { h } from '/dom.js';
+import { clearMessages, notify, UNEXPECTED } from '/message-strip.js';
 
-export const UNEXPECTED = 'Something unexpected went wrong in this page. Reload it to continue.';
-
-const box = () => document.getElementById('messages');
-
-/** A message above the page; errors use role="alert" so screen readers announce them. */
-export function notify(text, { kind = 'error' } = {}) {
-  const el = box();
-  if (!el) return;
-  for (const existing of [...el.children]) {
-    if (existing.dataset.text === text) return;
-    // A new problem makes earlier good news stale, and a change that went through makes an earlier refusal stale.
-    if ((kind === 'error') !== (existing.dataset.kind === 'error')) existing.remove();
-  }
-  const item = h(
-    'div',
-    { class: `msg msg-${kind}`, role: kind === 'error' ? 'alert' : 'status', dataset: { text, kind } },
-    h('span', { class: 'msg-icon', 'aria-hidden': 'true' }, kind === 'error' ? '!' : kind === 'success' ? '✓' : 'i'),
-    h('p', { class: 'msg-text' }, text),
-    h('button', { class: 'msg-close', type: 'button', 'aria-label': 'Dismiss message', onClick: () => item.remove() }, '×'),
-  );
-  el.append(item);
-  if (kind !== 'error') setTimeout(() => item.remove(), 6000);
-}
-
-export function clearMessages() {
-  box()?.replaceChildren();
-}
+export { clearMessages, notify, UNEXPECTED };
 
 /**
  * A readable sentence for an error. `ctx.action` names what the operator was doing: 'sign-in', 'opening',

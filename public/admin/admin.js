@@ -4,7 +4,8 @@ import { h, mount } from '/dom.js';
 import { when } from '/format.js';
 import { adminApi } from '/admin/admin-api.js';
 import { adminKey, forgetAdminKey, keepAdminKey } from '/admin/admin-session.js';
-import { clearMessages, describeError, notify, UNEXPECTED } from '/admin/admin-messages.js';
+import { clearMessages, describeError, notify } from '/admin/admin-messages.js';
+import { catchUnexpected } from '/message-strip.js';
 import { eventView } from '/admin/event-view.js';
 
 const viewEl = document.getElementById('view');
@@ -139,13 +140,7 @@ async function render() {
   }
 }
 
-window.addEventListener('error', (event) => {
-  console.error(event.error ?? event.message);
-  notify(UNEXPECTED);
-});
-window.addEventListener('unhandledrejection', (event) => {
-  console.error(event.reason);
-  notify(UNEXPECTED);
-});
+// Never a blank page: anything that slips through still ends up as a readable message.
+catchUnexpected();
 window.addEventListener('hashchange', render);
 render();
