@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { defineLuaCommand, isCluster, subscriberFor, type RedisClient } from '../../shared/redis.js';
+import { defineLuaCommand, type RedisClient } from '../../shared/redis.js';
+import { ShardedChannels } from '../../shared/sharded-channels.js';
 import { SEAT_MAP_VERSION_TTL_MS, seatMapChannel, seatMapVersionKey, type SeatMapVersions } from './seat-map-versions.js';
 
 type VersionKey = [key: string];
@@ -25,28 +26,22 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return epoch .. '.' .. n
 `;
 
-const RESUBSCRIBE_DELAY_MS = 500;
-
 /**
- * Versions in one Redis hash per date, changes on the date's sharded channel. The subscriber is one
- * client per instance, following the dates it has stream clients for, as the queue events do.
+ * Versions in one Redis hash per date, changes on the date's sharded channel (ShardedChannels: one
+ * subscriber per instance, following the dates it has stream clients for, as the queue events do).
  */
 export class RedisSeatMapVersions implements SeatMapVersions {
   readonly #current;
   readonly #bump;
-  readonly #keyPrefix: string;
+  readonly #channels: ShardedChannels;
   // Epoch candidates: random per instance, numbered within it, so two are never alike.
   readonly #epochBase = randomBytes(6).toString('base64url');
   #epochs = 0;
-  readonly #listeners: ((scheduleId: string) => void)[] = [];
-  readonly #followed = new Map<string, Promise<void>>();
-  #subscriber: RedisClient | undefined;
-  #closed = false;
 
   constructor(private readonly redis: RedisClient) {
     this.#current = defineLuaCommand<VersionKey, VersionArgs, string>(redis, 'seatMapVersion', CURRENT_LUA, 1);
     this.#bump = defineLuaCommand<VersionKey, VersionArgs, string>(redis, 'seatMapBump', BUMP_LUA, 1);
-    this.#keyPrefix = redis.options.keyPrefix ?? '';
+    this.#channels = new ShardedChannels(redis, seatMapChannel);
   }
 
   current(scheduleId: string): Promise<string> {
@@ -57,76 +52,29 @@ export class RedisSeatMapVersions implements SeatMapVersions {
     const bumped = this.#bump([seatMapVersionKey(scheduleId)], this.#freshEpoch(), SEAT_MAP_VERSION_TTL_MS);
     // Sent in the same tick, on the connection to the same slot's master: it runs after the bump, so a
     // listener that re-reads finds the new version. A lost message only waits for the streams' heartbeat.
-    const published = this.redis.spublish(seatMapChannel(scheduleId), scheduleId).catch(() => undefined);
+    const published = this.#channels.publish(scheduleId, scheduleId).catch(() => undefined);
     const [version] = await Promise.all([bumped, published]);
     return version;
   }
 
   async subscribe(listener: (scheduleId: string) => void): Promise<void> {
-    this.#listeners.push(listener);
-    this.#subscriberClient();
+    // After a lost connection the changes published meanwhile are gone: every followed date is re-read.
+    this.#channels.subscribe((scheduleId) => listener(scheduleId));
   }
 
   follow(scheduleId: string): Promise<void> {
-    let subscribed = this.#followed.get(scheduleId);
-    if (!subscribed) {
-      subscribed = this.#ssubscribe(scheduleId);
-      this.#followed.set(scheduleId, subscribed);
-    }
-    return subscribed;
+    return this.#channels.follow(scheduleId);
   }
 
-  async unfollow(scheduleId: string): Promise<void> {
-    if (!this.#followed.delete(scheduleId)) return;
-    await this.#subscriber?.sunsubscribe(this.#channel(scheduleId)).catch(() => undefined);
+  unfollow(scheduleId: string): Promise<void> {
+    return this.#channels.unfollow(scheduleId);
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    this.#followed.clear();
-    this.#subscriber?.disconnect();
+    this.#channels.close();
   }
 
   #freshEpoch(): string {
     return `${this.#epochBase}-${(this.#epochs++).toString(36)}`;
-  }
-
-  /** The subscriber has no key prefix (see subscriberFor), so it is given full channel names. */
-  #channel(scheduleId: string): string {
-    return this.#keyPrefix + seatMapChannel(scheduleId);
-  }
-
-  #subscriberClient(): RedisClient {
-    if (this.#subscriber) return this.#subscriber;
-    const subscriber = subscriberFor(this.redis);
-    subscriber.on('error', () => undefined);
-    subscriber.on('smessage', (channel: string, scheduleId: string) => {
-      if (!this.#followed.has(scheduleId) || channel !== this.#channel(scheduleId)) return;
-      for (const listener of this.#listeners) listener(scheduleId);
-    });
-    // Changes published while the connection was down are lost: once it is back, every followed date
-    // counts as changed, so its streams re-read instead of waiting for their heartbeat.
-    let lost = false;
-    subscriber.on(isCluster(subscriber) ? '-node' : 'close', () => (lost = true));
-    subscriber.on(isCluster(subscriber) ? 'subscribersReady' : 'ready', () => {
-      if (!lost) return;
-      lost = false;
-      for (const scheduleId of this.#followed.keys()) for (const listener of this.#listeners) listener(scheduleId);
-    });
-    this.#subscriber = subscriber;
-    return subscriber;
-  }
-
-  /** A subscription refused before the server confirmed it (Redis down, a shard without a master) is asked for again. */
-  async #ssubscribe(scheduleId: string): Promise<void> {
-    for (;;) {
-      try {
-        await this.#subscriberClient().ssubscribe(this.#channel(scheduleId));
-        return;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, RESUBSCRIBE_DELAY_MS).unref());
-        if (this.#closed || !this.#followed.has(scheduleId)) return;
-      }
-    }
   }
 }
