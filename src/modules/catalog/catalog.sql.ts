@@ -69,7 +69,9 @@ export const seatMap = statement<
          ${NOW} AS "readAt"
   FROM seats s
   WHERE s.schedule_id = :scheduleId
-  ORDER BY s.seat_number`);
+  ORDER BY s.seat_number`,
+  { prepared: 'seat_map' },
+);
 
 export const upsertCategory = statement<{ name: string }, { id: number }>(`
   INSERT INTO categories (name) VALUES (:name)
