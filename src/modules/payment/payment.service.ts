@@ -88,11 +88,18 @@ export class PaymentService {
     const outcome = decided.outcome as Outcome<Decided | PaymentView>;
     const released = decided.released.map(seatOf);
     const sold = decided.sold.map(seatOf);
-    await this.seatMaps.changed([...released, ...sold].map((row) => row.scheduleId));
-    for (const row of released) await this.reservations.afterRelease(row);
-    for (const row of sold) await this.reservations.afterSale(row);
+    // A refused purchase (its outcome unwraps to the error) has nothing to end: the buyer may pick another seat.
+    const turnOver = !replayed && outcome.ok && asPurchase(outcome.value).turnOver;
+    // The steps after the commit do not depend on each other and none rejects (a failed bump is owed and
+    // retried, the others are best effort), so they are issued together and share one round trip to the
+    // store. The answer waits for all of them, the map's version bump included.
+    await Promise.all([
+      this.seatMaps.changed([...released, ...sold].map((row) => row.scheduleId)),
+      ...released.map((row) => this.reservations.afterRelease(row)),
+      ...sold.map((row) => this.reservations.afterSale(row)),
+      turnOver ? this.queue.complete(buyer) : undefined,
+    ]);
     const purchase = asPurchase(unwrap(outcome));
-    if (!replayed && purchase.turnOver) await this.queue.complete(buyer);
     return { payments: purchase.payments, amount: purchase.amount, replayed };
   }
 
