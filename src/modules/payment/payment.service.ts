@@ -90,15 +90,16 @@ export class PaymentService {
     const sold = decided.sold.map(seatOf);
     // A refused purchase (its outcome unwraps to the error) has nothing to end: the buyer may pick another seat.
     const turnOver = !replayed && outcome.ok && asPurchase(outcome.value).turnOver;
-    // The steps after the commit do not depend on each other and none rejects (a failed bump is owed and
-    // retried, the others are best effort), so they are issued together and share one round trip to the
-    // store. The answer waits for all of them, the map's version bump included.
+    // The map's bump and the seats' locks do not depend on each other and none of them rejects (a failed
+    // bump is owed and retried, the locks are best effort): issued together, they share one round trip to
+    // the store. The turn ends only once the bump has landed, so whoever sees the turn over (the next in
+    // line, the buyer's seat map stream) reads a map with the purchase in it, on Redis Cluster too.
     await Promise.all([
       this.seatMaps.changed([...released, ...sold].map((row) => row.scheduleId)),
       ...released.map((row) => this.reservations.afterRelease(row)),
       ...sold.map((row) => this.reservations.afterSale(row)),
-      turnOver ? this.queue.complete(buyer) : undefined,
     ]);
+    if (turnOver) await this.queue.complete(buyer);
     const purchase = asPurchase(unwrap(outcome));
     return { payments: purchase.payments, amount: purchase.amount, replayed };
   }
