@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { SEATS_PER_SCHEDULE } from '../../src/modules/catalog/catalog.rules.js';
+import { meterCpu } from './processes.js';
 
 const run = promisify(execFile);
 const script = fileURLToPath(new URL('../floor/purchase.pgbench.sql', import.meta.url));
@@ -22,6 +23,8 @@ export interface FloorResult {
   purchasesPerSec: number;
   latencyAvgMs: number;
   durationMs: number;
+  /** Cores used while pgbench ran, split as the scenarios' are (pgbench counts as the load generator). */
+  cpu?: Record<string, number>;
 }
 
 export async function purchaseFloor(options: {
@@ -51,6 +54,7 @@ export async function purchaseFloor(options: {
       [options.userIds, options.eventId, options.scheduleIds, transactions],
     );
     await db.query('ANALYZE bench_floor');
+    const stopMeter = await meterCpu(-1);
     const started = performance.now();
     const { stdout } = await run(
       'pgbench',
@@ -62,12 +66,13 @@ export async function purchaseFloor(options: {
       { timeout: 600_000 },
     );
     const durationMs = performance.now() - started;
+    const { cores: cpu } = await stopMeter();
     const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1]);
     const latency = Number(/latency average = ([\d.]+) ms/.exec(stdout)?.[1]);
     const { rows } = await db.query<{ purchased: number }>(
       `SELECT count(*)::int AS purchased FROM bench_floor f JOIN reservations r ON r.id = f.reservation_id WHERE r.status = 'CONFIRMED'`,
     );
-    return { clients, transactions, purchased: rows[0]!.purchased, purchasesPerSec: Math.round(tps * 10) / 10, latencyAvgMs: latency, durationMs: Math.round(durationMs) };
+    return { clients, transactions, purchased: rows[0]!.purchased, purchasesPerSec: Math.round(tps * 10) / 10, latencyAvgMs: latency, durationMs: Math.round(durationMs), cpu };
   } finally {
     await db.query('DROP TABLE IF EXISTS bench_floor').catch(() => undefined);
     await db.end();

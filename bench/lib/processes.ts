@@ -10,6 +10,7 @@ const CLOCK_TICKS = 100;
 interface ProcessTicks {
   comm: string;
   ppid: number;
+  /** Its own, plus those of its children that ended and were waited for (pgbench's PostgreSQL backends). */
   ticks: number;
 }
 
@@ -19,8 +20,8 @@ async function readTicks(pid: number): Promise<ProcessTicks | undefined> {
     const close = stat.lastIndexOf(')');
     const comm = stat.slice(stat.indexOf('(') + 1, close);
     const fields = stat.slice(close + 2).split(' ');
-    // fields[0] is field 3 (state), fields[1] field 4 (ppid); utime and stime are fields 14 and 15.
-    return { comm, ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+    // fields[0] is field 3 (state), fields[1] field 4 (ppid); utime, stime, cutime and cstime are fields 14 to 17.
+    return { comm, ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]) };
   } catch {
     return undefined;
   }
@@ -65,7 +66,8 @@ export interface CpuSplit {
 export async function meterCpu(serverPid: number): Promise<() => Promise<CpuSplit>> {
   const groupOf = (pid: number, info: ProcessTicks) => {
     if (pid === serverPid) return 'server';
-    if (pid === process.pid) return 'load generator';
+    // pgbench is the PostgreSQL floor's load generator, as this process is the scenarios'.
+    if (pid === process.pid || info.comm === 'pgbench') return 'load generator';
     if (info.comm === 'postgres' || info.comm === 'postmaster') return 'postgres';
     if (info.comm === 'redis-server') return 'redis';
     if (pid === 2 || info.ppid === 2) return 'kernel threads';
@@ -81,8 +83,12 @@ export async function meterCpu(serverPid: number): Promise<() => Promise<CpuSpli
     const perSecond = (ticks: number) => Math.max(0, Math.round((ticks / CLOCK_TICKS / seconds) * 100) / 100);
     const groups: Record<string, number> = { server: 0, postgres: 0, redis: 0, 'load generator': 0, 'kernel threads': 0, other: 0 };
     const others = new Map<string, number>();
+    // A child that ended during the window comes back in its parent's count whole, with the ticks it had
+    // used before the window: those are taken off the parent.
+    const earlier = new Map<number, number>();
+    for (const [pid, info] of before) if (!after.has(pid)) earlier.set(info.ppid, (earlier.get(info.ppid) ?? 0) + info.ticks);
     for (const [pid, info] of after) {
-      const ticks = info.ticks - (before.get(pid)?.ticks ?? 0);
+      const ticks = info.ticks - (before.get(pid)?.ticks ?? 0) - (earlier.get(pid) ?? 0);
       if (ticks <= 0) continue;
       const group = groupOf(pid, info);
       groups[group] = (groups[group] ?? 0) + ticks;

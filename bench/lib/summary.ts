@@ -126,6 +126,10 @@ export function printSummary(): void {
     console.log(`PostgreSQL floor: pgbench, ${floor.clients} clients, ${floor.purchased}/${floor.transactions} purchases (hold + payment functions), ` +
       `${floor.purchasesPerSec} purchases/s, ${floor.latencyAvgMs} ms each on average.`);
   }
+  const cpuPerPurchase = perPurchase();
+  if (cpuPerPurchase.length > 0) {
+    console.log(`CPU per purchase (ms; cores used x duration / purchases): ${cpuPerPurchase.map(([run, split]) => `${run}: ${split}`).join('; ')}.`);
+  }
   const cpuRows = Object.entries(report.scenarios).flatMap(([name, s]) =>
     (['ours', 'baseline'] as Side[]).flatMap((side) => {
       const m = (s as ScenarioReport<unknown>)[side];
@@ -158,4 +162,20 @@ export function printSummary(): void {
     }
   }
   console.log(`\nJSON: ${args.out}${args['drop-db'] ? '' : `\nDatabase kept for inspection: ${databaseUrl} (re-check with npm run bench:check -- --database-url ${databaseUrl})`}`);
+}
+
+/** The full sale's and the floor's CPU per purchase, by process: where a purchase's time goes on a shared machine. */
+function perPurchase(): [string, string][] {
+  const { ours, floor } = report.scenarios.sale;
+  const parts = ['server', 'postgres', 'redis', 'load generator'];
+  const split = (cpu: Record<string, number>, ms: number, purchases: number) => {
+    const each = (cores: number) => (cores * ms) / purchases;
+    const named = parts.filter((part) => (cpu[part] ?? 0) > 0).map((part) => `${part} ${each(cpu[part]!).toFixed(2)}`);
+    const total = Object.entries(cpu).filter(([group]) => group !== 'other' && group !== 'steal').reduce((sum, [, cores]) => sum + each(cores), 0);
+    return `${named.join(', ')}, all ${total.toFixed(2)}`;
+  };
+  const rows: [string, string][] = [];
+  if (ours && ours.result.purchased > 0) rows.push(['service', split(ours.cpu, ours.result.durationMs, ours.result.purchased)]);
+  if (floor?.cpu && floor.purchased > 0) rows.push(['floor', split(floor.cpu, floor.durationMs, floor.purchased)]);
+  return rows;
 }

@@ -33,8 +33,8 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
 
   return {
     kind: 'postgres',
-    async query<Row>(sql: string, params: readonly unknown[] = []) {
-      return toResult<Row>(await pool.query(sql, params as unknown[]));
+    async query<Row>(sql: string, params: readonly unknown[] = [], name?: string) {
+      return toResult<Row>(await pool.query({ text: sql, values: params as unknown[], ...(name ? { name } : {}) }));
     },
     async exec(script: string) {
       await pool.query(script);
@@ -42,8 +42,8 @@ export function createPostgresDatabase(options: PostgresOptions): Database {
     async withTx<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       const tx: Queryable = {
-        async query<Row>(sql: string, params: readonly unknown[] = []) {
-          return toResult<Row>(await client.query(sql, params as unknown[]));
+        async query<Row>(sql: string, params: readonly unknown[] = [], name?: string) {
+          return toResult<Row>(await client.query({ text: sql, values: params as unknown[], ...(name ? { name } : {}) }));
         },
         async exec(script: string) {
           await client.query(script);

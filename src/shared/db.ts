@@ -5,7 +5,12 @@ export interface QueryResult<Row> {
 
 /** Anything that runs SQL: the database itself or an open transaction. */
 export interface Queryable {
-  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>>;
+  /**
+   * `name` prepares the statement once per connection under that name (PostgreSQL parses and plans it
+   * once, not on every call); one name must always carry the same text. Adapters without named
+   * statements ignore it.
+   */
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[], name?: string): Promise<QueryResult<Row>>;
   /** Runs a multi-statement script without parameters (migrations). */
   exec(script: string): Promise<void>;
 }

@@ -21,9 +21,26 @@ export interface Statement<Params, Row> {
   count(db: Queryable, params: Params): Promise<number>;
 }
 
+export interface StatementOptions {
+  /**
+   * Prepared once per connection under this name: for the statements every purchase runs, so that
+   * PostgreSQL does not parse and plan them again on each call (what pgbench's floor does with -M prepared).
+   * Unique across the service.
+   */
+  prepared?: string;
+}
+
+const preparedNames = new Set<string>();
+
 export function statement<Params extends object = Record<never, never>, Row = Record<string, unknown>>(
   source: string,
+  options: StatementOptions = {},
 ): Statement<Params, Row> {
+  const { prepared } = options;
+  if (prepared !== undefined) {
+    if (preparedNames.has(prepared)) throw new Error(`two statements are prepared as ${prepared}`);
+    preparedNames.add(prepared);
+  }
   const names: string[] = [];
   const text = source.replace(PLACEHOLDER, (_match, name: string) => {
     let index = names.indexOf(name);
@@ -37,7 +54,7 @@ export function statement<Params extends object = Record<never, never>, Row = Re
       if (value === undefined) throw new Error(`SQL parameter :${name} is missing`);
       return value;
     });
-  const run = (db: Queryable, params: Params) => db.query<Row>(text, valuesOf(params));
+  const run = (db: Queryable, params: Params) => db.query<Row>(text, valuesOf(params), prepared);
   return {
     source,
     text,

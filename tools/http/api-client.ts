@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { HOUSE_PRICES, type SeatPrices } from '../../src/modules/catalog/catalog.rules.js';
+import { leanHttpTransport } from './lean-transport.js';
 import { bodyOf, httpTransport, injectTransport, type HttpOptions, type Reply, type Transport } from './transport.js';
 
 export type { Reply };
@@ -63,6 +64,11 @@ export class ApiClient {
 
   static http(baseUrl: string, options: ClientOptions & HttpOptions = {}): ApiClient {
     return new ApiClient(httpTransport(baseUrl, options), options);
+  }
+
+  /** Real HTTP on at most `connections` keep-alive sockets with the lean transport: a load generator's client. */
+  static lean(baseUrl: string, options: ClientOptions & { connections: number }): ApiClient {
+    return new ApiClient(leanHttpTransport(baseUrl, options), options);
   }
 
   /** Any path of the service, as it is. */

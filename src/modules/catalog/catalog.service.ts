@@ -20,6 +20,8 @@ export class CatalogService {
   /** A schedule never moves to another event, so this mapping is cached for the process's life. */
   readonly #scheduleEvent = new Map<string, string>();
   readonly #openEvents = new Map<string, number>();
+  /** Look-ups in flight: a crowd joining a line whose entry just lapsed asks the database once. */
+  readonly #checking = new Map<string, Promise<void>>();
 
   constructor(
     private readonly db: Database,
@@ -40,9 +42,19 @@ export class CatalogService {
   async ensureEventOpen(eventId: string): Promise<void> {
     const now = this.clock.now().getTime();
     if ((this.#openEvents.get(eventId) ?? 0) > now) return;
+    let checking = this.#checking.get(eventId);
+    if (!checking) {
+      checking = this.#checkOpen(eventId).finally(() => this.#checking.delete(eventId));
+      this.#checking.set(eventId, checking);
+    }
+    await checking;
+  }
+
+  async #checkOpen(eventId: string): Promise<void> {
+    const askedAt = this.clock.now().getTime();
     const event = await sql.findEvent.first(this.db, { eventId });
     if (!event?.enabled) throw new AppError('NOT_FOUND', `Event ${eventId} was not found.`);
-    this.#openEvents.set(eventId, now + OPEN_EVENT_CACHE_MS);
+    this.#openEvents.set(eventId, askedAt + OPEN_EVENT_CACHE_MS);
   }
 
   /** The event a schedule belongs to; NOT_FOUND for an unknown schedule. */

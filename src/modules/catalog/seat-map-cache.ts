@@ -145,8 +145,8 @@ export class SeatMapCache implements SeatMapChanges {
     // Deadlines are on the database's clock; measured from this instance's clock before the query, the
     // lapse can only come early, never late, whatever the two clocks say.
     let lapsesAt = Number.POSITIVE_INFINITY;
-    for (const { holdExpiresAt, readAt } of rows) {
-      if (holdExpiresAt) lapsesAt = Math.min(lapsesAt, started + holdExpiresAt.getTime() - readAt.getTime());
+    for (const { holdLeftMs } of rows) {
+      if (holdLeftMs !== null) lapsesAt = Math.min(lapsesAt, started + holdLeftMs);
     }
     const body = Buffer.from(JSON.stringify(seats));
     const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;

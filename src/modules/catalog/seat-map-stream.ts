@@ -122,22 +122,27 @@ export class SeatMapStreamHub {
     while (this.#dirty.size > 0) {
       const [scheduleId] = this.#dirty as Set<string>;
       this.#dirty.delete(scheduleId!);
-      let snapshot: SeatMapSnapshot;
-      try {
-        snapshot = await this.seatMaps.read(scheduleId!);
-      } catch (error) {
-        this.log.warn({ err: error, scheduleId }, 'seat map stream refresh failed; retrying on the next heartbeat');
-        continue;
-      }
-      const clients = this.#streams.of(scheduleId!);
-      if (!clients) continue;
-      for (const [client, sent] of clients) {
-        if (sent === snapshot.etag) continue;
-        clients.set(client, snapshot.etag);
-        client.send(snapshot);
-      }
-      this.#watchLapse(scheduleId!, snapshot);
+      await this.#refresh(scheduleId!);
     }
+  }
+
+  /** Reads the date's map and sends it to each of its clients that has not seen it yet. */
+  async #refresh(scheduleId: string): Promise<void> {
+    let snapshot: SeatMapSnapshot;
+    try {
+      snapshot = await this.seatMaps.read(scheduleId);
+    } catch (error) {
+      this.log.warn({ err: error, scheduleId }, 'seat map stream refresh failed; retrying on the next heartbeat');
+      return;
+    }
+    const clients = this.#streams.of(scheduleId);
+    if (!clients) return;
+    for (const [client, sent] of clients) {
+      if (sent === snapshot.etag) continue;
+      clients.set(client, snapshot.etag);
+      client.send(snapshot);
+    }
+    this.#watchLapse(scheduleId, snapshot);
   }
 
   /** A hold lapses without a write, so nothing is published: the date is re-read when its first hold's time is up. */
@@ -171,6 +176,10 @@ export class SeatMapStreamHub {
         continue;
       }
       const over = new Set(tokens.filter((_, i) => !admitted[i]));
+      // A turn ends after the purchase that ended it has bumped its date's map, and the change's message
+      // may still be on its way: the map is read once more, so a stream's last map shows the purchase.
+      const ending = new Set(clients.filter((client) => over.has(client.token)).map((client) => client.scheduleId));
+      await Promise.all([...ending].map((scheduleId) => this.#refresh(scheduleId)));
       for (const client of clients) {
         if (!over.has(client.token) || !this.#streams.of(client.scheduleId)?.has(client)) continue;
         this.remove(client);

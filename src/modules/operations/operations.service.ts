@@ -45,13 +45,25 @@ const toAdminEvent = (row: sql.AdminEventRow): AdminEventView => ({
  */
 export class SaleOperations implements LineSettingsSource {
   readonly #cache = new Map<string, Cached>();
+  /**
+   * Reloads in flight, by event: when a copy goes stale under load, every request of the next moments
+   * asks at once, and one pair of queries (the inventory count reads every seat of the event) serves them all.
+   */
+  readonly #loading = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: OperationsDeps) {}
 
   async settingsOf(eventId: string): Promise<LineSettings> {
     const cached = this.#cache.get(eventId);
     if (cached && performance.now() - cached.loadedAt < this.deps.settingsMaxAgeMs) return cached.settings;
-    await this.#refresh([eventId]);
+    let loading = this.#loading.get(eventId);
+    if (!loading) {
+      const started = this.#refresh([eventId]).finally(() => {
+        if (this.#loading.get(eventId) === started) this.#loading.delete(eventId);
+      });
+      this.#loading.set(eventId, (loading = started));
+    }
+    await loading;
     return this.#cache.get(eventId)?.settings ?? this.#settings(undefined, undefined);
   }
 
@@ -190,6 +202,8 @@ export class SaleOperations implements LineSettingsSource {
 
   async #changed(eventId: string): Promise<void> {
     this.#cache.delete(eventId);
+    // A reload issued before the change must not answer the requests that come after it.
+    this.#loading.delete(eventId);
     await this.deps.announce(eventId);
   }
 

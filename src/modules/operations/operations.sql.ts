@@ -25,7 +25,7 @@ const controlColumns = `e.id, e.enabled, e.queue_paused AS paused, e.queue_max_a
   e.queue_admit_per_second AS "admitPerSecond", e.sales_start_at AS "salesStartAt", e.sales_opened_at AS "salesOpenedAt"`;
 
 export const controlsOf = statement<{ eventIds: string[] }, ControlsRow>(`
-  SELECT ${controlColumns} FROM events e WHERE e.id = ANY(:eventIds::uuid[])`);
+  SELECT ${controlColumns} FROM events e WHERE e.id = ANY(:eventIds::uuid[])`, { prepared: 'line_controls' });
 
 /** Openings that have come by the database's clock and are not recorded yet. */
 export const dueOpenings = statement<{ now: Date | null }, { id: string }>(`
@@ -38,7 +38,9 @@ export const inventoryOf = statement<{ eventIds: string[]; now: Date | null }, I
          count(*) FILTER (WHERE ${effectiveSeatStatusSql('s')} = 'AVAILABLE')::int AS available
   FROM schedules sc JOIN seats s ON s.schedule_id = sc.id
   WHERE sc.event_id = ANY(:eventIds::uuid[]) AND sc.status = 'OPEN'
-  GROUP BY sc.event_id`);
+  GROUP BY sc.event_id`,
+  { prepared: 'line_inventory' },
+);
 
 export const updateQueueControls = statement<
   { eventId: string; paused: boolean | null; maxActive: number | null; admitPerSecond: number | null },

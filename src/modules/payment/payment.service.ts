@@ -88,11 +88,19 @@ export class PaymentService {
     const outcome = decided.outcome as Outcome<Decided | PaymentView>;
     const released = decided.released.map(seatOf);
     const sold = decided.sold.map(seatOf);
-    await this.seatMaps.changed([...released, ...sold].map((row) => row.scheduleId));
-    for (const row of released) await this.reservations.afterRelease(row);
-    for (const row of sold) await this.reservations.afterSale(row);
+    // A refused purchase (its outcome unwraps to the error) has nothing to end: the buyer may pick another seat.
+    const turnOver = !replayed && outcome.ok && asPurchase(outcome.value).turnOver;
+    // The map's bump and the seats' locks do not depend on each other and none of them rejects (a failed
+    // bump is owed and retried, the locks are best effort): issued together, they share one round trip to
+    // the store. The turn ends only once the bump has landed, so whoever sees the turn over (the next in
+    // line, the buyer's seat map stream) reads a map with the purchase in it, on Redis Cluster too.
+    await Promise.all([
+      this.seatMaps.changed([...released, ...sold].map((row) => row.scheduleId)),
+      ...released.map((row) => this.reservations.afterRelease(row)),
+      ...sold.map((row) => this.reservations.afterSale(row)),
+    ]);
+    if (turnOver) await this.queue.complete(buyer);
     const purchase = asPurchase(unwrap(outcome));
-    if (!replayed && purchase.turnOver) await this.queue.complete(buyer);
     return { payments: purchase.payments, amount: purchase.amount, replayed };
   }
 

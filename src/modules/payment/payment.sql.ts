@@ -81,7 +81,9 @@ export const payInOneTrip = statement<
 >(`
   SELECT out_refusal AS refusal, out_refused AS refused, out_outcome AS outcome, out_replayed AS replayed,
          out_released AS released, out_sold AS sold
-  FROM purchase_pay(:userId, :eventId, :reservationIds::uuid[], :key, :requestHash, :keyTtlMs, :now)`);
+  FROM purchase_pay(:userId, :eventId, :reservationIds::uuid[], :key, :requestHash, :keyTtlMs, :now)`,
+  { prepared: 'purchase_pay' },
+);
 
 export const listUserPayments = statement<{ userId: string; limit: number }, PaymentRow>(`
   SELECT ${paymentColumns}

@@ -124,7 +124,9 @@ export const holdInOneTrip = statement<
 >(`
   SELECT out_refusal AS refusal, out_seat_type AS "seatType", out_price AS price, out_held_at AS "heldAt",
          out_expires_at AS "expiresAt", out_sold_to AS "soldTo", out_schedule_end_at AS "scheduleEndAt"
-  FROM purchase_hold(:reservationId, :scheduleId, :seatNumber, :userId, :holdMs, :maxHolds, :now)`);
+  FROM purchase_hold(:reservationId, :scheduleId, :seatNumber, :userId, :holdMs, :maxHolds, :now)`,
+  { prepared: 'purchase_hold' },
+);
 
 export const lockSeat = statement<{ seatId: string }>(`SELECT status FROM seats WHERE id = :seatId FOR UPDATE`);
 
