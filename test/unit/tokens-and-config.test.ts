@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, redisTargetOf } from '../../src/config.js';
+import { newTokenId } from '../../src/modules/queue/waiting-room.js';
 import { TokenSigner } from '../../src/shared/signed-token.js';
 
 describe('signed tokens', () => {
@@ -78,5 +79,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:7001', REDIS_URL: 'redis://a:6379' })).toThrowError(/not both/);
     // A brace in the prefix would become every key's hash tag.
     expect(() => loadConfig({ REDIS_KEY_PREFIX: 'tix:{x}:' })).toThrowError(/REDIS_KEY_PREFIX/);
+  });
+});
+
+describe('newTokenId', () => {
+  it('gives 12 base64url characters, never the same twice, across refills of its random pool', () => {
+    const ids = Array.from({ length: 3_000 }, () => newTokenId());
+    expect(ids.every((id) => /^[A-Za-z0-9_-]{12}$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });
