@@ -65,7 +65,7 @@ end
  * Answers {admitted users, dropped, admitted total, opening due (1/0)}.
  */
 const ADMISSION_STEP = `
-local function admit_step(now, max_active, per_second, active_ttl, grace, log_limit, opens_at, paused)
+local function admit_step(now, max_active, per_second, active_ttl, grace, log_limit, opens_at, paused, caller_renews)
   local dropped = 0
   -- Rule: the line moves. Actives idle past their TTL leave it; so do waiters who stopped polling, once they reach its head.
   for _, user in ipairs(redis.call('ZRANGEBYSCORE', active, '-inf', now, 'LIMIT', 0, 1000)) do
@@ -118,8 +118,8 @@ local function admit_step(now, max_active, per_second, active_ttl, grace, log_li
     redis.call('LTRIM', admitted, -log_limit, -1)
     admitted_total = redis.call('INCRBY', total, #head)
     -- Only admitting adds entries (and may create keys); a step that merely drops or idles keeps the
-    -- expiry as it is, so the scheduler alone never keeps a forgotten line alive.
-    renew_line()
+    -- expiry as it is, so the scheduler alone never keeps a forgotten line alive. A join renews once, after its step.
+    if not caller_renews then renew_line() end
   end
   return {head, dropped, admitted_total, 0}
 end
@@ -174,11 +174,12 @@ if opens_at ~= '' and now < tonumber(opens_at) then
 else
   redis.call('ZADD', waiting, n, user)
 end
-renew_line()
 local step = {{}, 0, 0, 0}
 if ARGV[9] == '1' then
-  step = admit_step(now, tonumber(ARGV[10]), tonumber(ARGV[11]), active_ttl, tonumber(ARGV[13]), tonumber(ARGV[14]), opens_at, ARGV[15] == '1')
+  step = admit_step(now, tonumber(ARGV[10]), tonumber(ARGV[11]), active_ttl, tonumber(ARGV[13]), tonumber(ARGV[14]), opens_at, ARGV[15] == '1', true)
 end
+-- After the step: it may have created keys (the first admission) that need the line's expiry too.
+renew_line()
 local state = -3
 if redis.call('ZSCORE', active, user) then
   state = 0
@@ -230,7 +231,7 @@ return result
 
 /** ARGV[2..9]: now, max active, per second, active TTL, grace, admission log limit, opening, paused (1/0). */
 export const ADMIT_LUA = `${ADMISSION_STEP}
-return admit_step(clock(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8], ARGV[9] == '1')
+return admit_step(clock(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8], ARGV[9] == '1', false)
 `;
 
 /** ARGV[2]: the opening (epoch ms); ARGV[3]: pinned time. Nil before the opening, else user, seq, … */
