@@ -135,6 +135,22 @@ describe.each(waitingRooms)('waiting room contract: $name', (adapter) => {
     expect(await touchOne(eventId, 'a', first.tokenId, T0, policy)).toEqual({ status: 'EXPIRED' });
   });
 
+  it('skips every silent waiter and no live one when many admission steps walk the head at once', async () => {
+    const eventId = randomUUID();
+    const wide = { ...policy, maxActive: 1_000, admitPerSecond: 1_000 };
+    const tickets = [];
+    for (let i = 0; i < 120; i++) tickets.push((await join(eventId, `u${i}`)).ticket);
+    // Every third waiter stops polling; the others poll just before the grace period is over.
+    const live = tickets.filter((_, i) => i % 3 !== 0);
+    await room.touch(eventId, live.map(({ userId, tokenId }) => ({ userId, tokenId })), T0 + 20_000, wide);
+    const batches = await Promise.all(Array.from({ length: 20 }, () => room.admit(eventId, T0 + 31_000, { ...wide, maxActive: 60 })));
+    expect(batches.flatMap((step) => step.admitted).sort()).toEqual(live.slice(0, 60).map((t) => t.userId).sort());
+    // The 60th admitted was u89; u90 behind them is silent and at the head now, so it leaves too: 31 dropped.
+    expect(batches.reduce((sum, step) => sum + step.dropped, 0)).toBe(31);
+    expect(await room.admissionLog(eventId)).toEqual(live.slice(0, 60).map((t) => t.seq));
+    expect(await room.stats(eventId)).toEqual({ waiting: 120 - 60 - 31, active: 60, admittedTotal: 60 });
+  });
+
   it('keeps FIFO and capacity when many admission steps run at once', async () => {
     const eventId = randomUUID();
     const wide = { ...policy, maxActive: 37, admitPerSecond: 1_000 };
