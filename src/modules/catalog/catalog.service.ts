@@ -1,6 +1,7 @@
 import type { Clock } from '../../shared/clock.js';
 import type { Database } from '../../shared/db.js';
 import { AppError } from '../../shared/errors.js';
+import { SingleFlight } from '../../shared/single-flight.js';
 import { seatPlan } from './catalog.rules.js';
 import type { EventView, NewEventInput, NewScheduleInput, ScheduleStatus, ScheduleView } from './catalog.schemas.js';
 import * as sql from './catalog.sql.js';
@@ -21,7 +22,7 @@ export class CatalogService {
   readonly #scheduleEvent = new Map<string, string>();
   readonly #openEvents = new Map<string, number>();
   /** Look-ups in flight: a crowd joining a line whose entry just lapsed asks the database once. */
-  readonly #checking = new Map<string, Promise<void>>();
+  readonly #checking = new SingleFlight<void>();
 
   constructor(
     private readonly db: Database,
@@ -42,12 +43,7 @@ export class CatalogService {
   async ensureEventOpen(eventId: string): Promise<void> {
     const now = this.clock.now().getTime();
     if ((this.#openEvents.get(eventId) ?? 0) > now) return;
-    let checking = this.#checking.get(eventId);
-    if (!checking) {
-      checking = this.#checkOpen(eventId).finally(() => this.#checking.delete(eventId));
-      this.#checking.set(eventId, checking);
-    }
-    await checking;
+    await this.#checking.run(eventId, () => this.#checkOpen(eventId));
   }
 
   async #checkOpen(eventId: string): Promise<void> {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
 import type { Database } from '../../shared/db.js';
+import { SingleFlight } from '../../shared/single-flight.js';
 import type { SeatView } from './catalog.schemas.js';
 import * as sql from './catalog.sql.js';
 import { parseVersion, type SeatMapVersions } from './seat-map-versions.js';
@@ -52,7 +53,7 @@ const isOlder = (a: string | undefined, b: string | undefined) => {
 export class SeatMapCache implements SeatMapChanges {
   readonly #entries = new Map<string, Entry>();
   /** Reads of PostgreSQL in flight, by date and version: the readers of one version share one query. */
-  readonly #loading = new Map<string, Promise<Entry>>();
+  readonly #loading = new SingleFlight<Entry>();
   /** Dates changed here whose bump has not landed yet. */
   readonly #owed = new Set<string>();
   /** The latest version read of each date still in flight, with when it was issued (performance.now()). */
@@ -82,16 +83,14 @@ export class SeatMapCache implements SeatMapChanges {
     const cached = this.#entries.get(scheduleId);
     if (cached?.version === version && this.#now() < cached.validUntil) return cached;
     const key = `${scheduleId} ${version}`;
-    const shared = this.#loading.get(key);
+    const shared = this.#loading.running(key);
     if (shared) {
       const entry = await shared;
       // A read that began before a hold in it lapsed may be over by now; then this reader asks itself.
       if (this.#now() < entry.validUntil) return entry;
       return this.#load(scheduleId, version);
     }
-    const loading = this.#load(scheduleId, version).finally(() => this.#loading.delete(key));
-    this.#loading.set(key, loading);
-    return loading;
+    return this.#loading.run(key, () => this.#load(scheduleId, version));
   }
 
   async changed(scheduleIds: Iterable<string>): Promise<void> {

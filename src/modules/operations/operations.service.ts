@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
 import type { Database } from '../../shared/db.js';
 import { AppError } from '../../shared/errors.js';
+import { SingleFlight } from '../../shared/single-flight.js';
 import type { LineSettings, LineSettingsSource } from '../queue/line-settings.js';
 import type { WaitingRoom } from '../queue/waiting-room.js';
 import { commitmentOf, drawOrder, drawSeed, FAIRNESS_ALGORITHM } from './fairness.rules.js';
@@ -49,21 +50,14 @@ export class SaleOperations implements LineSettingsSource {
    * Reloads in flight, by event: when a copy goes stale under load, every request of the next moments
    * asks at once, and one pair of queries (the inventory count reads every seat of the event) serves them all.
    */
-  readonly #loading = new Map<string, Promise<void>>();
+  readonly #loading = new SingleFlight<void>();
 
   constructor(private readonly deps: OperationsDeps) {}
 
   async settingsOf(eventId: string): Promise<LineSettings> {
     const cached = this.#cache.get(eventId);
     if (cached && performance.now() - cached.loadedAt < this.deps.settingsMaxAgeMs) return cached.settings;
-    let loading = this.#loading.get(eventId);
-    if (!loading) {
-      const started = this.#refresh([eventId]).finally(() => {
-        if (this.#loading.get(eventId) === started) this.#loading.delete(eventId);
-      });
-      this.#loading.set(eventId, (loading = started));
-    }
-    await loading;
+    await this.#loading.run(eventId, () => this.#refresh([eventId]));
     return this.#cache.get(eventId)?.settings ?? this.#settings(undefined, undefined);
   }
 
@@ -203,7 +197,7 @@ export class SaleOperations implements LineSettingsSource {
   async #changed(eventId: string): Promise<void> {
     this.#cache.delete(eventId);
     // A reload issued before the change must not answer the requests that come after it.
-    this.#loading.delete(eventId);
+    this.#loading.forget(eventId);
     await this.deps.announce(eventId);
   }
 
