@@ -59,6 +59,15 @@ export function authenticatedUser(request: FastifyRequest, users: Authenticator)
   return userId;
 }
 
+/** The bearer's user when its token verifies, else undefined: refuses nothing, so never to authorize. */
+export function signedInUser(request: FastifyRequest, users: Authenticator): string | undefined {
+  try {
+    return authenticatedUser(request, users);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The raw queue token of a request: the header, or `?token=` for EventSource, which cannot set headers. */
 export function queueTokenOf(request: FastifyRequest): string | undefined {
   const header = request.headers['x-queue-token'];
@@ -81,13 +90,7 @@ export function createGuards(app: FastifyInstance, deps: { users: Authenticator;
     user: async (request) => {
       request.userId = authenticatedUser(request, users);
     },
-    signedIn: (request) => {
-      try {
-        return authenticatedUser(request, users);
-      } catch {
-        return undefined;
-      }
-    },
+    signedIn: (request) => signedInUser(request, users),
     buyer: (eventOf) => async (request) => {
       const userId = authenticatedUser(request, users);
       request.userId = userId;

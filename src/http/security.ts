@@ -3,7 +3,7 @@ import helmet, { type HelmetOptions } from 'helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../shared/errors.js';
-import { authenticatedUser, type Authenticator } from './auth.js';
+import { signedInUser, type Authenticator } from './auth.js';
 import type { RedisClient } from '../shared/redis.js';
 
 /**
@@ -52,14 +52,7 @@ export const limitAnonymousPerMinute = (max: number, users: Authenticator) => ({
   rateLimit: {
     max,
     timeWindow: 60_000,
-    allowList: (request: FastifyRequest) => {
-      try {
-        authenticatedUser(request, users);
-        return true;
-      } catch {
-        return false;
-      }
-    },
+    allowList: (request: FastifyRequest) => signedInUser(request, users) !== undefined,
   },
 });
 
@@ -86,18 +79,11 @@ export async function registerSecurity(app: FastifyInstance, users: Authenticato
   app.addHook('onRequest', async (_request, reply) => {
     reply.headers(headers);
   });
-  const bearerUser = (request: FastifyRequest) => {
-    try {
-      return authenticatedUser(request, users);
-    } catch {
-      return undefined;
-    }
-  };
   await app.register(rateLimit, {
     global: false,
     ...(redis ? { redis, nameSpace: 'rate:' } : {}),
     skipOnError: true,
-    keyGenerator: (request) => callerKey(bearerUser(request), request),
+    keyGenerator: (request) => callerKey(signedInUser(request, users), request),
     errorResponseBuilder: (_request, context) =>
       new AppError('RATE_LIMITED', `Too many requests; try again in ${context.after}.`, { status: context.statusCode }),
   });
