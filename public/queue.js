@@ -1,5 +1,6 @@
 // Watches a waiting-room token: Server-Sent Events when the server offers them, polling otherwise.
 import { api, ApiError } from './api.js';
+import { followStream } from './event-stream.js';
 import { isTurnLost } from './queue-tokens.js';
 
 const POLL_MS = 1000;
@@ -78,31 +79,17 @@ export function watchQueue(token, { onUpdate, onError, onMode }) {
   };
 
   const openStream = () => {
-    if (typeof EventSource !== 'function') {
-      fallBackToPolling();
-      return;
-    }
-    try {
-      source = new EventSource(api.queueStreamUrl(token));
-    } catch {
-      fallBackToPolling();
-      return;
-    }
-    source.onopen = () => {
-      if (!stopped) setMode('live');
-    };
-    source.onmessage = (event) => {
-      try {
-        deliver(JSON.parse(event.data));
-      } catch {
-        // Ignore comments or keep-alives that are not JSON.
-      }
-    };
-    // A 404 (no stream on this server), a non-event-stream answer or a dropped connection all
-    // land here; polling takes over for the rest of this visit.
-    source.onerror = () => {
-      if (!stopped) fallBackToPolling();
-    };
+    source = followStream(api.queueStreamUrl(token), {
+      onOpen: () => {
+        if (!stopped) setMode('live');
+      },
+      onMessage: deliver,
+      // A 404 (no stream on this server), a non-event-stream answer or a dropped connection: polling takes
+      // over for the rest of this visit.
+      onFail: () => {
+        if (!stopped) fallBackToPolling();
+      },
+    }) ?? null;
   };
 
   // Show the first state at once, then follow it.

@@ -5,6 +5,7 @@
 import { api } from './api.js';
 import { h } from './dom.js';
 import { timeOfDay } from './format.js';
+import { followStream } from './event-stream.js';
 import { inlineProblem } from './messages.js';
 
 const REFRESH_MS = 2000;
@@ -66,37 +67,27 @@ export function liveSeats({ ctx, turn, scheduleId, token, onSeats }) {
   };
 
   const stream = () => {
-    if (typeof EventSource !== 'function') return poll();
-    try {
-      source = new EventSource(api.seatStreamUrl(scheduleId, token));
-    } catch {
-      return poll();
-    }
-    source.onopen = () => {
-      modeEl.dataset.mode = 'live';
-    };
-    source.onmessage = (event) => {
-      if (turn.over || !ctx.alive()) return;
-      let message;
-      try {
-        message = JSON.parse(event.data);
-      } catch {
-        return;
-      }
-      if (Array.isArray(message)) show(message, event.lastEventId);
-      // The turn is over: the next poll's answer says why, and the turn's handler takes the buyer on.
-      else if (message?.status === 'EXPIRED') {
+    source = followStream(api.seatStreamUrl(scheduleId, token), {
+      onOpen: () => {
+        modeEl.dataset.mode = 'live';
+      },
+      onMessage: (message, event) => {
+        if (turn.over || !ctx.alive()) return;
+        if (Array.isArray(message)) show(message, event.lastEventId);
+        // The turn is over: the next poll's answer says why, and the turn's handler takes the buyer on.
+        else if (message?.status === 'EXPIRED') {
+          poll();
+          refresh();
+        }
+      },
+      // Refused (the turn ended meanwhile), dropped, or not offered by this server: polling takes over for
+      // the rest of this visit, and its first answer says what happened.
+      onFail: () => {
+        if (turn.over || !ctx.alive()) return closeStream();
         poll();
         refresh();
-      }
-    };
-    // Refused (the turn ended meanwhile), dropped, or not offered by this server: polling takes over
-    // for the rest of this visit, and its first answer says what happened.
-    source.onerror = () => {
-      if (turn.over || !ctx.alive()) return closeStream();
-      poll();
-      refresh();
-    };
+      },
+    }) ?? null;
   };
 
   ctx.onCleanup(() => {
