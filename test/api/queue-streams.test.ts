@@ -1,11 +1,11 @@
-import net, { type AddressInfo, type Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ApiClient } from '../../tools/http/api-client.js';
-import { metric, scrape } from '../../tools/metrics.js';
 import { Stream } from '../../tools/sse.js';
 import { expectProblem } from '../support/expect.js';
-import { ADMIN_KEY, backends, startApiApp, type Backend, type TestApp } from '../support/test-app.js';
+import { expectOpenStreams, startListening } from '../support/sse.js';
+import { backends, type TestApp } from '../support/test-app.js';
 import { buyer, currentQueue } from './helpers.js';
 
 const ACTIVE_TTL_MS = 60_000;
@@ -23,13 +23,6 @@ const ENV = {
 const streamPath = (token: string) => `/api/v1/queue/tokens/current/stream?token=${encodeURIComponent(token)}`;
 
 /** The app on a real port: inject() cannot hang up in the middle of a request. */
-async function startListening(backend: Backend, scope: string) {
-  const t = await startApiApp(backend, scope, ENV);
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = t.app.server.address() as AddressInfo;
-  return { t, port, base: `http://127.0.0.1:${port}`, client: ApiClient.inject(t.app, { adminKey: ADMIN_KEY }) };
-}
-
 /** Asks for a stream on a raw socket and hangs up at once, like a tab closed while connecting. */
 function connectAndDrop(port: number, token: string): void {
   const socket = net.connect(port, '127.0.0.1', () =>
@@ -58,11 +51,7 @@ function holdFirstReadUntilHangUp(t: TestApp): () => Promise<void> {
   };
 }
 
-/** The stream count as the hub and /metrics report it, once they settle at `expected`. */
-async function expectStreams(t: TestApp, base: string, expected: number) {
-  await vi.waitFor(() => expect(t.services.queueStreams.size).toBe(expected), { timeout: 2_000 });
-  expect(metric(await scrape(base), 'ticketing_queue_streams')).toBe(expected);
-}
+const expectStreams = (t: TestApp, base: string, expected: number) => expectOpenStreams(t.services.queueStreams, base, 'ticketing_queue_streams', expected);
 
 describe.each(backends)('queue event streams (%s)', (backend) => {
   let t: TestApp;
@@ -71,7 +60,7 @@ describe.each(backends)('queue event streams (%s)', (backend) => {
   let client: ApiClient;
 
   beforeAll(async () => {
-    ({ t, port, base, client } = await startListening(backend, 'streams'));
+    ({ t, port, base, client } = await startListening(backend, 'streams', ENV));
   });
   afterAll(() => t?.close());
 
@@ -158,7 +147,7 @@ describe('queue event streams: 60 clients that connect and drop at once (postgre
   let client: ApiClient;
 
   beforeAll(async () => {
-    ({ t, port, base, client } = await startListening('postgres+redis', 'drops'));
+    ({ t, port, base, client } = await startListening('postgres+redis', 'drops', ENV));
   });
   afterAll(() => t?.close());
 
@@ -195,7 +184,7 @@ describe('queue event streams: 60 clients that connect and drop at once (postgre
 
 describe.each(backends)('queue event streams at shutdown (%s)', (backend) => {
   it('a stream whose set-up finishes while the app closes is ended and does not hold app.close()', async () => {
-    const { t, base, client } = await startListening(backend, 'shutdown');
+    const { t, base, client } = await startListening(backend, 'shutdown', ENV);
     const { eventId } = await client.createEventWithSchedule();
     const { token } = await buyer(client, eventId);
     let release!: () => void;

@@ -1,12 +1,12 @@
-import net, { type AddressInfo, type Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HOUSE_PRICES } from '../../src/modules/catalog/catalog.rules.js';
 import { ApiClient } from '../../tools/http/api-client.js';
-import { metric, scrape } from '../../tools/metrics.js';
 import { Stream } from '../../tools/sse.js';
 import { expectProblem } from '../support/expect.js';
-import { ADMIN_KEY, backends, startApiApp, type Backend, type TestApp } from '../support/test-app.js';
+import { expectOpenStreams, startListening } from '../support/sse.js';
+import { backends, type TestApp } from '../support/test-app.js';
 import { buyer, holdOk } from './helpers.js';
 
 const HOLD_TTL_MS = 30_000;
@@ -27,13 +27,6 @@ const taken = (m: Message): Record<string, string> =>
 
 const streamPath = (scheduleId: string, token: string) => `/api/v1/schedules/${scheduleId}/seats/stream?token=${encodeURIComponent(token)}`;
 
-async function startListening(backend: Backend, scope: string) {
-  const t = await startApiApp(backend, scope, ENV);
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = t.app.server.address() as AddressInfo;
-  return { t, port, base: `http://127.0.0.1:${port}`, client: ApiClient.inject(t.app, { adminKey: ADMIN_KEY }) };
-}
-
 describe.each(backends)('seat map streams (%s)', (backend) => {
   let t: TestApp;
   let port: number;
@@ -41,16 +34,12 @@ describe.each(backends)('seat map streams (%s)', (backend) => {
   let client: ApiClient;
 
   beforeAll(async () => {
-    ({ t, port, base, client } = await startListening(backend, 'seatstreams'));
+    ({ t, port, base, client } = await startListening(backend, 'seatstreams', ENV));
   });
   afterAll(() => t?.close());
 
   const open = (scheduleId: string, token: string) => new Stream<Message>(`${base}${streamPath(scheduleId, token)}`);
-  /** The stream count as the hub and /metrics report it, once they settle at `expected`. */
-  const expectStreams = async (expected: number) => {
-    await vi.waitFor(() => expect(t.services.seatMapStreams.size).toBe(expected), { timeout: 2_000 });
-    expect(metric(await scrape(base), 'ticketing_seat_map_streams')).toBe(expected);
-  };
+  const expectStreams = (expected: number) => expectOpenStreams(t.services.seatMapStreams, base, 'ticketing_seat_map_streams', expected);
 
   it('sends the map at once, then each change of its date and no other, as the same map GET /seats answers', async () => {
     const { eventId, scheduleId } = await client.createEventWithSchedule();
@@ -171,7 +160,7 @@ describe.each(backends)('seat map streams (%s)', (backend) => {
 
 describe.each(backends)('seat map streams at shutdown (%s)', (backend) => {
   it('a stream whose set-up finishes while the app closes is ended and does not hold app.close()', async () => {
-    const { t, base, client } = await startListening(backend, 'seatshutdown');
+    const { t, base, client } = await startListening(backend, 'seatshutdown', ENV);
     const { eventId, scheduleId } = await client.createEventWithSchedule();
     const { token } = await buyer(client, eventId);
     let release!: () => void;
