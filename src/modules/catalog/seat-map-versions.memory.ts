@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
+import { LocalChannels } from '../../shared/local-channels.js';
 import type { SeatMapVersions } from './seat-map-versions.js';
 
 /** The embedded default: one process is the whole fleet, so a map of counters is the shared store. */
@@ -7,8 +7,7 @@ export class MemorySeatMapVersions implements SeatMapVersions {
   // A process of its own starts a new epoch: nothing cached under another process's versions can match.
   readonly #epoch = randomBytes(6).toString('base64url');
   readonly #counters = new Map<string, number>();
-  readonly #emitter = new EventEmitter();
-  readonly #followed = new Set<string>();
+  readonly #channels = new LocalChannels<undefined>();
 
   async current(scheduleId: string): Promise<string> {
     return `${this.#epoch}.${this.#counters.get(scheduleId) ?? 0}`;
@@ -17,24 +16,23 @@ export class MemorySeatMapVersions implements SeatMapVersions {
   async bump(scheduleId: string): Promise<string> {
     const counter = (this.#counters.get(scheduleId) ?? 0) + 1;
     this.#counters.set(scheduleId, counter);
-    if (this.#followed.has(scheduleId)) this.#emitter.emit('changed', scheduleId);
+    this.#channels.publish(scheduleId, undefined);
     return `${this.#epoch}.${counter}`;
   }
 
   async subscribe(listener: (scheduleId: string) => void): Promise<void> {
-    this.#emitter.on('changed', listener);
+    this.#channels.subscribe((scheduleId) => listener(scheduleId));
   }
 
   async follow(scheduleId: string): Promise<void> {
-    this.#followed.add(scheduleId);
+    this.#channels.follow(scheduleId);
   }
 
   async unfollow(scheduleId: string): Promise<void> {
-    this.#followed.delete(scheduleId);
+    this.#channels.unfollow(scheduleId);
   }
 
   async close(): Promise<void> {
-    this.#emitter.removeAllListeners();
-    this.#followed.clear();
+    this.#channels.close();
   }
 }
