@@ -21,6 +21,18 @@ describe('signed tokens', () => {
     expect(signer.verify(`${body}.${mac.slice(0, -2)}AA`, 'queue')).toBeUndefined();
     expect(signer.verify('garbage', 'queue')).toBeUndefined();
     expect(signer.verify('.', 'queue')).toBeUndefined();
+    expect(signer.verify(`${body}:${mac}`, 'queue')).toBeUndefined();
+    expect(signer.verify(`${body}.${mac.slice(0, -1)}\u0141`, 'queue')).toBeUndefined();
+  });
+
+  it('keeps verifying tokens of every age once the verified cache has turned over several times', () => {
+    const tokens = Array.from({ length: 45_000 }, (_, tid) => signer.sign({ ...claims, tid: String(tid) }));
+    for (const token of tokens) expect(signer.verify(token, 'queue')).toBeDefined();
+    // A token in use stays; one not seen for a while is checked again from its MAC, and a forgery never goes in.
+    expect(signer.verify(tokens[0]!, 'queue')).toEqual({ ...claims, tid: '0' });
+    expect(signer.verify(tokens[44_999]!, 'access')).toBeUndefined();
+    const [body] = tokens[1]!.split('.') as [string, string];
+    expect(signer.verify(`${body}.${'A'.repeat(43)}`, 'queue')).toBeUndefined();
   });
 });
 
