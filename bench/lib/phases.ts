@@ -12,6 +12,7 @@ import { adminKey, BENCH_HOLD, databaseUrl, only, openQueue, saleQueue, settings
 import { log, report, type Measured, type Side, type StormReport, type StormRound } from './report.js';
 import { fullSale, type SaleResult } from './sale.js';
 import { holdStorm, queueJoin, seatMapRead } from './scenarios.js';
+import { round } from './stats.js';
 import { Admin, benchClient, chargeUsers, MAX_SEAT_PRICE, registerUsers } from './seed.js';
 import { checkAfter, heldInDb } from './stores.js';
 
@@ -78,6 +79,7 @@ async function openQueueScenarios(servers: Servers, world: World): Promise<void>
       };
       describeLoad(`1. queue join (${sideName(side)})`, load);
     }
+    report.scenarios.join.pairedRatios = pairedRatios(joinSteps.ours.map((step) => step.result.load), joinSteps.baseline.map((step) => step.result.load));
     await checkAfter('queue join');
   }
 
@@ -115,6 +117,7 @@ async function openQueueScenarios(servers: Servers, world: World): Promise<void>
         report.scenarios[scenario][side] = { result: combineLoads(measured.map((step) => step.result)), cpu: combineCpu(measured), others: combineOthers(measured) };
         describeLoad(`${label} (${sideName(side)})`, report.scenarios[scenario][side]!.result);
       }
+      report.scenarios[scenario].pairedRatios = pairedRatios(steps[scenario].ours.map((step) => step.result), steps[scenario].baseline.map((step) => step.result));
     }
     await checkAfter('seat map read');
   }
@@ -174,9 +177,14 @@ async function openQueueScenarios(servers: Servers, world: World): Promise<void>
         log(`   held ${r.held} (in PostgreSQL: ${r.seatsHeldInDb} seats HELD, ${r.pendingInDb} PENDING), all 50 held after ${r.timeToAllHeldMs} ms`);
       }
     }
+    report.scenarios.hold.pairedRatios = pairedRatios(steps.ours.map((step) => step.result), steps.baseline.map((step) => step.result));
     await checkAfter('hold storm');
   }
 }
+
+/** Service over baseline for each pair of slices measured back to back (none without a baseline). */
+const pairedRatios = (ours: readonly { rps: number }[], baseline: readonly { rps: number }[]) =>
+  baseline.length === ours.length ? ours.map((slice, i) => (baseline[i]!.rps > 0 ? round(slice.rps / baseline[i]!.rps, 2) : 0)) : undefined;
 
 export async function openQueuePhase(): Promise<World | undefined> {
   const wanted = ['join', 'seats', 'hold'].filter((name) => only.has(name));

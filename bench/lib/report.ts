@@ -25,6 +25,11 @@ export interface Measured<T> {
 export interface ScenarioReport<T> {
   ours?: Measured<T>;
   baseline?: Measured<T>;
+  /**
+   * The service's rate over the baseline's in each pair of slices (or storm rounds) run back to back. The
+   * scenario's ratio is over all slices together; these show how far the machine's moments moved it.
+   */
+  pairedRatios?: number[];
 }
 export type StormRound = StormResult & { seatsHeldInDb: number; pendingInDb: number };
 export type StormReport = StormRound & { rounds: StormRound[] };

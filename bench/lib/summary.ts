@@ -10,6 +10,11 @@ const NOISE_CORES = 0.15;
 const CPU_COLUMNS = ['server', 'postgres', 'redis', 'load generator', 'kernel threads', 'interrupts', 'steal', 'other'];
 
 const ratio = (ours: number | undefined, base: number | undefined) => (ours !== undefined && base ? round(ours / base, 2) : undefined);
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : round((sorted[middle - 1]! + sorted[middle]!) / 2, 2);
+};
 const fmt = (value: number | undefined | null, suffix = '') => (value === undefined || value === null ? '-' : `${value}${suffix}`);
 const errorsOf = (outcomes: Record<string, number> | undefined, ok: RegExp) =>
   outcomes
@@ -109,6 +114,13 @@ export function printSummary(): void {
   console.log(`\nFlash-sale benchmark, ${report.machine.cores} cores (${report.machine.cpuModel}), ${settings.connections} connections, ` +
     `Node ${process.version}, PostgreSQL ${report.machine.postgres}, Redis ${report.machine.redis}\n`);
   console.log(summaryTable());
+  const paired = (['join', 'seats', 'seatsPoll', 'hold'] as const).flatMap((name) => {
+    const ratios = report.scenarios[name].pairedRatios;
+    return ratios && ratios.length > 1 ? [`  ${name}: ${ratios.join(' ')} (median ${median(ratios)})`] : [];
+  });
+  if (paired.length > 0) {
+    console.log(`\nRatio in each pair of slices run back to back (the table's ratio is over all of them; the spread is the machine's):\n${paired.join('\n')}`);
+  }
   const storm = report.scenarios.hold;
   if (storm.ours) {
     const describe = (r: StormReport) =>
