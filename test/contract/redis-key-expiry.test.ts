@@ -62,7 +62,7 @@ describe('Redis key expiry', () => {
     expectAllWithin(await lineTtls(eventId), LINE_KEY_NAMES, bound);
   });
 
-  it('renews a line on activity, but not on an admission step that admits no one', async () => {
+  it('renews a line on a join, but neither on activity nor on an admission step that admits no one', async () => {
     const room = new RedisWaitingRoom(redis, { tokenTtlMs: CONTRACT_TOKEN_TTL_MS });
     const eventId = randomUUID();
     const ticket = async (userId: string) =>
@@ -75,11 +75,16 @@ describe('Redis key expiry', () => {
     await shorten();
     expect((await room.admit(eventId, T0, policy)).admitted).toEqual([]);
     expectAllWithin(await lineTtls(eventId), LINE_KEY_NAMES, 5_000);
-    await room.touch(eventId, [{ userId: b.userId, tokenId: b.tokenId }], T0, policy);
-    expect(Math.min(...Object.values(await lineTtls(eventId)))).toBeGreaterThan(5_000);
-    await shorten();
-    await room.touch(eventId, [{ userId: a.userId, tokenId: 'stale' }], T0, policy);
+    // A holder's activity cannot make their token live longer, and the line outlives every token its
+    // joins issued, so a poll or a buyer's request leaves the expiry as the last join set it.
+    expect(await room.touch(eventId, [{ userId: a.userId, tokenId: a.tokenId }, { userId: b.userId, tokenId: b.tokenId }], T0, policy)).toEqual([
+      { status: 'ACTIVE' },
+      { status: 'WAITING', position: 1 },
+    ]);
     expectAllWithin(await lineTtls(eventId), LINE_KEY_NAMES, 5_000);
+    await ticket('c');
+    expect(Math.min(...Object.values(await lineTtls(eventId)))).toBeGreaterThan(5_000);
+    expectAllWithin(await lineTtls(eventId), LINE_KEY_NAMES, CONTRACT_TOKEN_TTL_MS + LINE_EXPIRY_MARGIN_MS);
   });
 
   it("keeps a sold seat's marker until the date ends plus a margin, and caps it for dates far away", async () => {

@@ -9,8 +9,11 @@ import { LUA_CLOCK } from '../../shared/redis.js';
  * active: zset userId by idle deadline · prequeue: zset userId by seq
  * rate: hash {window, used} · admitted: list of seqs in admission order (capped) · admitted-total: counter
  * seq: join counter · sold-out: the mark that closes the line (its own short expiry, never renewed here)
- * Scripts renew every key but the sold-out mark whenever they add or refresh an entry, so the line lives
- * or goes as a whole.
+ * Scripts renew every key but the sold-out mark whenever they add an entry (a join, an admission, the
+ * opening), so the line lives or goes as a whole. A holder's activity renews nothing: the line lasts a
+ * token's lifetime plus a margin past its last join, so it outlives every token it issued, and no touch
+ * can make a token live longer. Leaving the eight PEXPIREs out of the touch halves its work, and every
+ * poll and every buyer's request runs one.
  *
  * A waiter costs one hash entry and one zset entry. Their last poll lives in the ticket, not in a zset
  * of its own, and the ticket is `tokenId|seq|issuedAt|lifetime|seenAfter` with the numbers in base 36
@@ -195,7 +198,6 @@ export const TOUCH_LUA = `
 local now, active_ttl = clock(ARGV[2]), tonumber(ARGV[3])
 local closed = redis.call('EXISTS', sold_out) == 1
 local result = {}
-local wrote = false
 for i = 4, #ARGV, 2 do
   local user, token = ARGV[i], ARGV[i + 1]
   local current = redis.call('HGET', tickets, user)
@@ -205,7 +207,6 @@ for i = 4, #ARGV, 2 do
     if deadline then
       if tonumber(deadline) > now then
         redis.call('ZADD', active, 'GT', now + active_ttl, user)
-        wrote = true
         answer = 0
       end
     elseif closed then
@@ -217,15 +218,11 @@ for i = 4, #ARGV, 2 do
       elseif redis.call('ZSCORE', prequeue, user) then
         answer = -3
       end
-      if answer ~= -1 then
-        mark_seen(user, current, now)
-        wrote = true
-      end
+      if answer ~= -1 then mark_seen(user, current, now) end
     end
   end
   result[#result + 1] = answer
 end
-if wrote then renew_line() end
 return result
 `;
 
