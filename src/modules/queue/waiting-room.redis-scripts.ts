@@ -12,8 +12,8 @@ import { LUA_CLOCK } from '../../shared/redis.js';
  * Scripts renew every key but the sold-out mark whenever they add an entry (a join, an admission, the
  * opening), so the line lives or goes as a whole. A holder's activity renews nothing: the line lasts a
  * token's lifetime plus a margin past its last join, so it outlives every token it issued, and no touch
- * can make a token live longer. Leaving the eight PEXPIREs out of the touch halves its work, and every
- * poll and every buyer's request runs one.
+ * can make a token live longer. The touch, which every poll and every buyer's request runs, so does
+ * without the eight PEXPIREs it used to send.
  *
  * A waiter costs one hash entry and one zset entry. Their last poll lives in the ticket, not in a zset
  * of its own, and the ticket is `tokenId|seq|issuedAt|lifetime|seenAfter` with the numbers in base 36
