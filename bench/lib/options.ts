@@ -86,6 +86,8 @@ export const WARMUP_USERS = 500;
 export const STORM_ROUNDS = quick ? 3 : 5;
 /** Scenarios 1 and 2 alternate between the servers in this many slices (A B A B …), so a slow drift of the machine hits both alike. */
 export const SLICES = quick ? 2 : 4;
+/** Warm-up sales of WARMUP_USERS buyers before the measured one, on the freshly started service. */
+export const SALE_WARMUPS = quick ? 1 : 3;
 
 export const only = new Set((args.only ?? 'join,seats,hold,sale,raw').split(',').map((name) => name.trim()));
 for (const name of only) if (!['join', 'seats', 'hold', 'sale', 'raw'].includes(name)) throw new Error(`--only: unknown scenario ${name}`);
