@@ -8,7 +8,7 @@ import type { ServiceProcess } from '../../tools/processes.js';
 import { combineLoads, type LoadResult } from './load.js';
 import { combineCpu, combineOthers, describeLoad, measure, startBaseline, startService, stopService } from './measure.js';
 import { purchaseFloor } from './floor.js';
-import { adminKey, BENCH_HOLD, databaseUrl, only, openQueue, SALE_WARMUPS, saleQueue, settings, SLICES, STORM_ROUNDS, WARMUP_USERS } from './options.js';
+import { adminKey, BENCH_HOLD, databaseUrl, JOIN_WARMUPS, only, openQueue, SALE_WARMUPS, saleQueue, settings, SLICES, STORM_ROUNDS, WARMUP_USERS } from './options.js';
 import { log, report, type Measured, type Side, type StormReport, type StormRound } from './report.js';
 import { fullSale, type SaleResult } from './sale.js';
 import { holdStorm, queueJoin, seatMapRead } from './scenarios.js';
@@ -19,7 +19,7 @@ import { checkAfter, heldInDb } from './stores.js';
 export interface World {
   users: ApiUser[];
   joinEvents: Record<Side, string>;
-  warmupEvents: Record<Side, string>;
+  warmupEvents: Record<Side, string[]>;
   readSchedule: string;
   stormSchedules: Record<Side, string[]>;
   /** A throwaway schedule per server for the hold path's warm-up, not measured. */
@@ -43,9 +43,12 @@ async function openQueueScenarios(servers: Servers, world: World): Promise<void>
   const { connections } = settings;
   const sides = (['ours', 'baseline'] as Side[]).filter((side) => servers[side]);
   const server = (side: Side) => servers[side]!;
-  // Warm-up (JIT, pools, script cache): a few hundred joins on a throwaway event, not measured.
+  // Warm-up (JIT, pools, script cache), not measured: the warm-up users join several throwaway events, each
+  // a new line, so both servers have compiled the join before the first slice.
   for (const side of sides) {
-    await queueJoin({ baseUrl: server(side).baseUrl, users: world.users.slice(-WARMUP_USERS), eventId: world.warmupEvents[side], connections });
+    for (const eventId of world.warmupEvents[side]) {
+      await queueJoin({ baseUrl: server(side).baseUrl, users: world.users.slice(-WARMUP_USERS), eventId, connections });
+    }
   }
 
   // 1. Queue join, in slices of users; the service's slices hand out the tokens for scenarios 2 and 3.
@@ -200,12 +203,16 @@ export async function openQueuePhase(): Promise<World | undefined> {
   const world: World = {
     users: [],
     joinEvents: { ours: await admin.event('JOIN'), baseline: await admin.event('JOIN-BASE') },
-    warmupEvents: { ours: await admin.event('WARMUP'), baseline: await admin.event('WARMUP-BASE') },
+    warmupEvents: { ours: [], baseline: [] },
     readSchedule: '',
     stormSchedules: { ours: [], baseline: [] },
     warmupStorm: { ours: '', baseline: '' },
     tokens: [],
   };
+  for (let round = 0; round < JOIN_WARMUPS; round++) {
+    world.warmupEvents.ours.push(await admin.event(`WARMUP-${round + 1}`));
+    world.warmupEvents.baseline.push(await admin.event(`WARMUP-BASE-${round + 1}`));
+  }
   // Every schedule the baseline reads or holds belongs to the service's join event: the tokens are for it.
   world.readSchedule = await admin.schedule(world.joinEvents.ours);
   world.warmupStorm = { ours: await admin.schedule(world.joinEvents.ours), baseline: await admin.schedule(world.joinEvents.ours) };
