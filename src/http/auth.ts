@@ -9,6 +9,8 @@ declare module 'fastify' {
     userId: string | null;
     /** Set by the `buyer` and `admittedToken` guards: an admitted buyer for one event. */
     buyer: Buyer | null;
+    /** The bearer's user once its token verified, whoever asked first (the rate limiter or a guard). */
+    bearerUser: string | null;
   }
 }
 
@@ -47,16 +49,9 @@ export interface Guards {
   admin: preHandlerAsyncHookHandler;
 }
 
-const verifiedUsers = new WeakMap<FastifyRequest, string>();
-
 /** The bearer's user, verified once per request: the rate limiter and the guards both ask. */
 export function authenticatedUser(request: FastifyRequest, users: Authenticator): string {
-  let userId = verifiedUsers.get(request);
-  if (userId === undefined) {
-    userId = users.authenticate(request.headers.authorization);
-    verifiedUsers.set(request, userId);
-  }
-  return userId;
+  return (request.bearerUser ??= users.authenticate(request.headers.authorization));
 }
 
 /** The bearer's user when its token verifies, else undefined: refuses nothing, so never to authorize. */
@@ -81,6 +76,7 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
 export function createGuards(app: FastifyInstance, deps: { users: Authenticator; queue: Admission; adminKey: string }): Guards {
   app.decorateRequest('userId', null);
   app.decorateRequest('buyer', null);
+  app.decorateRequest('bearerUser', null);
   const { users, queue, adminKey } = deps;
   const admitted = async (request: FastifyRequest, buyer: Buyer, eventOf: EventOf | undefined) => {
     if (eventOf) assertBuyerFor(buyer, await eventOf(request));
