@@ -174,6 +174,28 @@ describe.each(waitingRooms)('waiting room contract: $name', (adapter) => {
     expect(again).toEqual({ ticket: third.ticket, created: false, state: { status: 'WAITING', position: 1 } });
   });
 
+  it('lets a joiner with nobody ahead in at once only within the rate, the capacity and an unpaused line', async () => {
+    const eventId = randomUUID();
+    const enter = (userId: string, now: number, p: AdmissionPolicy) =>
+      room.join({ tokenId: randomUUID(), userId, eventId, ttlMs: CONTRACT_TOKEN_TTL_MS }, now, p);
+    const onePerSecond = { ...policy, admitPerSecond: 1 };
+    expect(await enter('a', T0, onePerSecond)).toMatchObject({ state: { status: 'ACTIVE' }, step: { admitted: ['a'], admittedTotal: 1 } });
+    // This second's admission is used: the next joiner waits at the head.
+    expect(await enter('b', T0 + 500, onePerSecond)).toMatchObject({ state: { status: 'WAITING', position: 1 }, step: { admitted: [] } });
+    // The next second lets in the one ahead, not the joiner.
+    expect(await enter('c', T0 + 1_000, onePerSecond)).toMatchObject({ state: { status: 'WAITING', position: 1 }, step: { admitted: ['b'], admittedTotal: 2 } });
+    // The only place taken by an active who went idle: the join clears them and takes the place.
+    const next = randomUUID();
+    const sweeps = (userId: string, now: number, p: AdmissionPolicy) =>
+      room.join({ tokenId: randomUUID(), userId, eventId: next, ttlMs: CONTRACT_TOKEN_TTL_MS }, now, p);
+    const single = { ...policy, maxActive: 1 };
+    await sweeps('x', T0, single);
+    expect(await sweeps('y', T0 + policy.activeTtlMs + 1, single)).toMatchObject({ state: { status: 'ACTIVE' }, step: { admitted: ['y'], dropped: 1 } });
+    // A paused line lets nobody in, even with room and nobody ahead.
+    const paused = await room.join({ tokenId: randomUUID(), userId: 'p', eventId: randomUUID(), ttlMs: CONTRACT_TOKEN_TTL_MS }, T0, { ...policy, paused: true });
+    expect(paused).toMatchObject({ state: { status: 'WAITING', position: 1 }, step: { admitted: [] } });
+  });
+
   it('counts joins of a line per user and refuses past the limit, with the wait', async () => {
     const eventId = randomUUID();
     const limit = { max: 3, windowMs: 60_000 };
