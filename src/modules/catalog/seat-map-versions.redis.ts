@@ -5,6 +5,8 @@ import { SEAT_MAP_VERSION_TTL_MS, seatMapChannel, seatMapVersionKey, type SeatMa
 
 type VersionKey = [key: string];
 type VersionArgs = [freshEpoch: string, ttlMs: number];
+type BumpKeys = [key: string, channel: string];
+type BumpArgs = [freshEpoch: string, ttlMs: number, message: string];
 
 // A missing record starts at the caller's fresh epoch: after a loss, no earlier version comes back.
 const CURRENT_LUA = `
@@ -15,6 +17,9 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return ARGV[1] .. '.0'
 `;
 
+// KEYS[2] is the date's channel, declared as a key so that the client prefixes it and Redis Cluster
+// routes the script by it too: both carry the date's hash tag. Publishing from the script saves the
+// bump a second command, and a listener that re-reads on the message finds the new version.
 const BUMP_LUA = `
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then
@@ -23,6 +28,7 @@ if not epoch then
 end
 local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('SPUBLISH', KEYS[2], ARGV[3])
 return epoch .. '.' .. n
 `;
 
@@ -40,7 +46,7 @@ export class RedisSeatMapVersions implements SeatMapVersions {
 
   constructor(private readonly redis: RedisClient) {
     this.#current = defineLuaCommand<VersionKey, VersionArgs, string>(redis, 'seatMapVersion', CURRENT_LUA, 1);
-    this.#bump = defineLuaCommand<VersionKey, VersionArgs, string>(redis, 'seatMapBump', BUMP_LUA, 1);
+    this.#bump = defineLuaCommand<BumpKeys, BumpArgs, string>(redis, 'seatMapBump', BUMP_LUA, 2);
     this.#channels = new ShardedChannels(redis, seatMapChannel);
   }
 
@@ -48,13 +54,9 @@ export class RedisSeatMapVersions implements SeatMapVersions {
     return this.#current([seatMapVersionKey(scheduleId)], this.#freshEpoch(), SEAT_MAP_VERSION_TTL_MS);
   }
 
-  async bump(scheduleId: string): Promise<string> {
-    const bumped = this.#bump([seatMapVersionKey(scheduleId)], this.#freshEpoch(), SEAT_MAP_VERSION_TTL_MS);
-    // Sent in the same tick, on the connection to the same slot's master: it runs after the bump, so a
-    // listener that re-reads finds the new version. A lost message only waits for the streams' heartbeat.
-    const published = this.#channels.publish(scheduleId, scheduleId).catch(() => undefined);
-    const [version] = await Promise.all([bumped, published]);
-    return version;
+  /** A lost message only waits for the streams' heartbeat. */
+  bump(scheduleId: string): Promise<string> {
+    return this.#bump([seatMapVersionKey(scheduleId), seatMapChannel(scheduleId)], this.#freshEpoch(), SEAT_MAP_VERSION_TTL_MS, scheduleId);
   }
 
   async subscribe(listener: (scheduleId: string) => void): Promise<void> {
