@@ -56,10 +56,12 @@ local function ticket_reply(ticket)
   local token, n, issued, expires = read_ticket(ticket)
   return token .. '|' .. n .. '|' .. issued .. '|' .. expires
 end
--- Records a waiter's poll in their ticket (never moving it back).
+-- Records a waiter's poll in their ticket (never moving it back). Only the last field changes, so only it
+-- is encoded anew: Lua makes a string per base-36 digit, and re-encoding all four numbers took about a
+-- third of a waiter's poll in Redis.
 local function mark_seen(user, ticket, now)
-  local token, n, issued, expires, seen = read_ticket(ticket)
-  if now > seen then redis.call('HSET', tickets, user, write_ticket(token, n, issued, expires, now)) end
+  local _, _, issued, _, seen = read_ticket(ticket)
+  if now > seen then redis.call('HSET', tickets, user, string.match(ticket, '^(.*|)') .. b36(now - issued)) end
 end
 `;
 
