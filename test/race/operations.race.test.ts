@@ -5,7 +5,7 @@ import { freePort } from '../../tools/net.js';
 import { startService, stopAll, type ServiceProcess } from '../../tools/processes.js';
 import { Stream } from '../../tools/sse.js';
 import { redisBackends, redisEnv } from '../support/redis-backends.js';
-import { ADMIN_KEY } from '../support/test-app.js';
+import { ADMIN_KEY, ownDatabase, type OwnDatabase } from '../support/test-app.js';
 
 /**
  * Operating one sale across three real instances on one PostgreSQL and one Redis: the opening is drawn
@@ -34,10 +34,15 @@ describe.each(redisBackends)(`operating a sale across ${INSTANCES} instances (%s
   const instances: ServiceProcess[] = [];
   const apis: ApiClient[] = [];
   const streams: Stream[] = [];
+  // A database of its own: every instance draws the due openings it finds in its database from its own
+  // key prefix, so another file's fleet sharing the run's database would draw this sale with an empty
+  // pre-queue (it did, when the race files ran side by side).
+  let database: OwnDatabase | undefined;
 
   beforeAll(async () => {
+    database = await ownDatabase(`ops_race_${backend}`.replace(/\W/g, '_'));
     const env = {
-      DATABASE_URL: inject('databaseUrl'),
+      DATABASE_URL: database.url,
       DATABASE_POOL_SIZE: '5',
       ...redisEnv(backend),
       REDIS_KEY_PREFIX: `${inject('redisPrefix')}ops:`,
@@ -65,6 +70,7 @@ describe.each(redisBackends)(`operating a sale across ${INSTANCES} instances (%s
   afterAll(async () => {
     for (const stream of streams) stream.close();
     await stopAll(instances);
+    await database?.drop();
   });
 
   it('draws the opening once, applies controls everywhere, keeps the drawn order, and tells every instance\'s streams SOLD_OUT', async () => {

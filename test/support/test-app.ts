@@ -70,16 +70,21 @@ export async function startTestApp(
   };
 }
 
+/** A database of its own for one test file, on the run's PostgreSQL; `drop` removes it. */
+export interface OwnDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
 /**
- * The test app for one API test file. On PostgreSQL + Redis (either topology) it gets a database of its own (created from
- * the migrations, dropped on close) and a key prefix of its own under the run's prefix (removed by the
- * global teardown): other files move their clocks and run the hold sweeper, which acts on every row of
- * a shared database, and admission steps act on every event of a shared prefix.
+ * An empty database beside the run's, for a test file whose services must not share one: other files
+ * move their clocks and run the hold sweeper, which acts on every row of a shared database, and every
+ * instance draws the due openings it finds there, from the pre-queue of its own key prefix. The services
+ * migrate it as they start.
  */
-export async function startApiApp(backend: Backend, scope: string, env: Record<string, string> = {}): Promise<TestApp> {
-  if (backend === 'embedded') return startTestApp(backend, env);
+export async function ownDatabase(scope: string): Promise<OwnDatabase> {
   const runUrl = new URL(inject('databaseUrl'));
-  const name = `${runUrl.pathname.slice(1)}_api_${scope.slice(0, 12)}_${randomBytes(3).toString('hex')}`;
+  const name = `${runUrl.pathname.slice(1)}_${scope.slice(0, 16)}_${randomBytes(3).toString('hex')}`;
   const admin = async (sql: string) => {
     const client = new pg.Client({ connectionString: runUrl.toString() });
     await client.connect();
@@ -90,17 +95,28 @@ export async function startApiApp(backend: Backend, scope: string, env: Record<s
     }
   };
   await admin(`CREATE DATABASE ${name}`);
-  const databaseUrl = new URL(runUrl);
-  databaseUrl.pathname = `/${name}`;
+  const url = new URL(runUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/**
+ * The test app for one API test file. On PostgreSQL + Redis (either topology) it gets a database of its
+ * own (ownDatabase) and a key prefix of its own under the run's prefix (removed by the global teardown):
+ * admission steps act on every event of a shared prefix.
+ */
+export async function startApiApp(backend: Backend, scope: string, env: Record<string, string> = {}): Promise<TestApp> {
+  if (backend === 'embedded') return startTestApp(backend, env);
+  const database = await ownDatabase(`api_${scope.slice(0, 12)}`);
   const t = await startTestApp(backend, {
-    DATABASE_URL: databaseUrl.toString(),
+    DATABASE_URL: database.url,
     REDIS_KEY_PREFIX: `${inject('redisPrefix')}api:${scope}:${randomUUID().slice(0, 8)}:`,
     ...env,
   });
   const close = t.close.bind(t);
   t.close = async () => {
     await close();
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await database.drop();
   };
   return t;
 }
