@@ -80,6 +80,11 @@ local function room(now, max_active, per_second)
   local n = math.min(max_active - redis.call('ZCARD', active), per_second - used)
   return math.max(n, 0), window, used
 end
+-- Lets one user in: active until idle past the TTL, their join number next in the admission log.
+local function activate(user, join_seq, now, active_ttl)
+  redis.call('ZADD', active, now + active_ttl, user)
+  redis.call('RPUSH', admitted, join_seq)
+end
 -- Counts the admissions just made in the rate window and the log; answers the admitted total.
 local function record_admissions(count, window, used, log_limit)
   redis.call('HSET', rate, 'window', window, 'used', used + count)
@@ -119,8 +124,7 @@ local function admit_step(now, max_active, per_second, active_ttl, grace, log_li
         dropped = dropped + 1
       elseif #head < n then
         redis.call('ZREM', waiting, user)
-        redis.call('ZADD', active, now + active_ttl, user)
-        redis.call('RPUSH', admitted, join_seq)
+        activate(user, join_seq, now, active_ttl)
         head[#head + 1] = user
       else
         full = true
@@ -197,8 +201,7 @@ else
     -- Nobody ahead: the step would let in this joiner alone if the line has room, so the line is not walked.
     local room_left, window, used = room(now, max_active, per_second)
     if room_left > 0 then
-      redis.call('ZADD', active, now + active_ttl, user)
-      redis.call('RPUSH', admitted, n)
+      activate(user, n, now, active_ttl)
       step, let_in = {{user}, 0, record_admissions(1, window, used, log_limit), 0}, true
     end
   end
