@@ -5,12 +5,14 @@ import { round } from './stats.js';
 
 const bearer = (user: ApiUser) => `Bearer ${user.accessToken}`;
 
+const TOKEN_FIELD = '"token":"';
+
 /** The queue token of a join's reply: base64url and a dot, so never escaped in the JSON text. */
 function tokenIn(text: string): string {
-  const start = text.indexOf('"token":"') + '"token":"'.length;
-  const end = text.indexOf('"', start);
-  if (start < '"token":"'.length || end < 0) throw new Error(`a join reply without a token: ${text.slice(0, 200)}`);
-  return text.slice(start, end);
+  const field = text.indexOf(TOKEN_FIELD);
+  const end = field < 0 ? -1 : text.indexOf('"', field + TOKEN_FIELD.length);
+  if (end < 0) throw new Error(`a join reply without a token: ${text.slice(0, 200)}`);
+  return text.slice(field + TOKEN_FIELD.length, end);
 }
 
 /**
