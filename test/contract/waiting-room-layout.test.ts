@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisWaitingRoom } from '../../src/modules/queue/waiting-room.redis.js';
-import { newTokenId } from '../../src/modules/queue/waiting-room.js';
+import { ADMISSION_LOG_LIMIT, newTokenId } from '../../src/modules/queue/waiting-room.js';
 import type { Redis } from '../../src/shared/redis.js';
 import { CONTRACT_TOKEN_TTL_MS, openContractRedis } from './adapters.js';
 
@@ -48,5 +48,22 @@ describe('Redis waiting room layout', () => {
     const again = await room.join({ tokenId: newTokenId(), userId, eventId, ttlMs: CONTRACT_TOKEN_TTL_MS }, T0);
     expect(again).toMatchObject({ created: true, ticket: { seq: 2 }, state: { status: 'WAITING', position: 1 } });
     expect(await room.touch(eventId, [again.ticket], T0, policy)).toEqual([{ status: 'WAITING', position: 1 }]);
+  });
+
+  it('keeps the admission log at its limit, the newest admissions last, through a join that goes straight in and through a step', async () => {
+    const eventId = randomUUID();
+    const log = key(eventId, 'admitted');
+    const fill = Array.from({ length: 10_000 }, (_, i) => i + 1);
+    for (let filled = 0; filled < ADMISSION_LOG_LIMIT; filled += fill.length) await redis.rpush(log, ...fill);
+    const join = () => room.join({ tokenId: newTokenId(), userId: randomUUID(), eventId, ttlMs: CONTRACT_TOKEN_TTL_MS }, T0, policy);
+    const first = await join();
+    expect(first.state).toEqual({ status: 'ACTIVE' });
+    expect(await redis.llen(log)).toBe(ADMISSION_LOG_LIMIT);
+    const second = await join();
+    expect(second.state).toEqual({ status: 'WAITING', position: 1 });
+    await room.complete(eventId, first.ticket.userId, first.ticket.tokenId);
+    expect((await room.admit(eventId, T0, policy)).admitted).toEqual([second.ticket.userId]);
+    expect(await redis.llen(log)).toBe(ADMISSION_LOG_LIMIT);
+    expect(await redis.lrange(log, -3, -1)).toEqual(['10000', String(first.ticket.seq), String(second.ticket.seq)]);
   });
 });

@@ -81,14 +81,16 @@ local function room(now, max_active, per_second)
   return math.max(n, 0), window, used
 end
 -- Lets one user in: active until idle past the TTL, their join number next in the admission log.
+-- Answers the log's length.
 local function activate(user, join_seq, now, active_ttl)
   redis.call('ZADD', active, now + active_ttl, user)
-  redis.call('RPUSH', admitted, join_seq)
+  return redis.call('RPUSH', admitted, join_seq)
 end
--- Counts the admissions just made in the rate window and the log; answers the admitted total.
-local function record_admissions(count, window, used, log_limit)
+-- Counts the admissions just made in the rate window and the log (trimmed only once past its limit,
+-- which the last push's length tells); answers the admitted total.
+local function record_admissions(count, logged, window, used, log_limit)
   redis.call('HSET', rate, 'window', window, 'used', used + count)
-  redis.call('LTRIM', admitted, -log_limit, -1)
+  if logged > log_limit then redis.call('LTRIM', admitted, -log_limit, -1) end
   return redis.call('INCRBY', total, count)
 end
 local function admit_step(now, max_active, per_second, active_ttl, grace, log_limit, opens_at, paused, caller_renews)
@@ -107,7 +109,7 @@ local function admit_step(now, max_active, per_second, active_ttl, grace, log_li
   local n, window, used = room(now, max_active, per_second)
   if paused then n = 0 end
   -- Rule: FIFO admission. The head of the line, in its order; the silent at the head leave instead.
-  local head = {}
+  local head, logged = {}, 0
   local walked, limit = 0, n + 1000
   while walked < limit do
     local batch = redis.call('ZRANGE', waiting, 0, math.max(n - #head, 1) - 1)
@@ -124,7 +126,7 @@ local function admit_step(now, max_active, per_second, active_ttl, grace, log_li
         dropped = dropped + 1
       elseif #head < n then
         redis.call('ZREM', waiting, user)
-        activate(user, join_seq, now, active_ttl)
+        logged = activate(user, join_seq, now, active_ttl)
         head[#head + 1] = user
       else
         full = true
@@ -134,7 +136,7 @@ local function admit_step(now, max_active, per_second, active_ttl, grace, log_li
     if full then break end
   end
   if #head > 0 then
-    admitted_total = record_admissions(#head, window, used, log_limit)
+    admitted_total = record_admissions(#head, logged, window, used, log_limit)
     -- Only admitting adds entries (and may create keys); a step that merely drops or idles keeps the
     -- expiry as it is, so the scheduler alone never keeps a forgotten line alive. A join renews once, after its step.
     if not caller_renews then renew_line() end
@@ -201,8 +203,8 @@ else
     -- Nobody ahead: the step would let in this joiner alone if the line has room, so the line is not walked.
     local room_left, window, used = room(now, max_active, per_second)
     if room_left > 0 then
-      activate(user, n, now, active_ttl)
-      step, let_in = {{user}, 0, record_admissions(1, window, used, log_limit), 0}, true
+      local logged = activate(user, n, now, active_ttl)
+      step, let_in = {{user}, 0, record_admissions(1, logged, window, used, log_limit), 0}, true
     end
   end
   if not let_in then
