@@ -1,6 +1,7 @@
 import { defineLuaCommand, pinnedArg, type LuaArgument, type RedisClient } from '../../shared/redis.js';
 import { ADMISSION_LOG_LIMIT, type AdmissionPolicy, type AdmissionStep, type EntryRef, type JoinCandidate, type JoinOutcome, joinLimited, type PrequeueEntry, type QueueState, soldOut, type QueueTicket, type WaitingRoom } from './waiting-room.js';
-import { ADMIT_LUA, CLOSE_SOLD_OUT_LUA, COMPLETE_LUA, JOIN_LUA, linePrelude, OPEN_LUA, PREQUEUE_LUA, REOPEN_LUA, TOUCH_LUA } from './waiting-room.redis-scripts.js';
+import { linePrelude } from './waiting-room.redis-lua.js';
+import { ADMIT_LUA, CLOSE_SOLD_OUT_LUA, COMPLETE_LUA, JOIN_LUA, OPEN_LUA, PREQUEUE_LUA, REOPEN_LUA, TOUCH_LUA } from './waiting-room.redis-scripts.js';
 
 /** Keys of one event share the `{eventId}` hash tag, so on Redis Cluster every script touches one slot. */
 const keysOf = (eventId: string) => {
