@@ -10,7 +10,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { stopAll } from '../tools/processes.js';
 import { args, databaseUrl, only, redisPrefix, redisUrl, runId, settings } from './lib/options.js';
-import { openQueuePhase, salePhase } from './lib/phases.js';
+import { openQueuePhase } from './lib/phases.js';
+import { salePhase } from './lib/sale-phase.js';
 import { resultsDir } from './lib/processes.js';
 import { rawFigures } from './lib/raw.js';
 import { log, report } from './lib/report.js';

@@ -2,7 +2,7 @@
  * The full sale's reference: the PostgreSQL floor of the same purchases. pgbench runs
  * bench/floor/purchase.pgbench.sql (the hold function, then the payment function, as the service calls
  * them) with as many clients as the service has pool connections, each transaction buying a different
- * seat for a different buyer, and nothing else running. Its purchases per second are what PostgreSQL
+ * seat for a different buyer, and nothing else at work. Its purchases per second are what PostgreSQL
  * alone does with these transactions on this machine: the most any server in front of it could reach.
  */
 import { execFile } from 'node:child_process';
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { SEATS_PER_SCHEDULE } from '../../src/modules/catalog/catalog.rules.js';
+import { combineCpu } from './measure.js';
 import { meterCpu } from './processes.js';
 
 const run = promisify(execFile);
@@ -35,6 +36,8 @@ export async function purchaseFloor(options: {
   clients: number;
   holdTtlMs: number;
   maxHolds: number;
+  /** A service left running meanwhile, idle: its CPU is counted as the server's. */
+  servicePid?: number;
 }): Promise<FloorResult> {
   const { clients } = options;
   const perClient = Math.floor(Math.min(options.userIds.length, options.scheduleIds.length * SEATS_PER_SCHEDULE) / clients);
@@ -54,7 +57,7 @@ export async function purchaseFloor(options: {
       [options.userIds, options.eventId, options.scheduleIds, transactions],
     );
     await db.query('ANALYZE bench_floor');
-    const stopMeter = await meterCpu(-1);
+    const stopMeter = await meterCpu(options.servicePid ?? -1);
     const started = performance.now();
     const { stdout } = await run(
       'pgbench',
@@ -77,4 +80,21 @@ export async function purchaseFloor(options: {
     await db.query('DROP TABLE IF EXISTS bench_floor').catch(() => undefined);
     await db.end();
   }
+}
+
+/** Several floor runs as one: purchases over pgbench's time in all of them (its tps leaves out connecting). */
+export function combineFloors(results: readonly FloorResult[]): FloorResult {
+  const transactions = results.reduce((sum, result) => sum + result.transactions, 0);
+  const seconds = results.reduce((sum, result) => sum + (result.purchasesPerSec > 0 ? result.transactions / result.purchasesPerSec : 0), 0);
+  const latency = results.reduce((sum, result) => sum + result.latencyAvgMs * result.transactions, 0) / (transactions || 1);
+  const metered = results.filter((result) => result.cpu);
+  return {
+    clients: results[0]?.clients ?? 0,
+    transactions,
+    purchased: results.reduce((sum, result) => sum + result.purchased, 0),
+    purchasesPerSec: seconds > 0 ? Math.round((transactions / seconds) * 10) / 10 : 0,
+    latencyAvgMs: Math.round(latency * 1000) / 1000,
+    durationMs: results.reduce((sum, result) => sum + result.durationMs, 0),
+    ...(metered.length > 0 ? { cpu: combineCpu(metered.map((result) => ({ cpu: result.cpu!, ms: result.durationMs }))) } : {}),
+  };
 }

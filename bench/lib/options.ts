@@ -14,6 +14,7 @@ export const { values: args } = parseArgs({
     'poll-ms': { type: 'string', default: '1000' },
     'sale-max-active': { type: 'string', default: '1000' },
     'sale-admit-per-second': { type: 'string', default: '1000' },
+    'sale-rounds': { type: 'string' },
     pool: { type: 'string', default: '20' },
     only: { type: 'string' },
     'no-baseline': { type: 'boolean', default: false },
@@ -36,7 +37,7 @@ export const { values: args } = parseArgs({
 if (args.help) {
   console.log(`npm run bench -- [options]
   --quick                     small and short (about a minute): 2,000 users, 1,000-user storm x 3 rounds, 3 s reads,
-                              400 buyers
+                              400 buyers, 2 sale rounds
   --users N                   users who join the queue in scenario 1 (default 10000)
   --storm N                   users racing for the 50 seats in scenario 3, per round (default 2000, up to 10000; 5 rounds)
   --buyers N                  buyers in the full sale, scenario 4 (default 2000)
@@ -45,6 +46,7 @@ if (args.help) {
   --poll-ms MS                how often waiting buyers poll their queue position (default 1000)
   --sale-max-active N         QUEUE_MAX_ACTIVE in the full sale (default 1000: a wide line)
   --sale-admit-per-second N   QUEUE_ADMIT_PER_SECOND in the full sale (default 1000)
+  --sale-rounds N             rounds of the full sale, each followed by the PostgreSQL floor (default 3; 2 with --quick)
   --pool N                    DATABASE_POOL_SIZE for both servers, and the PostgreSQL floor's pgbench clients (default 20)
   --only LIST                 comma list of join,seats,hold,sale,raw (default all); seats runs 2 and 2b
   --no-baseline               skip the reference server (the full sale is always measured against the PostgreSQL floor)
@@ -77,6 +79,7 @@ export const settings = {
   pollMs: int(args['poll-ms'], 1000, 60_000),
   saleMaxActive: int(args['sale-max-active'], 1000, 1_000_000),
   saleAdmitPerSecond: int(args['sale-admit-per-second'], 1000, 1_000_000),
+  saleRounds: int(args['sale-rounds'], quick ? 2 : 3, 20),
   pool: int(args.pool, 20, 200),
   baseline: !args['no-baseline'],
   profile: args.profile,

@@ -1,19 +1,17 @@
 /**
- * The two phases of a run: scenarios 1-3 on a wide-open queue, then the full sale (scenario 4) on a
- * realistic one, each on freshly started servers.
+ * The first phase of a run: scenarios 1-3 on a wide-open queue, on freshly started servers (the full
+ * sale, scenario 4, follows on a realistic line: sale-phase.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiUser } from '../../tools/http/api-client.js';
 import type { ServiceProcess } from '../../tools/processes.js';
 import { combineLoads, type LoadResult } from './load.js';
 import { combineCpu, combineOthers, describeLoad, measure, startBaseline, startService, stopService } from './measure.js';
-import { purchaseFloor } from './floor.js';
-import { adminKey, BENCH_HOLD, databaseUrl, JOIN_WARMUPS, only, openQueue, SALE_WARMUPS, saleQueue, settings, SLICES, STORM_ROUNDS, WARMUP_USERS } from './options.js';
+import { adminKey, JOIN_WARMUPS, only, openQueue, settings, SLICES, STORM_ROUNDS, WARMUP_USERS } from './options.js';
 import { log, report, type Measured, type Side, type StormReport, type StormRound } from './report.js';
-import { fullSale, type SaleResult } from './sale.js';
 import { holdStorm, queueJoin, seatMapRead } from './scenarios.js';
 import { round } from './stats.js';
-import { Admin, benchClient, chargeUsers, MAX_SEAT_PRICE, registerUsers } from './seed.js';
+import { Admin, benchClient, registerUsers } from './seed.js';
 import { checkAfter, heldInDb } from './stores.js';
 
 export interface World {
@@ -231,72 +229,4 @@ export async function openQueuePhase(): Promise<World | undefined> {
   await baseline?.stop();
   await stopService(service);
   return world;
-}
-
-export async function salePhase(world: World): Promise<void> {
-  const buyers = world.users.slice(0, settings.buyers);
-  const warmupBuyers = world.users.slice(-WARMUP_USERS);
-  const dates = Math.ceil(settings.buyers / 50);
-  const service = await startService('service-sale', saleQueue);
-  log(`service restarted for the full sale (QUEUE_MAX_ACTIVE=${settings.saleMaxActive}, QUEUE_ADMIT_PER_SECOND=${settings.saleAdmitPerSecond})`);
-  const client = benchClient(service.baseUrl, 8, adminKey);
-  const admin = new Admin(client);
-  // Everyone can afford the dearest seat in each sale they take part in, with one to spare: a buyer buys once
-  // through the service and once by the floor, a warm-up buyer once per warm-up.
-  const seatsEach = Math.max(2, SALE_WARMUPS) + 1;
-  report.setup.charges = await chargeUsers(service.baseUrl, [...buyers, ...warmupBuyers], seatsEach * MAX_SEAT_PRICE, settings.connections);
-  const event = async (label: string, count: number) => {
-    const id = await admin.event(label);
-    const schedules: string[] = [];
-    for (let i = 0; i < count; i++) schedules.push(await admin.schedule(id));
-    return { id, schedules };
-  };
-  const events = { ours: await event('SALE', dates), floor: await event('SALE-FLOOR', dates) };
-  // The warm-up sales take every path the measured one does, waiting and polling included: each line lets
-  // a fifth of its buyers in at a time. After one sale of 100 buyers all let in at once, V8's optimising
-  // compiler was still at work through the measured sale, a fifth of the service's CPU in its first
-  // seconds (perf): a one-off of a fresh process, which the other scenarios' warm-ups keep out of their
-  // figures too.
-  const warmups = [];
-  for (let round = 0; round < SALE_WARMUPS; round++) {
-    const warmup = await event(`SALE-WARMUP-${round + 1}`, Math.ceil(warmupBuyers.length / 50));
-    const narrowed = await client.patchQueue(warmup.id, { maxActive: Math.ceil(warmupBuyers.length / 5) });
-    if (narrowed.status !== 200) throw new Error(`could not narrow the warm-up line: ${narrowed.status} ${JSON.stringify(narrowed.body)}`);
-    warmups.push(warmup);
-  }
-  client.close();
-  const sale = (target: { id: string; schedules: string[] }, users: readonly ApiUser[]) =>
-    fullSale({ baseUrl: service.baseUrl, users, eventId: target.id, scheduleIds: target.schedules, connections: settings.connections, pollMs: settings.pollMs });
-
-  for (const warmup of warmups) await sale(warmup, warmupBuyers);
-  const ours = await measure(service, 'sale', () => sale(events.ours, buyers));
-  report.scenarios.sale.ours = { result: ours.result, cpu: ours.cpu, others: ours.others };
-  describeSale('4. full sale (service)', ours.result);
-  await checkAfter('full sale (service)');
-  await stopService(service);
-
-  // The floor: the same two function calls per purchase from pgbench, with the service stopped.
-  const floor = await purchaseFloor({
-    databaseUrl: databaseUrl.toString(),
-    eventId: events.floor.id,
-    scheduleIds: events.floor.schedules,
-    userIds: buyers.map((user) => user.id),
-    clients: settings.pool,
-    holdTtlMs: BENCH_HOLD.ttlSeconds * 1000,
-    maxHolds: BENCH_HOLD.maxPerUser,
-  });
-  report.scenarios.sale.floor = floor;
-  log(
-    `4. PostgreSQL floor (pgbench, ${floor.clients} clients, hold + payment functions): ${floor.purchased}/${floor.transactions} bought, ` +
-      `${floor.purchasesPerSec} purchases/s, ${floor.latencyAvgMs} ms per purchase on average`,
-  );
-  await checkAfter('PostgreSQL floor');
-}
-
-function describeSale(label: string, result: SaleResult) {
-  log(
-    `${label}: ${result.purchased}/${result.buyers} bought in ${(result.durationMs / 1000).toFixed(1)} s = ${result.purchasesPerSec} purchases/s; ` +
-      `end-to-end p50 ${result.endToEnd.p50} ms p99 ${result.endToEnd.p99} ms; requests p99 ${result.latency.p99} ms; ` +
-      `sold out ${result.soldOut}, failed ${result.failed}, 5xx ${result.serverErrors}`,
-  );
 }

@@ -27,6 +27,69 @@ export interface SaleResult {
   outcomes: Record<string, number>;
   serverErrors: number;
   socketErrors: number;
+  /** The raw samples behind the summaries: a symbol key, so the JSON report leaves them out and rounds combine exactly. */
+  [SALE_SAMPLES]?: SaleSamples;
+}
+
+export const SALE_SAMPLES: unique symbol = Symbol('sale samples');
+
+interface SaleSamples {
+  endToEnd: number[];
+  inLine: number[];
+  buying: number[];
+  latencies: number[];
+  byStep: Record<Step, number[]>;
+}
+
+/** What one sale, or several run one after the other, add up to. */
+type SaleCounts = Pick<SaleResult, 'buyers' | 'purchased' | 'soldOut' | 'failed' | 'durationMs' | 'admittedAtOnce' | 'outcomes' | 'serverErrors' | 'socketErrors'>;
+
+function saleResult(counts: SaleCounts, samples: SaleSamples): SaleResult {
+  const { durationMs } = counts;
+  const perSecond = (count: number) => (durationMs > 0 ? (count / durationMs) * 1000 : 0);
+  return {
+    ...counts,
+    durationMs: round(durationMs, 1),
+    purchasesPerSec: round(perSecond(samples.endToEnd.length), 1),
+    endToEnd: summarize(samples.endToEnd),
+    inLine: summarize(samples.inLine),
+    buying: summarize(samples.buying),
+    requests: samples.latencies.length,
+    rps: round(perSecond(samples.latencies.length), 0),
+    latency: summarize(samples.latencies),
+    byStep: Object.fromEntries(Object.entries(samples.byStep).map(([step, ms]) => [step, summarize(ms)])),
+    [SALE_SAMPLES]: samples,
+  };
+}
+
+/** Several sales as one: counts and time add up, percentiles come from every sample. */
+export function combineSales(results: readonly SaleResult[]): SaleResult {
+  const sum = (pick: (result: SaleResult) => number) => results.reduce((total, result) => total + pick(result), 0);
+  const samples = results.map((result) => result[SALE_SAMPLES]!);
+  const all = (pick: (each: SaleSamples) => number[]) => samples.flatMap(pick);
+  const outcomes: Record<string, number> = {};
+  for (const result of results) for (const [key, count] of Object.entries(result.outcomes)) outcomes[key] = (outcomes[key] ?? 0) + count;
+  const steps = Object.keys(samples[0]?.byStep ?? {}) as Step[];
+  return saleResult(
+    {
+      buyers: sum((r) => r.buyers),
+      purchased: sum((r) => r.purchased),
+      soldOut: sum((r) => r.soldOut),
+      failed: sum((r) => r.failed),
+      durationMs: sum((r) => r.durationMs),
+      admittedAtOnce: sum((r) => r.admittedAtOnce),
+      outcomes,
+      serverErrors: sum((r) => r.serverErrors),
+      socketErrors: sum((r) => r.socketErrors),
+    },
+    {
+      endToEnd: all((s) => s.endToEnd),
+      inLine: all((s) => s.inLine),
+      buying: all((s) => s.buying),
+      latencies: all((s) => s.latencies),
+      byStep: Object.fromEntries(steps.map((step) => [step, all((s) => s.byStep[step])])) as Record<Step, number[]>,
+    },
+  );
 }
 
 type Step = 'join' | 'poll' | 'seats' | 'hold' | 'pay';
@@ -132,25 +195,8 @@ export async function fullSale(options: {
   await Promise.all(options.users.map((user, index) => buyer(user, index)));
   client.close();
 
-  const durationMs = last > first ? last - first : 0;
-  const steps = Object.fromEntries(Object.entries(byStep).map(([step, samples]) => [step, summarize(samples)]));
-  return {
-    buyers: options.users.length,
-    purchased: endToEnd.length,
-    soldOut,
-    failed,
-    durationMs: round(durationMs, 1),
-    purchasesPerSec: durationMs > 0 ? round((endToEnd.length / durationMs) * 1000, 1) : 0,
-    endToEnd: summarize(endToEnd),
-    inLine: summarize(inLine),
-    buying: summarize(buying),
-    admittedAtOnce,
-    requests: latencies.length,
-    rps: durationMs > 0 ? round((latencies.length / durationMs) * 1000, 0) : 0,
-    latency: summarize(latencies),
-    byStep: steps,
-    outcomes,
-    serverErrors,
-    socketErrors,
-  };
+  return saleResult(
+    { buyers: options.users.length, purchased: endToEnd.length, soldOut, failed, durationMs: last > first ? last - first : 0, admittedAtOnce, outcomes, serverErrors, socketErrors },
+    { endToEnd, inLine, buying, latencies, byStep },
+  );
 }

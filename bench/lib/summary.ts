@@ -118,6 +118,8 @@ export function printSummary(): void {
     const ratios = report.scenarios[name].pairedRatios;
     return ratios && ratios.length > 1 ? [`  ${name}: ${ratios.join(' ')} (median ${median(ratios)})`] : [];
   });
+  const saleRatios = report.scenarios.sale.pairedRatios;
+  if (saleRatios && saleRatios.length > 1) paired.push(`  full sale (each round against the floor run right after it): ${saleRatios.join(' ')} (median ${median(saleRatios)})`);
   if (paired.length > 0) {
     console.log(`\nRatio in each pair of slices run back to back (the table's ratio is over all of them; the spread is the machine's):\n${paired.join('\n')}`);
   }
@@ -129,13 +131,14 @@ export function printSummary(): void {
       (storm.baseline ? `\n  baseline: ${describe(storm.baseline.result)}` : ''));
   }
   const sale = report.scenarios.sale.ours?.result;
+  const saleRounds = settings.saleRounds > 1 ? ` (${settings.saleRounds} rounds of ${settings.buyers} buyers, together)` : '';
   if (sale) {
-    console.log(`Full sale: ${sale.purchased}/${sale.buyers} buyers paid; in line p50 ${sale.inLine.p50} ms / p99 ${sale.inLine.p99} ms, ` +
+    console.log(`Full sale${saleRounds}: ${sale.purchased}/${sale.buyers} buyers paid; in line p50 ${sale.inLine.p50} ms / p99 ${sale.inLine.p99} ms, ` +
       `buying (admitted → paid) p50 ${sale.buying.p50} ms / p99 ${sale.buying.p99} ms; hold p50 ${sale.byStep.hold?.p50} ms, payment p50 ${sale.byStep.pay?.p50} ms.`);
   }
   const floor = report.scenarios.sale.floor;
   if (floor) {
-    console.log(`PostgreSQL floor: pgbench, ${floor.clients} clients, ${floor.purchased}/${floor.transactions} purchases (hold + payment functions), ` +
+    console.log(`PostgreSQL floor${saleRounds ? ', the same rounds' : ''}: pgbench, ${floor.clients} clients, ${floor.purchased}/${floor.transactions} purchases (hold + payment functions), ` +
       `${floor.purchasesPerSec} purchases/s, ${floor.latencyAvgMs} ms each on average.`);
   }
   const cpuPerPurchase = perPurchase();
