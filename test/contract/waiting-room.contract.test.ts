@@ -66,6 +66,32 @@ describe.each(waitingRooms)('waiting room contract: $name', (adapter) => {
     expect(await room.admissionLog(eventId)).toEqual([1, 2, 3]);
   });
 
+  it('ends a turn and admits the next in line in one call, and leaves a stale token\'s entry as it is', async () => {
+    const eventId = randomUUID();
+    const a = (await join(eventId, 'a')).ticket;
+    const b = (await join(eventId, 'b')).ticket;
+    await join(eventId, 'c');
+    await join(eventId, 'd');
+    await room.admit(eventId, T0, policy);
+    expect(await room.completeAndAdmit(eventId, { userId: 'a', tokenId: a.tokenId }, T0, policy)).toEqual({
+      admitted: ['c'],
+      dropped: 0,
+      admittedTotal: 3,
+      openingDue: false,
+    });
+    expect(await touchOne(eventId, 'a', a.tokenId, T0, policy)).toEqual({ status: 'EXPIRED' });
+    // A token that is not b's live one ends nothing, and the line stays full.
+    expect(await room.completeAndAdmit(eventId, { userId: 'b', tokenId: 'stale' }, T0, policy)).toEqual({
+      admitted: [],
+      dropped: 0,
+      admittedTotal: 3,
+      openingDue: false,
+    });
+    expect(await touchOne(eventId, 'b', b.tokenId, T0, policy)).toEqual({ status: 'ACTIVE' });
+    expect(await room.completeAndAdmit(eventId, { userId: 'b', tokenId: b.tokenId }, T0, { ...policy, paused: true })).toMatchObject({ admitted: [] });
+    expect(await room.admissionLog(eventId)).toEqual([1, 2, 3]);
+  });
+
   it('expires an active user idle past the active TTL, and a touch keeps one alive', async () => {
     const eventId = randomUUID();
     const a = (await join(eventId, 'a')).ticket;

@@ -19,7 +19,6 @@ interface QueueTokenClaims extends TokenClaims {
   seq: number;
 }
 
-
 export interface QueueDeps {
   room: WaitingRoom;
   events: QueueEvents;
@@ -131,8 +130,7 @@ export class QueueService {
   /** The holder gives up their place (waiting or admitted); people behind move up at once. */
   async leave(token: string | undefined, userId: string): Promise<void> {
     const claims = this.#verifyOwn(token, userId);
-    await this.deps.room.complete(claims.eid, claims.uid, claims.tid);
-    const step = await this.#admitStep(claims.eid);
+    const step = await this.#endTurn(refOf(claims), claims.eid);
     // The leaver's own departure moved everyone behind, whether or not anyone was admitted.
     if (step.admitted.length === 0 && step.dropped === 0) await this.announce(claims.eid, 'head');
   }
@@ -142,16 +140,22 @@ export class QueueService {
    * Best effort: the purchase has already committed, and an entry left behind lapses after inactivity.
    */
   async complete(buyer: Buyer): Promise<void> {
-    const { room, log } = this.deps;
     try {
-      // The freed slot goes to the next in line now, not at the scheduler's next tick. The step is sent
-      // right behind the completion without waiting for its answer: both go down the line's one connection
-      // (one slot on Redis Cluster), which runs them in the order sent, so the step sees the slot free. (A
-      // completion redirected during a failover may run after it; the next tick then admits.)
-      await Promise.all([room.complete(buyer.eventId, buyer.userId, buyer.tokenId), this.#admitStep(buyer.eventId)]);
+      await this.#endTurn(buyer, buyer.eventId);
     } catch (error) {
-      log.warn({ err: error, eventId: buyer.eventId }, 'could not end the queue entry; it will lapse when idle');
+      this.deps.log.warn({ err: error, eventId: buyer.eventId }, 'could not end the queue entry; it will lapse when idle');
     }
+  }
+
+  /**
+   * Ends the entry and runs an admission step in the same atomic call, so the freed slot goes to the next
+   * in line now, not at the scheduler's next tick; announced like any step.
+   */
+  async #endTurn(entry: EntryRef, eventId: string): Promise<AdmissionStep> {
+    const settings = await this.deps.settings.settingsOf(eventId);
+    const step = await this.deps.room.completeAndAdmit(eventId, entry, this.#pinned(), policyOf(this.deps.lifetimes, settings));
+    await this.#afterStep(eventId, step);
+    return step;
   }
 
   /**

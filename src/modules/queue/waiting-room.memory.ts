@@ -179,6 +179,11 @@ export class MemoryWaitingRoom implements WaitingRoom {
     if (line.tickets.get(userId)?.tokenId === tokenId) this.#forget(line, userId);
   }
 
+  async completeAndAdmit(eventId: string, entry: EntryRef, now: number | undefined, policy: AdmissionPolicy): Promise<AdmissionStep> {
+    await this.complete(eventId, entry.userId, entry.tokenId);
+    return this.admit(eventId, now, policy);
+  }
+
   async events(since: number): Promise<string[]> {
     for (const [eventId, line] of this.#lines) if (line.lastJoin <= since) this.#lines.delete(eventId);
     return [...this.#lines.keys()];

@@ -161,13 +161,16 @@ export const REOPEN_LUA = `
 return redis.call('DEL', sold_out)
 `;
 
-export const COMPLETE_LUA = `
+/** ARGV[2..3]: the entry. ARGV[4] = '1' runs the admission step after it (ARGV[5..12] as ADMIT_LUA's ARGV[2..9]) and answers it. */
+export const COMPLETE_LUA = `${ADMISSION_STEP}
 local user = ARGV[2]
 local current = redis.call('HGET', tickets, user)
-if not current or read_ticket(current) ~= ARGV[3] then return 0 end
-redis.call('HDEL', tickets, user)
-redis.call('ZREM', active, user)
-redis.call('ZREM', waiting, user)
-redis.call('ZREM', prequeue, user)
-return 1
+if current and read_ticket(current) == ARGV[3] then
+  redis.call('HDEL', tickets, user)
+  redis.call('ZREM', active, user)
+  redis.call('ZREM', waiting, user)
+  redis.call('ZREM', prequeue, user)
+end
+if ARGV[4] ~= '1' then return false end
+return admit_step(clock(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11], ARGV[12] == '1', false)
 `;

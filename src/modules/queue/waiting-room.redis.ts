@@ -47,7 +47,8 @@ type TouchArgs = [now: LuaArgument, activeTtlMs: number, ...userIdThenTokenId: s
 type TouchReply = number[];
 type AdmitArgs = [now: LuaArgument, maxActive: number, admitPerSecond: number, activeTtlMs: number, waitingGraceMs: number, logLimit: number, opensAt: LuaArgument, paused: 0 | 1];
 type AdmitReply = [admitted: string[], dropped: number, admittedTotal: number, openingDue: 0 | 1];
-type CompleteArgs = [userId: string, tokenId: string];
+/** The entry, then '1' and the admission step's arguments (as AdmitArgs) to run the step after it, or nothing. */
+type CompleteArgs = [userId: string, tokenId: string] | [userId: string, tokenId: string, step: 1, ...AdmitArgs];
 
 /** A ticket as the scripts answer it (ticket_reply): tokenId|seq|issuedAt|expiresAt. */
 function parseTicket(eventId: string, userId: string, encoded: string): QueueTicket {
@@ -76,7 +77,7 @@ export class RedisWaitingRoom implements WaitingRoom {
     this.#join = defineLuaCommand<JoinKeys, [lineTtlMs: number, ...JoinArgs], JoinReply>(redis, 'waitingRoomJoin', linePrelude + JOIN_LUA, (lineKeys('').length + 1) as JoinKeys['length']);
     this.#touch = defineLineCommand<TouchArgs, TouchReply>(redis, 'waitingRoomTouch', TOUCH_LUA);
     this.#admit = defineLineCommand<AdmitArgs, AdmitReply>(redis, 'waitingRoomAdmit', ADMIT_LUA);
-    this.#complete = defineLineCommand<CompleteArgs, number>(redis, 'waitingRoomComplete', COMPLETE_LUA);
+    this.#complete = defineLineCommand<CompleteArgs, AdmitReply | null>(redis, 'waitingRoomComplete', COMPLETE_LUA);
     this.#prequeue = defineLineCommand<[opensAt: number, now: LuaArgument], string[] | null>(redis, 'waitingRoomPrequeue', PREQUEUE_LUA);
     this.#open = defineLineCommand<number[], number>(redis, 'waitingRoomOpen', OPEN_LUA);
     this.#closeSoldOut = defineLineCommand<[ttlMs: number], number>(redis, 'waitingRoomCloseSoldOut', CLOSE_SOLD_OUT_LUA);
@@ -141,19 +142,7 @@ export class RedisWaitingRoom implements WaitingRoom {
   }
 
   async admit(eventId: string, now: number | undefined, policy: AdmissionPolicy): Promise<AdmissionStep> {
-    const [admitted, dropped, admittedTotal, openingDue] = await this.#admit(
-      lineKeys(eventId),
-      this.#lineTtlMs,
-      pinnedArg(now),
-      policy.maxActive,
-      policy.admitPerSecond,
-      policy.activeTtlMs,
-      policy.waitingGraceMs,
-      ADMISSION_LOG_LIMIT,
-      policy.opensAt ?? '',
-      policy.paused === true ? 1 : 0,
-    );
-    return { admitted, dropped, admittedTotal, openingDue: openingDue === 1 };
+    return stepOf(await this.#admit(lineKeys(eventId), this.#lineTtlMs, ...admitArgs(now, policy)));
   }
 
   async prequeue(eventId: string, opensAt: number, now: number | undefined): Promise<PrequeueEntry[] | undefined> {
@@ -178,6 +167,11 @@ export class RedisWaitingRoom implements WaitingRoom {
 
   async complete(eventId: string, userId: string, tokenId: string): Promise<void> {
     await this.#complete(lineKeys(eventId), this.#lineTtlMs, userId, tokenId);
+  }
+
+  async completeAndAdmit(eventId: string, entry: EntryRef, now: number | undefined, policy: AdmissionPolicy): Promise<AdmissionStep> {
+    const reply = await this.#complete(lineKeys(eventId), this.#lineTtlMs, entry.userId, entry.tokenId, 1, ...admitArgs(now, policy));
+    return stepOf(reply!);
   }
 
   async events(since: number): Promise<string[]> {
@@ -208,6 +202,19 @@ export class RedisWaitingRoom implements WaitingRoom {
     // The Redis client is shared and closed by its owner.
   }
 }
+
+const admitArgs = (now: number | undefined, policy: AdmissionPolicy): AdmitArgs => [
+  pinnedArg(now),
+  policy.maxActive,
+  policy.admitPerSecond,
+  policy.activeTtlMs,
+  policy.waitingGraceMs,
+  ADMISSION_LOG_LIMIT,
+  policy.opensAt ?? '',
+  policy.paused === true ? 1 : 0,
+];
+
+const stepOf = ([admitted, dropped, admittedTotal, openingDue]: AdmitReply): AdmissionStep => ({ admitted, dropped, admittedTotal, openingDue: openingDue === 1 });
 
 const stateOf = (answer: number): QueueState => {
   if (answer === 0) return { status: 'ACTIVE' };

@@ -129,6 +129,8 @@ export interface WaitingRoom {
   reopen(eventId: string): Promise<boolean>;
   /** Ends the user's entry (after a purchase): the token expires and the slot frees. */
   complete(eventId: string, userId: string, tokenId: string): Promise<void>;
+  /** `complete`, then an admission step, as one atomic call: the freed slot goes to the next in line at once. */
+  completeAndAdmit(eventId: string, entry: EntryRef, now: number | undefined, policy: AdmissionPolicy): Promise<AdmissionStep>;
   /**
    * Events someone joined after `since` (epoch ms), for the admission scheduler and metrics. Events
    * with no join since then are forgotten: every ticket they issued has expired.
