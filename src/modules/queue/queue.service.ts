@@ -1,23 +1,15 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
-import type { TokenClaims, TokenSigner } from '../../shared/signed-token.js';
+import type { TokenSigner } from '../../shared/signed-token.js';
 import { AdmissionRateMeter, estimateWaitSeconds } from './admission-rate.js';
 import type { Buyer } from './buyer.js';
 import type { LineChange, QueueEvents } from './queue-events.js';
 import type { QueueView } from './queue.schemas.js';
 import { newTokenId, soldOut } from './waiting-room.js';
 import { policyOf, type LineSettings, type LineSettingsSource } from './line-settings.js';
-import type { AdmissionPolicy, AdmissionStep, EntryRef, QueueState, QueueStats, QueueTicket, WaitingRoom } from './waiting-room.js';
-
-interface QueueTokenClaims extends TokenClaims {
-  typ: 'queue';
-  tid: string;
-  uid: string;
-  eid: string;
-  /** The join sequence number: the pre-queue's draw orders by it, and a buyer checks their place with it. */
-  seq: number;
-}
+import { claimsOf, refOf, seatsLeftShown, viewOf, type LineMoment, type QueueTokenClaims, type SignedClaims } from './queue-token.js';
+import type { AdmissionPolicy, AdmissionStep, EntryRef, QueueStats, WaitingRoom } from './waiting-room.js';
 
 export interface QueueDeps {
   room: WaitingRoom;
@@ -60,7 +52,7 @@ export class QueueService {
     if (step) await this.#afterStep(eventId, step, userId);
     if (state.status === 'EXPIRED') throw expired();
     const claims = claimsOf(ticket);
-    return this.#view({ claims, token: this.deps.signer.sign(claims) }, state, settings, this.#rate.perSecond(eventId));
+    return viewOf({ claims, token: this.deps.signer.sign(claims) }, state, this.#moment(eventId, settings));
   }
 
   /** Position, status and ETA for a token; QUEUE_TOKEN_EXPIRED once it no longer holds a place. */
@@ -97,15 +89,13 @@ export class QueueService {
    * `view` came from a verified token, and the holder's presence is kept by the stream's heartbeat.
    */
   async movedViews(eventId: string, moves: readonly { view: QueueView; position: number }[]): Promise<QueueView[]> {
-    const settings = await this.deps.settings.settingsOf(eventId);
-    const rate = this.#rate.perSecond(eventId);
-    const policy = policyOf(this.deps.lifetimes, settings);
+    const { settings, policy, ratePerSecond } = this.#moment(eventId, await this.deps.settings.settingsOf(eventId));
     return moves.map(({ view, position }) => ({
       ...view,
       position,
-      etaSeconds: estimateWaitSeconds(position, rate, policy),
+      etaSeconds: estimateWaitSeconds(position, ratePerSecond, policy),
       paused: settings.paused,
-      seatsLeft: allHeld(settings) ? settings.seatsLeft : null,
+      seatsLeft: seatsLeftShown(settings),
     }));
   }
 
@@ -265,49 +255,11 @@ export class QueueService {
       room.touch(eventId, tokens.map(({ claims }) => refOf(claims)), this.#pinned(), lifetimes),
       this.deps.settings.settingsOf(eventId),
     ]);
-    const rate = this.#rate.perSecond(eventId);
-    return states.map((state, i) => (state.status === 'EXPIRED' ? undefined : this.#view(tokens[i]!, state, settings, rate)));
+    const moment = this.#moment(eventId, settings);
+    return states.map((state, i) => (state.status === 'EXPIRED' ? undefined : viewOf(tokens[i]!, state, moment)));
   }
 
-  #view({ claims: c, token }: SignedClaims, state: Exclude<QueueState, { status: 'EXPIRED' }>, settings: LineSettings, rate: number | undefined): QueueView {
-    const position = state.status === 'WAITING' ? state.position : state.status === 'ACTIVE' ? 0 : null;
-    const etaSeconds =
-      position === null
-        ? Math.max(0, Math.ceil(((settings.opensAt ?? 0) - this.deps.clock.now().getTime()) / 1000))
-        : estimateWaitSeconds(position, rate, policyOf(this.deps.lifetimes, settings));
-    return {
-      token,
-      userId: c.uid,
-      eventId: c.eid,
-      joinNumber: c.seq,
-      status: state.status,
-      position,
-      issuedAt: new Date(c.iat).toISOString(),
-      expiresAt: new Date(c.exp).toISOString(),
-      etaSeconds,
-      opensAt: settings.opensAt === null ? null : new Date(settings.opensAt).toISOString(),
-      paused: settings.paused,
-      seatsLeft: allHeld(settings) ? settings.seatsLeft : null,
-    };
+  #moment(eventId: string, settings: LineSettings): LineMoment {
+    return { settings, policy: policyOf(this.deps.lifetimes, settings), ratePerSecond: this.#rate.perSecond(eventId), now: this.deps.clock.now().getTime() };
   }
 }
-
-/** Seats remain but every one is held: some may come back when holds lapse or fail to pay. */
-const allHeld = ({ seatsLeft, seatsAvailable }: LineSettings) => seatsLeft !== null && seatsLeft > 0 && seatsAvailable === 0;
-
-interface SignedClaims {
-  claims: QueueTokenClaims;
-  token: string;
-}
-
-const refOf = (claims: QueueTokenClaims): EntryRef => ({ userId: claims.uid, tokenId: claims.tid });
-
-const claimsOf = (ticket: QueueTicket): QueueTokenClaims => ({
-  typ: 'queue',
-  tid: ticket.tokenId,
-  uid: ticket.userId,
-  eid: ticket.eventId,
-  seq: ticket.seq,
-  iat: ticket.issuedAt,
-  exp: ticket.expiresAt,
-});
