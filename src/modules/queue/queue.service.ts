@@ -41,18 +41,19 @@ export class QueueService {
    * joiner's place; the line is announced only when the step moved someone else.
    */
   async join(userId: string, eventId: string): Promise<QueueView> {
-    const { room, clock, tokenTtlMs, lifetimes } = this.deps;
+    const { room, tokenTtlMs, lifetimes } = this.deps;
     await this.deps.ensureEventOpen(eventId);
     const settings = await this.deps.settings.settingsOf(eventId);
+    const policy = policyOf(lifetimes, settings);
     const { ticket, state, step } = await room.join(
       { tokenId: newTokenId(), userId, eventId, ttlMs: tokenTtlMs, opensAt: settings.opensAt, limit: this.deps.joinLimit },
       this.#pinned(),
-      policyOf(lifetimes, settings),
+      policy,
     );
     if (step) await this.#afterStep(eventId, step, userId);
     if (state.status === 'EXPIRED') throw expired();
     const claims = claimsOf(ticket);
-    return viewOf({ claims, token: this.deps.signer.sign(claims) }, state, this.#moment(eventId, settings));
+    return viewOf({ claims, token: this.deps.signer.sign(claims) }, state, this.#moment(eventId, settings, policy));
   }
 
   /** Position, status and ETA for a token; QUEUE_TOKEN_EXPIRED once it no longer holds a place. */
@@ -139,13 +140,10 @@ export class QueueService {
 
   /**
    * Ends the entry and runs an admission step in the same atomic call, so the freed slot goes to the next
-   * in line now, not at the scheduler's next tick; announced like any step.
+   * in line now, not at the scheduler's next tick.
    */
-  async #endTurn(entry: EntryRef, eventId: string): Promise<AdmissionStep> {
-    const settings = await this.deps.settings.settingsOf(eventId);
-    const step = await this.deps.room.completeAndAdmit(eventId, entry, this.#pinned(), policyOf(this.deps.lifetimes, settings));
-    await this.#afterStep(eventId, step);
-    return step;
+  #endTurn(entry: EntryRef, eventId: string): Promise<AdmissionStep> {
+    return this.#step(eventId, (now, policy) => this.deps.room.completeAndAdmit(eventId, entry, now, policy));
   }
 
   /**
@@ -169,13 +167,17 @@ export class QueueService {
     return admitted;
   }
 
+  #admitStep(eventId: string): Promise<AdmissionStep> {
+    return this.#step(eventId, (now, policy) => this.deps.room.admit(eventId, now, policy));
+  }
+
   /**
-   * One admission step under the event's current settings, announced when it moved the line; a
-   * pre-queue still to place is handed to the opening (which announces the new places itself).
+   * One admission step, which `run` sends, under the event's current settings; announced when it moved
+   * the line, and a pre-queue still to place is handed to the opening (which announces the new places itself).
    */
-  async #admitStep(eventId: string): Promise<AdmissionStep> {
+  async #step(eventId: string, run: (now: number | undefined, policy: AdmissionPolicy) => Promise<AdmissionStep>): Promise<AdmissionStep> {
     const settings = await this.deps.settings.settingsOf(eventId);
-    const step = await this.deps.room.admit(eventId, this.#pinned(), policyOf(this.deps.lifetimes, settings));
+    const step = await run(this.#pinned(), policyOf(this.deps.lifetimes, settings));
     await this.#afterStep(eventId, step);
     return step;
   }
@@ -259,7 +261,7 @@ export class QueueService {
     return states.map((state, i) => (state.status === 'EXPIRED' ? undefined : viewOf(tokens[i]!, state, moment)));
   }
 
-  #moment(eventId: string, settings: LineSettings): LineMoment {
-    return { settings, policy: policyOf(this.deps.lifetimes, settings), ratePerSecond: this.#rate.perSecond(eventId), now: this.deps.clock.now().getTime() };
+  #moment(eventId: string, settings: LineSettings, policy = policyOf(this.deps.lifetimes, settings)): LineMoment {
+    return { settings, policy, ratePerSecond: this.#rate.perSecond(eventId), now: this.deps.clock.now().getTime() };
   }
 }
