@@ -11,8 +11,13 @@ const MIGRATION_LOCK_KEY = 727_001;
 export async function migrate(db: Database, dir = migrationsDir): Promise<string[]> {
   const files = (await readdir(dir)).filter((name) => /^\d+_.+\.sql$/.test(name)).sort();
   const applied: string[] = [];
-  await db.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+  // Under the lock too: two concurrent CREATE TABLE IF NOT EXISTS can both miss the table and one then
+  // fails on PostgreSQL's catalog (duplicate pg_type row) instead of finding it there.
+  await db.withTx(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+  });
   for (const name of files) {
     const sql = await readFile(`${dir}${name}`, 'utf8');
     await db.withTx(async (tx) => {
