@@ -86,8 +86,9 @@ export async function salePhase(world: World): Promise<void> {
     );
     await checkAfter(`PostgreSQL floor${label}`);
   }
-  await stopService(service);
   report.scenarios.sale.ours = { result: combineSales(sales.map((step) => step.result)), cpu: combineCpu(sales), others: combineOthers(sales) };
+  // After the report has the sale: stopping is where --profile attaches the sale windows' profile to it.
+  await stopService(service);
   report.scenarios.sale.floor = combineFloors(floors);
   report.scenarios.sale.pairedRatios = sales.map((step, i) => (floors[i]!.purchasesPerSec > 0 ? round(step.result.purchasesPerSec / floors[i]!.purchasesPerSec, 2) : 0));
 }
