@@ -1,4 +1,5 @@
 /** Starting and stopping the two servers, and measuring one step against one of them (CPU split, profile window). */
+import { metric, scrape } from '../../tools/metrics.js';
 import { startService as startProcess, type ServiceProcess } from '../../tools/processes.js';
 import type { LoadResult } from './load.js';
 import { settings } from './options.js';
@@ -9,15 +10,26 @@ import { round } from './stats.js';
 
 let profileWindows: { scenario: string; fromUs: number; toUs: number }[] = [];
 
-/** Runs one measured step against a server, recording the CPU split (and the profile window). */
+const isService = (server: ServiceProcess) => server.name.startsWith('service');
+
+/** The service's event loop busy time so far, in seconds (its /metrics counter). */
+const loopBusySeconds = async (server: ServiceProcess) => metric(await scrape(server.baseUrl), 'nodejs_eventloop_busy_seconds_total');
+
+/**
+ * Runs one measured step against a server, recording the CPU split (and the profile window) and, for the
+ * service, the share of the step its event loop was busy.
+ */
 export async function measure<T>(server: ServiceProcess, scenario: string, work: () => Promise<T>): Promise<Measured<T> & { ms: number }> {
+  const busyBefore = isService(server) ? await loopBusySeconds(server) : undefined;
   const stopMeter = await meterCpu(server.pid);
   const fromUs = monotonicUs();
   const result = await work();
   const toUs = monotonicUs();
   const { cores: cpu, others } = await stopMeter();
-  if (server.name.startsWith('service') && settings.profile) profileWindows.push({ scenario, fromUs, toUs });
-  return { result, cpu, others, ms: (toUs - fromUs) / 1000 };
+  const ms = (toUs - fromUs) / 1000;
+  if (isService(server) && settings.profile) profileWindows.push({ scenario, fromUs, toUs });
+  const loopBusy = busyBefore === undefined ? undefined : round(((await loopBusySeconds(server)) - busyBefore) / (ms / 1000), 2);
+  return { result, cpu, others, ms, ...(loopBusy === undefined ? {} : { loopBusy }) };
 }
 
 /** The busiest outside programs over several steps (largest share seen per program). */
@@ -34,6 +46,13 @@ export function combineCpu(steps: readonly { cpu: Record<string, number>; ms: nu
   for (const step of steps) for (const [group, cores] of Object.entries(step.cpu)) cpu[group] = (cpu[group] ?? 0) + (cores * step.ms) / total;
   for (const group of Object.keys(cpu)) cpu[group] = round(cpu[group]!, 2);
   return cpu;
+}
+
+/** The share of several steps their server's event loop was busy, weighted by duration (undefined for the baseline). */
+export function combineLoopBusy(steps: readonly { loopBusy?: number; ms: number }[]): { loopBusy?: number } {
+  const metered = steps.filter((step) => step.loopBusy !== undefined);
+  const total = metered.reduce((sum, step) => sum + step.ms, 0);
+  return total > 0 ? { loopBusy: round(metered.reduce((sum, step) => sum + step.loopBusy! * step.ms, 0) / total, 2) } : {};
 }
 
 /** A server as a child process, its output appended to bench/results/<name>.log; stopping waits up to 20 s for a clean exit. */

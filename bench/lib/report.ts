@@ -19,6 +19,8 @@ export interface Measured<T> {
   cpu: Record<string, number>;
   /** The busiest programs outside the benchmark meanwhile. */
   others?: { process: string; cores: number }[];
+  /** The share of the time the service's event loop was busy (its one thread: 1 means saturated); the service only. */
+  loopBusy?: number;
   /** Where the service's time went (with --profile); `windows` cut the scenario out of the profile file. */
   profile?: ProfileSummary & { windows: { file: string; spans: { fromUs: number; toUs: number }[] } };
 }

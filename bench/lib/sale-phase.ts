@@ -6,7 +6,7 @@
  */
 import type { ApiUser } from '../../tools/http/api-client.js';
 import { combineFloors, purchaseFloor, type FloorResult } from './floor.js';
-import { combineCpu, combineOthers, measure, startService, stopService } from './measure.js';
+import { combineCpu, combineLoopBusy, combineOthers, measure, startService, stopService } from './measure.js';
 import { adminKey, BENCH_HOLD, databaseUrl, SALE_WARMUPS, saleQueue, settings, WARMUP_USERS } from './options.js';
 import type { World } from './phases.js';
 import { log, report, type Measured } from './report.js';
@@ -86,7 +86,7 @@ export async function salePhase(world: World): Promise<void> {
     );
     await checkAfter(`PostgreSQL floor${label}`);
   }
-  report.scenarios.sale.ours = { result: combineSales(sales.map((step) => step.result)), cpu: combineCpu(sales), others: combineOthers(sales) };
+  report.scenarios.sale.ours = { result: combineSales(sales.map((step) => step.result)), cpu: combineCpu(sales), ...combineLoopBusy(sales), others: combineOthers(sales) };
   // After the report has the sale: stopping is where --profile attaches the sale windows' profile to it.
   await stopService(service);
   report.scenarios.sale.floor = combineFloors(floors);

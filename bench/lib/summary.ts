@@ -148,10 +148,15 @@ export function printSummary(): void {
   const cpuRows = Object.entries(report.scenarios).flatMap(([name, s]) =>
     (['ours', 'baseline'] as Side[]).flatMap((side) => {
       const m = (s as ScenarioReport<unknown>)[side];
-      return m ? [[`${name} (${side === 'ours' ? 'service' : 'baseline'})`, ...CPU_COLUMNS.map((k) => m.cpu[k] ?? 0)]] : [];
+      return m ? [[`${name} (${side === 'ours' ? 'service' : 'baseline'})`, ...CPU_COLUMNS.map((k) => m.cpu[k] ?? 0), m.loopBusy ?? '-']] : [];
     }),
   );
-  if (cpuRows.length > 0) console.log(`\nCores used during each run (of ${report.machine.cores}):\n${table(['run', 'server', 'postgres', 'redis', 'load gen', 'kernel', 'irq', 'steal', 'other'], cpuRows)}`);
+  if (cpuRows.length > 0) {
+    console.log(
+      `\nCores used during each run (of ${report.machine.cores}), and the share of it the service's event loop was busy:\n` +
+        table(['run', 'server', 'postgres', 'redis', 'load gen', 'kernel', 'irq', 'steal', 'other', 'server loop'], cpuRows),
+    );
+  }
   if (report.noise.disturbed) {
     console.log(
       `WARNING: other programs used up to ${report.noise.maxOtherCores} cores during a measured run ` +

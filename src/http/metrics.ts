@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { performance } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { registerSaleMetrics, sharedRead, type LineControls, type SaleFigures } from './sale-metrics.js';
 
@@ -41,6 +42,7 @@ export interface MetricsOptions {
 export function registerMetrics(app: FastifyInstance, queue: QueueFigures, options: MetricsOptions = {}): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  registerEventLoopBusy(registry);
 
   const latency = new Histogram({
     name: 'http_request_duration_seconds',
@@ -109,4 +111,24 @@ export function registerMetrics(app: FastifyInstance, queue: QueueFigures, optio
   app.get('/metrics', { schema: { tags: ['ops'], summary: 'Prometheus metrics', hide: false } }, async (_request, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),
   );
+}
+
+/**
+ * Seconds this instance's event loop spent busy, so `rate()` of it is the share of time its one thread
+ * was at work. It is the saturation signal of a Node process: at a flash sale the thread can be busy
+ * nearly all the time while its CPU seconds say two thirds of a core, the rest spent waiting for a core
+ * or in the kernel on its behalf.
+ */
+function registerEventLoopBusy(registry: Registry): void {
+  let counted = performance.eventLoopUtilization().active;
+  new Counter({
+    name: 'nodejs_eventloop_busy_seconds_total',
+    help: 'Time the event loop spent busy (rate() is its utilization)',
+    registers: [registry],
+    collect() {
+      const active = performance.eventLoopUtilization().active;
+      this.inc((active - counted) / 1000);
+      counted = active;
+    },
+  });
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, type Reply } from '../../tools/http/api-client.js';
+import { metric } from '../../tools/metrics.js';
 import { expectProblem } from '../support/expect.js';
 import { ADMIN_KEY, backends, startApiApp, type TestApp } from '../support/test-app.js';
 
@@ -171,6 +172,19 @@ describe.each(backends)('HTTP errors, OpenAPI and health (%s)', (backend) => {
       expect(response.statusCode).toBe(200);
       expect(response.headers['content-type']).toMatch(/^text\/plain/);
       expect(response.body).toMatch(/^http_request_duration_seconds_count\{.*route="\/health".*\} \d+/m);
+    });
+
+    it('counts the event loop\'s busy time on /metrics, growing with the work done between scrapes', async () => {
+      const busy = async () => metric((await t.app.inject({ method: 'GET', url: '/metrics' })).body, 'nodejs_eventloop_busy_seconds_total');
+      const before = await busy();
+      const spinUntil = performance.now() + 30;
+      await new Promise<void>((resolve) => setImmediate(() => {
+        while (performance.now() < spinUntil);
+        resolve();
+      }));
+      const after = await busy();
+      expect(before).toBeGreaterThan(0);
+      expect(after - before).toBeGreaterThanOrEqual(0.025);
     });
 
     it('sends security headers on API responses', async () => {
