@@ -202,7 +202,7 @@ describe.each(backends)('sales figures (%s)', (backend) => {
     expect(setting('ticketing_queue_paused', quiet.id)).toBeNaN();
 
     const dashboard = readFileSync(new URL('../../deploy/grafana/ticketing-dashboard.json', import.meta.url), 'utf8');
-    const read = new Set(dashboard.match(/\b(ticketing|http)_[a-z_]+/g));
+    const read = new Set(dashboard.match(/\b(ticketing|http|nodejs_eventloop)_[a-z_]+/g));
     const exposed = new Set([...page.matchAll(/^# TYPE (\S+) (\w+)/gm)].flatMap(([, name, type]) => (type === 'histogram' ? [`${name}_bucket`, `${name}_count`] : [name!])));
     expect([...read].filter((name) => !exposed.has(name))).toEqual([]);
     expect(read.size).toBeGreaterThan(10);
