@@ -8,6 +8,7 @@ import { repoRoot } from '../../tools/processes.js';
 import type { LoadResult } from './load.js';
 import { args, only, openQueue, redisPrefix, saleQueue, settings, SLICES, STORM_ROUNDS } from './options.js';
 import type { ProfileSummary } from './profile.js';
+import type { StepCost } from './sale-steps.js';
 import type { RawFigure } from './raw.js';
 import type { SaleResult } from './sale.js';
 import type { StormResult } from './scenarios.js';
@@ -57,7 +58,7 @@ export const report = {
     seats: {} as ScenarioReport<LoadResult>,
     seatsPoll: {} as ScenarioReport<LoadResult>,
     hold: {} as ScenarioReport<StormReport>,
-    sale: {} as ScenarioReport<SaleResult> & { floor?: FloorResult },
+    sale: {} as ScenarioReport<SaleResult> & { floor?: FloorResult; steps?: StepCost[] },
   },
   raw: { figures: [] as RawFigure[], skipped: [] as string[] },
   invariants: [] as { after: string; violations: InvariantReport['violations']; figures: InvariantReport['figures'] }[],

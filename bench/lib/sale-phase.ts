@@ -11,6 +11,7 @@ import { adminKey, BENCH_HOLD, databaseUrl, SALE_WARMUPS, saleQueue, settings, W
 import type { World } from './phases.js';
 import { log, report, type Measured } from './report.js';
 import { combineSales, fullSale, type SaleResult } from './sale.js';
+import { saleSteps } from './sale-steps.js';
 import { round } from './stats.js';
 import { Admin, benchClient, chargeUsers, MAX_SEAT_PRICE } from './seed.js';
 import { checkAfter, vacuumDatabase } from './stores.js';
@@ -29,8 +30,9 @@ export async function salePhase(world: World): Promise<void> {
   const client = benchClient(service.baseUrl, 8, adminKey);
   const admin = new Admin(client);
   // Everyone can afford the dearest seat in each sale they take part in, with one to spare: a buyer buys once
-  // through the service and once by the floor in every round, a warm-up buyer once per warm-up.
-  const seatsEach = Math.max(2 * settings.saleRounds, SALE_WARMUPS) + 1;
+  // through the service and once by the floor in every round (and once more in the sale's steps), a warm-up
+  // buyer once per warm-up.
+  const seatsEach = Math.max(2 * settings.saleRounds + 1, SALE_WARMUPS) + 1;
   report.setup.charges = await chargeUsers(service.baseUrl, [...buyers, ...warmupBuyers], seatsEach * MAX_SEAT_PRICE, settings.connections);
   const event = async (label: string, count: number): Promise<SaleEvent> => {
     const id = await admin.event(label);
@@ -40,6 +42,10 @@ export async function salePhase(world: World): Promise<void> {
   };
   const rounds: { ours: SaleEvent; floor: SaleEvent }[] = [];
   for (let i = 1; i <= settings.saleRounds; i++) rounds.push({ ours: await event(`SALE-${i}`, dates), floor: await event(`SALE-FLOOR-${i}`, dates) });
+  const steps = await event('SALE-STEPS', dates);
+  // Every buyer is let in at once, whatever the sale's admission rate: each step is one kind of request for all of them.
+  const widened = await client.patchQueue(steps.id, { maxActive: buyers.length, admitPerSecond: 100_000 });
+  if (widened.status !== 200) throw new Error(`could not widen the steps' line: ${widened.status} ${JSON.stringify(widened.body)}`);
   // The warm-up sales take every path the measured one does, waiting and polling included: each line lets
   // a fifth of its buyers in at a time. After one sale of 100 buyers all let in at once, V8's optimising
   // compiler was still at work through the measured sale, a fifth of the service's CPU in its first
@@ -86,6 +92,9 @@ export async function salePhase(world: World): Promise<void> {
     );
     await checkAfter(`PostgreSQL floor${label}`);
   }
+  await vacuumDatabase();
+  report.scenarios.sale.steps = await saleSteps({ baseUrl: service.baseUrl, servicePid: service.pid, users: buyers, eventId: steps.id, scheduleIds: steps.schedules, connections: settings.connections });
+  await checkAfter('sale steps (service)');
   report.scenarios.sale.ours = { result: combineSales(sales.map((step) => step.result)), cpu: combineCpu(sales), ...combineLoopBusy(sales), others: combineOthers(sales) };
   // After the report has the sale: stopping is where --profile attaches the sale windows' profile to it.
   await stopService(service);

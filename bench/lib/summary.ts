@@ -141,6 +141,11 @@ export function printSummary(): void {
     console.log(`PostgreSQL floor${saleRounds ? ', the same rounds' : ''}: pgbench, ${floor.clients} clients, ${floor.purchased}/${floor.transactions} purchases (hold + payment functions), ` +
       `${floor.purchasesPerSec} purchases/s, ${floor.latencyAvgMs} ms each on average.`);
   }
+  const steps = report.scenarios.sale.steps;
+  if (steps) {
+    console.log(`The sale's requests one kind at a time (all ${settings.buyers} buyers per step; the service's CPU per request, µs): ` +
+      `${steps.map((c) => `${c.step} ${c.serverUs}${c.unexpected > 0 ? ` (${c.unexpected} unexpected answers)` : ''}`).join(', ')}.`);
+  }
   const cpuPerPurchase = perPurchase();
   if (cpuPerPurchase.length > 0) {
     console.log(`CPU per purchase (ms; cores used x duration / purchases): ${cpuPerPurchase.map(([run, split]) => `${run}: ${split}`).join('; ')}.`);
