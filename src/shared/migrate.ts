@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Database } from './db.js';
+import type { Database, Queryable } from './db.js';
 
 export const migrationsDir = fileURLToPath(new URL('../../migrations/', import.meta.url));
 
@@ -11,17 +11,21 @@ const MIGRATION_LOCK_KEY = 727_001;
 export async function migrate(db: Database, dir = migrationsDir): Promise<string[]> {
   const files = (await readdir(dir)).filter((name) => /^\d+_.+\.sql$/.test(name)).sort();
   const applied: string[] = [];
-  // Under the lock too: two concurrent CREATE TABLE IF NOT EXISTS can both miss the table and one then
-  // fails on PostgreSQL's catalog (duplicate pg_type row) instead of finding it there.
-  await db.withTx(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-  });
+  /** A transaction under the migration lock, which every step takes: its own table's creation too. */
+  const underLock = (work: (tx: Queryable) => Promise<unknown>) =>
+    db.withTx(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      await work(tx);
+    });
+  // Two concurrent CREATE TABLE IF NOT EXISTS can both miss the table, and one then fails on PostgreSQL's
+  // catalog (a duplicate pg_type row) instead of finding it there.
+  await underLock((tx) =>
+    tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`),
+  );
   for (const name of files) {
     const sql = await readFile(`${dir}${name}`, 'utf8');
-    await db.withTx(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await underLock(async (tx) => {
       const done = await tx.query('SELECT 1 FROM schema_migrations WHERE name = $1', [name]);
       if (done.rowCount > 0) return;
       await tx.exec(sql);
