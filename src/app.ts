@@ -105,6 +105,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       controls: (eventId) => operations.controls(eventId),
       sales: { seats: () => services.sales.liveSeats(), lastMinute: () => services.sales.lastMinuteSales() },
       seatMapStreams: () => seatMapStreams.size,
+      seatMapReads: () => seatMaps.reads,
     },
   );
   await app.register(healthRoutes, { checks: services.checks });

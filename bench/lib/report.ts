@@ -58,7 +58,7 @@ export const report = {
     seats: {} as ScenarioReport<LoadResult>,
     seatsPoll: {} as ScenarioReport<LoadResult>,
     hold: {} as ScenarioReport<StormReport>,
-    sale: {} as ScenarioReport<SaleResult> & { floor?: FloorResult; steps?: StepCost[] },
+    sale: {} as ScenarioReport<SaleResult> & { floor?: FloorResult; steps?: StepCost[]; seatMapReads?: Record<string, number> },
   },
   raw: { figures: [] as RawFigure[], skipped: [] as string[] },
   invariants: [] as { after: string; violations: InvariantReport['violations']; figures: InvariantReport['figures'] }[],

@@ -5,6 +5,7 @@
  * measured in a fast one (or the reverse) said more about the minute than about the service.
  */
 import type { ApiUser } from '../../tools/http/api-client.js';
+import { metric, scrape } from '../../tools/metrics.js';
 import { combineFloors, purchaseFloor, type FloorResult } from './floor.js';
 import { combineCpu, combineLoopBusy, combineOthers, measure, startService, stopService } from './measure.js';
 import { adminKey, BENCH_HOLD, databaseUrl, SALE_WARMUPS, saleQueue, settings, WARMUP_USERS } from './options.js';
@@ -63,6 +64,7 @@ export async function salePhase(world: World): Promise<void> {
     fullSale({ baseUrl: service.baseUrl, users, eventId: target.id, scheduleIds: target.schedules, connections: settings.connections, pollMs: settings.pollMs });
 
   for (const warmup of warmups) await sale(warmup, warmupBuyers);
+  const readsBefore = await seatMapReads(service.baseUrl);
   const sales: (Measured<SaleResult> & { ms: number })[] = [];
   const floors: FloorResult[] = [];
   for (const [i, { ours, floor }] of rounds.entries()) {
@@ -92,6 +94,11 @@ export async function salePhase(world: World): Promise<void> {
     );
     await checkAfter(`PostgreSQL floor${label}`);
   }
+  const readsAfter = await seatMapReads(service.baseUrl);
+  const purchased = sales.reduce((sum, step) => sum + step.result.purchased, 0);
+  report.scenarios.sale.seatMapReads = Object.fromEntries(
+    Object.entries(readsAfter).map(([source, reads]) => [source, round((reads - readsBefore[source]!) / Math.max(1, purchased), 2)]),
+  );
   await vacuumDatabase();
   report.scenarios.sale.steps = await saleSteps({ baseUrl: service.baseUrl, servicePid: service.pid, users: buyers, eventId: steps.id, scheduleIds: steps.schedules, connections: settings.connections });
   await checkAfter('sale steps (service)');
@@ -108,4 +115,10 @@ function describeSale(label: string, result: SaleResult) {
       `end-to-end p50 ${result.endToEnd.p50} ms p99 ${result.endToEnd.p99} ms; requests p99 ${result.latency.p99} ms; ` +
       `sold out ${result.soldOut}, failed ${result.failed}, 5xx ${result.serverErrors}`,
   );
+}
+
+/** The service's seat map reads so far by source (its /metrics counter): where the sale's map reads were answered from. */
+async function seatMapReads(baseUrl: string): Promise<Record<string, number>> {
+  const page = await scrape(baseUrl);
+  return Object.fromEntries(['cache', 'shared', 'database'].map((source) => [source, metric(page, 'ticketing_seat_map_reads_total', { source })]));
 }

@@ -141,6 +141,11 @@ export function printSummary(): void {
     console.log(`PostgreSQL floor${saleRounds ? ', the same rounds' : ''}: pgbench, ${floor.clients} clients, ${floor.purchased}/${floor.transactions} purchases (hold + payment functions), ` +
       `${floor.purchasesPerSec} purchases/s, ${floor.latencyAvgMs} ms each on average.`);
   }
+  const reads = report.scenarios.sale.seatMapReads;
+  if (reads) {
+    console.log(`Seat map reads per purchase in the sale: ${reads.cache} from the instance's copy, ${reads.shared} joined a read in flight, ` +
+      `${reads.database} read PostgreSQL.`);
+  }
   const steps = report.scenarios.sale.steps;
   if (steps) {
     console.log(`The sale's requests one kind at a time (all ${settings.buyers} buyers per step; the service's CPU per request, µs): ` +

@@ -37,6 +37,8 @@ export interface MetricsOptions {
   sales?: SaleFigures;
   /** This instance's open seat-map streams. */
   seatMapStreams?: () => number;
+  /** This instance's seat map reads so far, by where their answer came from. */
+  seatMapReads?: () => Readonly<Record<string, number>>;
 }
 
 export function registerMetrics(app: FastifyInstance, queue: QueueFigures, options: MetricsOptions = {}): void {
@@ -95,6 +97,23 @@ export function registerMetrics(app: FastifyInstance, queue: QueueFigures, optio
       registers: [registry],
       collect() {
         this.set(seatMapStreams());
+      },
+    });
+  }
+
+  const { seatMapReads } = options;
+  if (seatMapReads) {
+    const counted = new Map<string, number>();
+    new Counter({
+      name: 'ticketing_seat_map_reads_total',
+      help: 'Seat map reads by source: cache (no PostgreSQL), shared (joined a read in flight), database (a read of its own)',
+      labelNames: ['source'],
+      registers: [registry],
+      collect() {
+        for (const [source, reads] of Object.entries(seatMapReads())) {
+          this.inc({ source }, reads - (counted.get(source) ?? 0));
+          counted.set(source, reads);
+        }
       },
     });
   }

@@ -36,7 +36,7 @@ describe.each(redisBackends)('seat map on two instances (%s)', (backend) => {
     const viewer = await buyer(viaA, eventId, 'viewer');
     const seat = async (via: ApiClient, seatNumber: number) => statusOf((await via.seats(viewer.token, scheduleId)).body, seatNumber);
     expect([await seat(viaA, 1), await seat(viaB, 1)]).toEqual(['AVAILABLE', 'AVAILABLE']);
-    return { scheduleId, holder, viewer, seat };
+    return { eventId, scheduleId, holder, viewer, seat };
   }
 
   it('shows a change made through one instance on the other at once', async () => {
@@ -45,6 +45,23 @@ describe.each(redisBackends)('seat map on two instances (%s)', (backend) => {
     expect(await seat(viaB, 1)).toBe('HELD');
     expect((await viaB.cancel(holder.user, held.id)).status).toBe(200);
     expect(await seat(viaA, 1)).toBe('AVAILABLE');
+  });
+
+  it("takes its own change into its copy only when no other instance's change came between", async () => {
+    const { eventId, scheduleId, holder, viewer, seat } = await warmDate();
+    const other = await buyer(viaA, eventId, 'other');
+    const reads = (app: TestApp, via: ApiClient) => countDatabaseCalls(app, () => via.seats(viewer.token, scheduleId));
+    await holdOk(viaA, holder.user, holder.token, scheduleId, 1);
+    // A's copy was one version behind its own hold: taken in. B's copy is behind A's hold: read again.
+    expect((await reads(a, viaA)).calls).toBe(0);
+    expect((await reads(b, viaB)).calls).toBeGreaterThan(0);
+    // B's hold comes between A's copy and A's next change: A reads again and shows both.
+    await holdOk(viaB, other.user, other.token, scheduleId, 2);
+    await holdOk(viaA, holder.user, holder.token, scheduleId, 3);
+    const afterBoth = await reads(a, viaA);
+    expect(afterBoth.calls).toBeGreaterThan(0);
+    expect([1, 2, 3].map((n) => statusOf(afterBoth.result.body, n))).toEqual(['HELD', 'HELD', 'HELD']);
+    expect(await seat(viaB, 3)).toBe('HELD');
   });
 
   it('shares a version read only with readers that arrived before it was issued', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOUSE_PRICES } from '../../src/modules/catalog/catalog.rules.js';
 import { ApiClient } from '../../tools/http/api-client.js';
+import { metric } from '../../tools/metrics.js';
 import { expectProblem } from '../support/expect.js';
 import { ADMIN_KEY, backends, startApiApp, type TestApp } from '../support/test-app.js';
 import { buyer, countDatabaseCalls, holdOk, tamper } from './helpers.js';
@@ -163,5 +164,61 @@ describe.each(backends)('seat map cache and ETag (%s)', (backend) => {
     t.clock.advance(HOLD_TTL_MS);
     expect(await t.services.reservations.sweepLapsedHolds()).toBeGreaterThanOrEqual(1);
     expect(await t.infra.seatMapVersions.current(scheduleId)).not.toBe(before);
+  });
+
+  it("takes this instance's own holds and payments into its cached map without reading it again", async () => {
+    const { eventId, scheduleId, viewer } = await date();
+    const read = (token = viewer.token) => countDatabaseCalls(t, () => client.seats(token, scheduleId));
+    const first = await client.seats(viewer.token, scheduleId);
+    const [paying, broke] = [await buyer(client, eventId, 'paying'), await buyer(client, eventId, 'broke')];
+    await client.charge(paying.user, HOUSE_PRICES.VIP);
+
+    const readsBy = async (source: string) =>
+      metric((await t.app.inject({ method: 'GET', url: '/metrics' })).body, 'ticketing_seat_map_reads_total', { source });
+    const [fromCache, fromDatabase] = [await readsBy('cache'), await readsBy('database')];
+
+    const hold = await holdOk(client, paying.user, paying.token, scheduleId, 12);
+    const held = await read();
+    expect([taken(held.result.body), held.calls]).toEqual([{ 12: 'HELD' }, 0]);
+    expect(held.result.headers.etag).not.toBe(first.headers.etag);
+    expect((await client.pay(paying.user, paying.token, hold.id)).status).toBe(201);
+    const sold = await read();
+    expect([taken(sold.result.body), sold.calls]).toEqual([{ 12: 'SOLD' }, 0]);
+
+    // A payment refused for want of money releases its hold: the seat goes back to AVAILABLE.
+    const unpaid = await holdOk(client, broke.user, broke.token, scheduleId, 13);
+    expectProblem(await client.pay(broke.user, broke.token, unpaid.id), 402, 'INSUFFICIENT_BALANCE');
+    const released = await read();
+    expect([taken(released.result.body), released.calls]).toEqual([{ 12: 'SOLD' }, 0]);
+    // The same bytes a read of the database gives, with the same ETag.
+    t.clock.advance(MAX_AGE_MS);
+    const fresh = await read();
+    expect(fresh.calls).toBeGreaterThan(0);
+    expect([fresh.result.body, fresh.result.headers.etag]).toEqual([released.result.body, released.result.headers.etag]);
+    expect([(await readsBy('cache')) - fromCache, (await readsBy('database')) - fromDatabase]).toEqual([3, 1]);
+  });
+
+  it('ends a cached map at the lapse of a hold it took in, and reads it again then', async () => {
+    const { eventId, scheduleId, viewer } = await date();
+    await client.seats(viewer.token, scheduleId);
+    const holder = await buyer(client, eventId, 'holder');
+    await holdOk(client, holder.user, holder.token, scheduleId, 14);
+    t.clock.advance(HOLD_TTL_MS - 1);
+    const before = await countDatabaseCalls(t, () => client.seats(viewer.token, scheduleId));
+    expect([taken(before.result.body), before.calls]).toEqual([{ 14: 'HELD' }, 0]);
+    t.clock.advance(1);
+    const after = await countDatabaseCalls(t, () => client.seats(viewer.token, scheduleId));
+    expect([taken(after.result.body), after.calls > 0]).toEqual([{}, true]);
+  });
+
+  it('drops its cached map instead of taking in a change it cannot apply', async () => {
+    const { scheduleId, viewer } = await date();
+    await client.seats(viewer.token, scheduleId);
+    // An AVAILABLE seat cannot have become SOLD in one step, and seat 99 is not in the map.
+    for (const seat of [{ seatNumber: 3, status: 'SOLD' as const }, { seatNumber: 99, status: 'HELD' as const, lapsesAt: Infinity }]) {
+      await t.services.seatMaps.seatsChanged([{ scheduleId, ...seat }]);
+      const next = await countDatabaseCalls(t, () => client.seats(viewer.token, scheduleId));
+      expect([taken(next.result.body), next.calls > 0]).toEqual([{}, true]);
+    }
   });
 });

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
 import type { Database } from '../../shared/db.js';
 import { SingleFlight } from '../../shared/single-flight.js';
-import type { SeatView } from './catalog.schemas.js';
+import { seatMachine } from './catalog.rules.js';
+import type { SeatStatus, SeatView } from './catalog.schemas.js';
 import * as sql from './catalog.sql.js';
 import { parseVersion, type SeatMapVersions } from './seat-map-versions.js';
 
@@ -17,10 +18,24 @@ export interface SeatMapSnapshot {
   lapsesAt: number;
 }
 
-/** Told after every commit that changed a seat of these dates, before the request that made it is answered. */
-export interface SeatMapChanges {
-  changed(scheduleIds: Iterable<string>): Promise<void>;
+/** A seat as a committed change left it. */
+export interface SeatChange {
+  scheduleId: string;
+  seatNumber: number;
+  status: SeatStatus;
+  /** For a HELD seat: when its hold lapses on this instance's clock (ms), or earlier, never later. */
+  lapsesAt?: number;
 }
+
+/** Told after every commit that changed a seat, before the request that made it is answered. */
+export interface SeatMapChanges {
+  /** Seats of these dates changed in ways the caller does not spell out (a sweep, a refund, a canceled date). */
+  changed(scheduleIds: Iterable<string>): Promise<void>;
+  /** Exactly these seats changed, to these states; per date, they are the whole of the change. */
+  seatsChanged(seats: readonly SeatChange[]): Promise<void>;
+}
+
+export type SeatMapReadSource = 'cache' | 'shared' | 'database';
 
 export interface SeatMapCacheSettings {
   /** How long an entry is trusted at most, whatever its version says: the bound on staleness when a bump was lost. 0 turns the cache off. */
@@ -30,6 +45,7 @@ export interface SeatMapCacheSettings {
 }
 
 interface Entry extends SeatMapSnapshot {
+  seats: readonly SeatView[];
   version: string | undefined;
   validUntil: number;
 }
@@ -41,6 +57,25 @@ const isOlder = (a: string | undefined, b: string | undefined) => {
   return x.epoch === y.epoch && x.counter < y.counter;
 };
 
+/** Whether version `b` is the one right after `a`: no other change was counted between them. */
+const isNext = (a: string | undefined, b: string) => {
+  if (a === undefined) return false;
+  const [x, y] = [parseVersion(a), parseVersion(b)];
+  return x.epoch === y.epoch && x.counter + 1 === y.counter;
+};
+
+const snapshot = (seats: readonly SeatView[]): Pick<Entry, 'seats' | 'body' | 'etag'> => {
+  const body = Buffer.from(JSON.stringify(seats));
+  return { seats, body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
+};
+
+/** Groups changed seats by date, in first-seen order. */
+const byDate = (seats: readonly SeatChange[]) => {
+  const dates = new Map<string, SeatChange[]>();
+  for (const seat of seats) dates.set(seat.scheduleId, [...(dates.get(seat.scheduleId) ?? []), seat]);
+  return dates;
+};
+
 /**
  * Rule: a seat map is never served older than an answered change. Every committed change bumps
  * the date's shared version after its commit and before its answer; a reader asks for the version first
@@ -49,6 +84,12 @@ const isOlder = (a: string | undefined, b: string | undefined) => {
  * cannot be read, the reader goes to PostgreSQL. When a bump fails after its commit, the write still
  * succeeds; this instance then serves that date from PostgreSQL until a retried bump lands
  * (retryOwedBumps), and other instances may serve their copy for at most maxAgeMs.
+ *
+ * A change that spells out its seats (a hold, a payment) is applied to this instance's copy in place of a
+ * new read when its bump moved the version exactly one past the copy's: then no other change was counted
+ * between them, and the copy, read after every change up to its own version, plus this change is the map
+ * at the new version. A seat whose copy shows a state the change could not have come from (a later,
+ * unanswered change is in the copy) drops the copy instead.
  */
 export class SeatMapCache implements SeatMapChanges {
   readonly #entries = new Map<string, Entry>();
@@ -58,6 +99,8 @@ export class SeatMapCache implements SeatMapChanges {
   readonly #owed = new Set<string>();
   /** The latest version read of each date still in flight, with when it was issued (performance.now()). */
   readonly #versionReads = new Map<string, { issuedAt: number; read: Promise<string> }>();
+  /** Reads answered so far: from the copy, by joining a read of PostgreSQL in flight, by a read of their own. */
+  readonly reads: Record<SeatMapReadSource, number> = { cache: 0, shared: 0, database: 0 };
 
   constructor(
     private readonly db: Database,
@@ -81,20 +124,44 @@ export class SeatMapCache implements SeatMapChanges {
       return this.#load(scheduleId, undefined);
     }
     const cached = this.#entries.get(scheduleId);
-    if (cached?.version === version && this.#now() < cached.validUntil) return cached;
+    if (cached?.version === version && this.#now() < cached.validUntil) {
+      this.reads.cache++;
+      return cached;
+    }
     const key = `${scheduleId} ${version}`;
     const shared = this.#loading.running(key);
     if (shared) {
       const entry = await shared;
       // A read that began before a hold in it lapsed may be over by now; then this reader asks itself.
-      if (this.#now() < entry.validUntil) return entry;
+      if (this.#now() < entry.validUntil) {
+        this.reads.shared++;
+        return entry;
+      }
       return this.#load(scheduleId, version);
     }
     return this.#loading.run(key, () => this.#load(scheduleId, version));
   }
 
   async changed(scheduleIds: Iterable<string>): Promise<void> {
-    await Promise.all([...new Set(scheduleIds)].map((scheduleId) => this.#bump(scheduleId)));
+    await Promise.all(
+      [...new Set(scheduleIds)].map((scheduleId) => {
+        this.#entries.delete(scheduleId);
+        return this.#bump(scheduleId);
+      }),
+    );
+  }
+
+  async seatsChanged(seats: readonly SeatChange[]): Promise<void> {
+    await Promise.all(
+      [...byDate(seats)].map(async ([scheduleId, changes]) => {
+        const version = await this.#bump(scheduleId);
+        const cached = this.#entries.get(scheduleId);
+        if (!cached) return;
+        const patched = version !== undefined && isNext(cached.version, version) ? applied(cached, changes) : undefined;
+        if (patched) this.#entries.set(scheduleId, { ...patched, version });
+        else if (cached.version !== version && !isOlder(version, cached.version)) this.#entries.delete(scheduleId);
+      }),
+    );
   }
 
   /** Bumps the versions a failed bump still owes (the background job runs this); returns how many are still owed. */
@@ -125,12 +192,14 @@ export class SeatMapCache implements SeatMapChanges {
     return issued.read;
   }
 
-  async #bump(scheduleId: string): Promise<void> {
-    this.#entries.delete(scheduleId);
+  /** The date's new version, or undefined when the bump failed (then it is owed). */
+  async #bump(scheduleId: string): Promise<string | undefined> {
     try {
-      await this.versions.bump(scheduleId);
+      const version = await this.versions.bump(scheduleId);
       this.#owed.delete(scheduleId);
+      return version;
     } catch (error) {
+      this.#entries.delete(scheduleId);
       this.#owed.add(scheduleId);
       this.log.warn({ err: error, scheduleId }, 'could not bump the seat map version; serving this date from the database until a retry lands');
     }
@@ -138,6 +207,7 @@ export class SeatMapCache implements SeatMapChanges {
 
   /** Reads the map under `version` (undefined: for this reader alone, not cached). */
   async #load(scheduleId: string, version: string | undefined): Promise<Entry> {
+    this.reads.database++;
     const started = this.#now();
     const rows = await sql.seatMap.rows(this.db, { scheduleId, now: this.clock.pinned() });
     const seats: SeatView[] = rows.map(({ seatNumber, seatType, price, status }) => ({ seatNumber, seatType, price, status }));
@@ -147,9 +217,7 @@ export class SeatMapCache implements SeatMapChanges {
     for (const { holdLeftMs } of rows) {
       if (holdLeftMs !== null) lapsesAt = Math.min(lapsesAt, started + holdLeftMs);
     }
-    const body = Buffer.from(JSON.stringify(seats));
-    const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
-    const entry: Entry = { body, etag, lapsesAt, version, validUntil: Math.min(lapsesAt, started + this.settings.maxAgeMs) };
+    const entry: Entry = { ...snapshot(seats), lapsesAt, version, validUntil: Math.min(lapsesAt, started + this.settings.maxAgeMs) };
     if (version !== undefined) this.#store(scheduleId, entry);
     return entry;
   }
@@ -165,4 +233,22 @@ export class SeatMapCache implements SeatMapChanges {
   #now(): number {
     return this.clock.now().getTime();
   }
+}
+
+/**
+ * The copy with the changed seats in their new states, or undefined when a seat is not in it or shows a
+ * state the change could not have come from. The copy's age limit stays; a new hold can only bring its
+ * lapse closer.
+ */
+function applied(entry: Entry, changes: readonly SeatChange[]): Omit<Entry, 'version'> | undefined {
+  const seats = [...entry.seats];
+  let lapsesAt = entry.lapsesAt;
+  for (const change of changes) {
+    const at = seats.findIndex((seat) => seat.seatNumber === change.seatNumber);
+    const seat = seats[at];
+    if (!seat || (seat.status !== change.status && !seatMachine.can(seat.status, change.status))) return undefined;
+    seats[at] = { ...seat, status: change.status };
+    if (change.status === 'HELD') lapsesAt = Math.min(lapsesAt, change.lapsesAt ?? Number.NEGATIVE_INFINITY);
+  }
+  return { ...snapshot(seats), lapsesAt, validUntil: Math.min(entry.validUntil, lapsesAt) };
 }

@@ -95,7 +95,10 @@ export class PaymentService {
     // the store. The turn ends only once the bump has landed, so whoever sees the turn over (the next in
     // line, the buyer's seat map stream) reads a map with the purchase in it, on Redis Cluster too.
     await Promise.all([
-      this.seatMaps.changed([...released, ...sold].map((row) => row.scheduleId)),
+      this.seatMaps.seatsChanged([
+        ...released.map(({ scheduleId, seatNumber }) => ({ scheduleId, seatNumber, status: 'AVAILABLE' as const })),
+        ...sold.map(({ scheduleId, seatNumber }) => ({ scheduleId, seatNumber, status: 'SOLD' as const })),
+      ]),
       ...released.map((row) => this.reservations.afterRelease(row)),
       ...sold.map((row) => this.reservations.afterSale(row)),
     ]);

@@ -47,6 +47,7 @@ export class ReservationService {
     const lockKey = seatLockKey(scheduleId, seatNumber);
     if (!(await this.#tryLock(lockKey, reservationId))) throw seatTaken(seatNumber);
     try {
+      const sent = this.clock.now().getTime();
       // One round trip: the function is the whole transaction, committed when it returns.
       const seat = (await sql.holdInOneTrip.first(this.db, {
         reservationId,
@@ -58,7 +59,9 @@ export class ReservationService {
         now,
       }))!;
       if (seat.refusal) throw await this.#refusal(seat, lockKey, reservationId, scheduleId, seatNumber);
-      await this.seatMaps.changed([scheduleId]);
+      // The hold began after the query was sent, so its lease measured from then lapses early, never late.
+      const lapsesAt = sent + (seat.expiresAt.getTime() - seat.heldAt.getTime());
+      await this.seatMaps.seatsChanged([{ scheduleId, seatNumber, status: 'HELD', lapsesAt }]);
       return {
         id: reservationId,
         scheduleId,
