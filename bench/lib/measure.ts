@@ -1,4 +1,5 @@
 /** Starting and stopping the two servers, and measuring one step against one of them (CPU split, profile window). */
+import { readFile } from 'node:fs/promises';
 import { metric, scrape } from '../../tools/metrics.js';
 import { startService as startProcess, type ServiceProcess } from '../../tools/processes.js';
 import type { LoadResult } from './load.js';
@@ -16,11 +17,18 @@ const isService = (server: ServiceProcess) => server.name.startsWith('service');
 const loopBusySeconds = async (server: ServiceProcess) => metric(await scrape(server.baseUrl), 'nodejs_eventloop_busy_seconds_total');
 
 /**
+ * How long the service's main thread (its event loop) has waited so far, runnable, for a core: the
+ * second field of /proc/<pid>/schedstat, in nanoseconds. Busy time is running plus this wait.
+ */
+const coreWaitSeconds = async (server: ServiceProcess) => Number((await readFile(`/proc/${server.pid}/schedstat`, 'utf8')).split(' ')[1]) / 1e9;
+
+/**
  * Runs one measured step against a server, recording the CPU split (and the profile window) and, for the
- * service, the share of the step its event loop was busy.
+ * service, the shares of the step its event loop was busy and waited for a core.
  */
 export async function measure<T>(server: ServiceProcess, scenario: string, work: () => Promise<T>): Promise<Measured<T> & { ms: number }> {
   const busyBefore = isService(server) ? await loopBusySeconds(server) : undefined;
+  const waitBefore = isService(server) ? await coreWaitSeconds(server) : undefined;
   const stopMeter = await meterCpu(server.pid);
   const fromUs = monotonicUs();
   const result = await work();
@@ -28,8 +36,11 @@ export async function measure<T>(server: ServiceProcess, scenario: string, work:
   const { cores: cpu, others } = await stopMeter();
   const ms = (toUs - fromUs) / 1000;
   if (isService(server) && settings.profile) profileWindows.push({ scenario, fromUs, toUs });
-  const loopBusy = busyBefore === undefined ? undefined : round(((await loopBusySeconds(server)) - busyBefore) / (ms / 1000), 2);
-  return { result, cpu, others, ms, ...(loopBusy === undefined ? {} : { loopBusy }) };
+  if (busyBefore === undefined || waitBefore === undefined) return { result, cpu, others, ms };
+  const share = (seconds: number) => round(seconds / (ms / 1000), 2);
+  const loopBusy = share((await loopBusySeconds(server)) - busyBefore);
+  const loopWait = share((await coreWaitSeconds(server)) - waitBefore);
+  return { result, cpu, others, ms, loopBusy, loopWait };
 }
 
 /** The busiest outside programs over several steps (largest share seen per program). */
@@ -48,11 +59,13 @@ export function combineCpu(steps: readonly { cpu: Record<string, number>; ms: nu
   return cpu;
 }
 
-/** The share of several steps their server's event loop was busy, weighted by duration (undefined for the baseline). */
-export function combineLoopBusy(steps: readonly { loopBusy?: number; ms: number }[]): { loopBusy?: number } {
-  const metered = steps.filter((step) => step.loopBusy !== undefined);
+/** The shares of several steps their server's event loop was busy and waited for a core, weighted by duration (none for the baseline). */
+export function combineLoop(steps: readonly { loopBusy?: number; loopWait?: number; ms: number }[]): { loopBusy?: number; loopWait?: number } {
+  const metered = steps.filter((step) => step.loopBusy !== undefined && step.loopWait !== undefined);
   const total = metered.reduce((sum, step) => sum + step.ms, 0);
-  return total > 0 ? { loopBusy: round(metered.reduce((sum, step) => sum + step.loopBusy! * step.ms, 0) / total, 2) } : {};
+  if (total === 0) return {};
+  const weighted = (share: (step: (typeof metered)[number]) => number) => round(metered.reduce((sum, step) => sum + share(step) * step.ms, 0) / total, 2);
+  return { loopBusy: weighted((step) => step.loopBusy!), loopWait: weighted((step) => step.loopWait!) };
 }
 
 /** A server as a child process, its output appended to bench/results/<name>.log; stopping waits up to 20 s for a clean exit. */

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiUser } from '../../tools/http/api-client.js';
 import type { ServiceProcess } from '../../tools/processes.js';
 import { combineLoads, type LoadResult } from './load.js';
-import { combineCpu, combineLoopBusy, combineOthers, describeLoad, measure, startBaseline, startService, stopService } from './measure.js';
+import { combineCpu, combineLoop, combineOthers, describeLoad, measure, startBaseline, startService, stopService } from './measure.js';
 import { adminKey, JOIN_WARMUPS, only, openQueue, settings, SLICES, STORM_ROUNDS, WARMUP_USERS } from './options.js';
 import { log, report, type Measured, type Side, type StormReport, type StormRound } from './report.js';
 import { holdStorm, queueJoin, seatMapRead } from './scenarios.js';
@@ -76,7 +76,7 @@ async function openQueueScenarios(servers: Servers, world: World): Promise<void>
       report.scenarios.join[side] = {
         result: { ...load, active: steps.reduce((sum, step) => sum + step.result.active, 0) },
         cpu: combineCpu(steps),
-        ...combineLoopBusy(steps),
+        ...combineLoop(steps),
         others: combineOthers(steps),
       };
       describeLoad(`1. queue join (${sideName(side)})`, load);
@@ -116,7 +116,7 @@ async function openQueueScenarios(servers: Servers, world: World): Promise<void>
     for (const { scenario, label } of variants) {
       for (const side of sides) {
         const measured = steps[scenario][side];
-        report.scenarios[scenario][side] = { result: combineLoads(measured.map((step) => step.result)), cpu: combineCpu(measured), ...combineLoopBusy(measured), others: combineOthers(measured) };
+        report.scenarios[scenario][side] = { result: combineLoads(measured.map((step) => step.result)), cpu: combineCpu(measured), ...combineLoop(measured), others: combineOthers(measured) };
         describeLoad(`${label} (${sideName(side)})`, report.scenarios[scenario][side]!.result);
       }
       report.scenarios[scenario].pairedRatios = pairedRatios(steps[scenario].ours.map((step) => step.result), steps[scenario].baseline.map((step) => step.result));
@@ -173,7 +173,7 @@ async function openQueueScenarios(servers: Servers, world: World): Promise<void>
         pendingInDb: Math.min(...rounds.map((r) => r.pendingInDb)),
         rounds,
       };
-      report.scenarios.hold[side] = { result: summary, cpu: combineCpu(steps[side]), ...combineLoopBusy(steps[side]), others: combineOthers(steps[side]) };
+      report.scenarios.hold[side] = { result: summary, cpu: combineCpu(steps[side]), ...combineLoop(steps[side]), others: combineOthers(steps[side]) };
       for (const [i, r] of rounds.entries()) {
         describeLoad(`3. hold storm round ${i + 1}, ${settings.storm} users (${sideName(side)})`, r);
         log(`   held ${r.held} (in PostgreSQL: ${r.seatsHeldInDb} seats HELD, ${r.pendingInDb} PENDING), all 50 held after ${r.timeToAllHeldMs} ms`);

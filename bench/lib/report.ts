@@ -22,6 +22,8 @@ export interface Measured<T> {
   others?: { process: string; cores: number }[];
   /** The share of the time the service's event loop was busy (its one thread: 1 means saturated); the service only. */
   loopBusy?: number;
+  /** Of that, the share it was ready to run but waited for a core (/proc schedstat); the service only. */
+  loopWait?: number;
   /** Where the service's time went (with --profile); `windows` cut the scenario out of the profile file. */
   profile?: ProfileSummary & { windows: { file: string; spans: { fromUs: number; toUs: number }[] } };
 }

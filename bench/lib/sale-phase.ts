@@ -7,7 +7,7 @@
 import type { ApiUser } from '../../tools/http/api-client.js';
 import { metric, scrape } from '../../tools/metrics.js';
 import { combineFloors, purchaseFloor, type FloorResult } from './floor.js';
-import { combineCpu, combineLoopBusy, combineOthers, measure, startService, stopService } from './measure.js';
+import { combineCpu, combineLoop, combineOthers, measure, startService, stopService } from './measure.js';
 import { adminKey, BENCH_HOLD, databaseUrl, SALE_WARMUPS, saleQueue, settings, WARMUP_USERS } from './options.js';
 import type { World } from './phases.js';
 import { log, report, type Measured } from './report.js';
@@ -102,7 +102,7 @@ export async function salePhase(world: World): Promise<void> {
   await vacuumDatabase();
   report.scenarios.sale.steps = await saleSteps({ baseUrl: service.baseUrl, servicePid: service.pid, users: buyers, eventId: steps.id, scheduleIds: steps.schedules, connections: settings.connections });
   await checkAfter('sale steps (service)');
-  report.scenarios.sale.ours = { result: combineSales(sales.map((step) => step.result)), cpu: combineCpu(sales), ...combineLoopBusy(sales), others: combineOthers(sales) };
+  report.scenarios.sale.ours = { result: combineSales(sales.map((step) => step.result)), cpu: combineCpu(sales), ...combineLoop(sales), others: combineOthers(sales) };
   // After the report has the sale: stopping is where --profile attaches the sale windows' profile to it.
   await stopService(service);
   report.scenarios.sale.floor = combineFloors(floors);

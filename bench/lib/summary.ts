@@ -158,13 +158,13 @@ export function printSummary(): void {
   const cpuRows = Object.entries(report.scenarios).flatMap(([name, s]) =>
     (['ours', 'baseline'] as Side[]).flatMap((side) => {
       const m = (s as ScenarioReport<unknown>)[side];
-      return m ? [[`${name} (${side === 'ours' ? 'service' : 'baseline'})`, ...CPU_COLUMNS.map((k) => m.cpu[k] ?? 0), m.loopBusy ?? '-']] : [];
+      return m ? [[`${name} (${side === 'ours' ? 'service' : 'baseline'})`, ...CPU_COLUMNS.map((k) => m.cpu[k] ?? 0), m.loopBusy ?? '-', m.loopWait ?? '-']] : [];
     }),
   );
   if (cpuRows.length > 0) {
     console.log(
-      `\nCores used during each run (of ${report.machine.cores}), and the share of it the service's event loop was busy:\n` +
-        table(['run', 'server', 'postgres', 'redis', 'load gen', 'kernel', 'irq', 'steal', 'other', 'server loop'], cpuRows),
+      `\nCores used during each run (of ${report.machine.cores}), the share of the time the service's event loop was busy, and the share it spent of that waiting for a core:\n` +
+        table(['run', 'server', 'postgres', 'redis', 'load gen', 'kernel', 'irq', 'steal', 'other', 'server loop', 'loop waits'], cpuRows),
     );
   }
   if (report.noise.disturbed) {
