@@ -79,11 +79,12 @@ const byDate = (seats: readonly SeatChange[]) => {
 /**
  * Rule: a seat map is never served older than an answered change. Every committed change bumps
  * the date's shared version after its commit and before its answer; a reader asks for the version first
- * and serves its cached map only if it was read from PostgreSQL under that same version, before the first
- * hold in it lapses (a lapse is a change without a write), and within maxAgeMs. When the version store
- * cannot be read, the reader goes to PostgreSQL. When a bump fails after its commit, the write still
- * succeeds; this instance then serves that date from PostgreSQL until a retried bump lands
- * (retryOwedBumps), and other instances may serve their copy for at most maxAgeMs.
+ * and serves its cached map only if it stands for that same version (read from PostgreSQL under it, or
+ * taken in as below), before the first hold in it lapses (a lapse is a change without a write), and
+ * within maxAgeMs of its read from PostgreSQL. When the version store cannot be read, the reader goes to
+ * PostgreSQL. When a bump fails after its commit, the write still succeeds; this instance then serves
+ * that date from PostgreSQL until a retried bump lands (retryOwedBumps), and other instances may serve
+ * their copy for at most maxAgeMs.
  *
  * A change that spells out its seats (a hold, a payment) is applied to this instance's copy in place of a
  * new read when its bump moved the version exactly one past the copy's: then no other change was counted
