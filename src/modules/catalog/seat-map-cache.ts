@@ -44,10 +44,28 @@ export interface SeatMapCacheSettings {
   maxDates: number;
 }
 
-interface Entry extends SeatMapSnapshot {
-  seats: readonly SeatView[];
-  version: string | undefined;
-  validUntil: number;
+/**
+ * A copy of a date's map. Its bytes and ETag are made on the first read that needs them: at a rush a
+ * date changes more often than it is read, and each hold or payment taken in makes a new copy.
+ */
+class Entry implements SeatMapSnapshot {
+  #body: Buffer | undefined;
+  #etag: string | undefined;
+
+  constructor(
+    readonly seats: readonly SeatView[],
+    readonly lapsesAt: number,
+    readonly version: string | undefined,
+    readonly validUntil: number,
+  ) {}
+
+  get body(): Buffer {
+    return (this.#body ??= Buffer.from(JSON.stringify(this.seats)));
+  }
+
+  get etag(): string {
+    return (this.#etag ??= `"${createHash('sha1').update(this.body).digest('base64url')}"`);
+  }
 }
 
 /** Whether version `a` is known to come before `b` (same epoch, lower counter). */
@@ -62,11 +80,6 @@ const isNext = (a: string | undefined, b: string) => {
   if (a === undefined) return false;
   const [x, y] = [parseVersion(a), parseVersion(b)];
   return x.epoch === y.epoch && x.counter + 1 === y.counter;
-};
-
-const snapshot = (seats: readonly SeatView[]): Pick<Entry, 'seats' | 'body' | 'etag'> => {
-  const body = Buffer.from(JSON.stringify(seats));
-  return { seats, body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
 };
 
 /** Groups changed seats by date, in first-seen order. */
@@ -158,8 +171,8 @@ export class SeatMapCache implements SeatMapChanges {
         const version = await this.#bump(scheduleId);
         const cached = this.#entries.get(scheduleId);
         if (!cached) return;
-        const patched = version !== undefined && isNext(cached.version, version) ? applied(cached, changes) : undefined;
-        if (patched) this.#entries.set(scheduleId, { ...patched, version });
+        const patched = version !== undefined && isNext(cached.version, version) ? applied(cached, changes, version) : undefined;
+        if (patched) this.#entries.set(scheduleId, patched);
         else if (cached.version !== version && !isOlder(version, cached.version)) this.#entries.delete(scheduleId);
       }),
     );
@@ -218,7 +231,7 @@ export class SeatMapCache implements SeatMapChanges {
     for (const { holdLeftMs } of rows) {
       if (holdLeftMs !== null) lapsesAt = Math.min(lapsesAt, started + holdLeftMs);
     }
-    const entry: Entry = { ...snapshot(seats), lapsesAt, version, validUntil: Math.min(lapsesAt, started + this.settings.maxAgeMs) };
+    const entry = new Entry(seats, lapsesAt, version, Math.min(lapsesAt, started + this.settings.maxAgeMs));
     if (version !== undefined) this.#store(scheduleId, entry);
     return entry;
   }
@@ -237,11 +250,11 @@ export class SeatMapCache implements SeatMapChanges {
 }
 
 /**
- * The copy with the changed seats in their new states, or undefined when a seat is not in it or shows a
- * state the change could not have come from. The copy's age limit stays; a new hold can only bring its
+ * The copy at `version`: this one with the changed seats in their new states, or undefined when a seat is
+ * not in it or shows a state the change could not have come from. The copy's age limit stays; a new hold can only bring its
  * lapse closer.
  */
-function applied(entry: Entry, changes: readonly SeatChange[]): Omit<Entry, 'version'> | undefined {
+function applied(entry: Entry, changes: readonly SeatChange[], version: string): Entry | undefined {
   const seats = [...entry.seats];
   let lapsesAt = entry.lapsesAt;
   for (const change of changes) {
@@ -251,5 +264,5 @@ function applied(entry: Entry, changes: readonly SeatChange[]): Omit<Entry, 'ver
     seats[at] = { ...seat, status: change.status };
     if (change.status === 'HELD') lapsesAt = Math.min(lapsesAt, change.lapsesAt ?? Number.NEGATIVE_INFINITY);
   }
-  return { ...snapshot(seats), lapsesAt, validUntil: Math.min(entry.validUntil, lapsesAt) };
+  return new Entry(seats, lapsesAt, version, Math.min(entry.validUntil, lapsesAt));
 }
