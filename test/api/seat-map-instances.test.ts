@@ -111,6 +111,34 @@ describe.each(redisBackends)('seat map on two instances (%s)', (backend) => {
     expect(await countDatabaseCalls(a, () => seat(viaA, 1))).toEqual({ result: 'HELD', calls: 0 });
   });
 
+  it('keeps no read of PostgreSQL that was in flight when a bump failed, so no later change is taken into a copy without the failed one', async () => {
+    const { eventId, scheduleId, holder, viewer } = await warmDate();
+    const other = await buyer(viaA, eventId, 'other');
+    await a.infra.seatMapVersions.bump(scheduleId);
+    // A's next read of the map reads PostgreSQL before the hold, and comes back only after the hold's bump failed.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const db = a.infra.db;
+    const query = db.query.bind(db);
+    const spy = vi.spyOn(db, 'query').mockImplementation((async (text: string, ...rest: unknown[]) => {
+      const result = await (query as (...args: unknown[]) => Promise<unknown>)(text, ...rest);
+      if (text.includes('FROM seats s')) await gate;
+      return result;
+    }) as typeof db.query);
+    const before = viaA.seats(viewer.token, scheduleId);
+    await vi.waitFor(() => expect(spy).toHaveBeenCalled());
+    spy.mockRestore();
+    const bump = vi.spyOn(a.infra.seatMapVersions, 'bump').mockRejectedValueOnce(new Error('version store down'));
+    await holdOk(viaA, holder.user, holder.token, scheduleId, 1);
+    expect(bump).toHaveBeenCalled();
+    release();
+    expect(statusOf((await before).body, 1)).toBe('AVAILABLE');
+    // The next change's bump lands; A's copy must not be the read from before the hold with this change set in it.
+    await holdOk(viaA, other.user, other.token, scheduleId, 2);
+    const seats = (await viaA.seats(viewer.token, scheduleId)).body;
+    expect([statusOf(seats, 1), statusOf(seats, 2)]).toEqual(['HELD', 'HELD']);
+  });
+
   it('an instance that missed a bump serves its copy for at most SEAT_MAP_CACHE_MAX_AGE_MS', async () => {
     const { scheduleId, holder, seat } = await warmDate();
     vi.spyOn(a.infra.seatMapVersions, 'bump').mockRejectedValue(new Error('version store down'));

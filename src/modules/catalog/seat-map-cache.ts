@@ -237,6 +237,10 @@ export class SeatMapCache implements SeatMapChanges {
   }
 
   #store(scheduleId: string, entry: Entry): void {
+    // A read that was in flight when a bump failed may predate that change, which no version counts: kept,
+    // the next change's bump would be one past it, and the change would be taken into a copy without the
+    // failed one. Until the owed bump lands, this date is read from PostgreSQL and nothing is kept.
+    if (this.#owed.has(scheduleId)) return;
     // A slow read of an older version must not push out a newer one.
     if (isOlder(entry.version, this.#entries.get(scheduleId)?.version)) return;
     this.#entries.delete(scheduleId);
