@@ -168,7 +168,7 @@ export function printSummary(): void {
   );
   if (cpuRows.length > 0) {
     console.log(
-      `\nCores used during each run (of ${report.machine.cores}), the share of the time the service's event loop was busy, and the share it spent of that waiting for a core:\n` +
+      `\nCores used during each run (of ${report.machine.cores}); the share of the run's time the service's event loop was busy, and the part of that time its thread waited for a core:\n` +
         table(['run', 'server', 'postgres', 'redis', 'load gen', 'kernel', 'irq', 'steal', 'other', 'server loop', 'loop waits'], cpuRows),
     );
   }
