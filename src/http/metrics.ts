@@ -103,17 +103,14 @@ export function registerMetrics(app: FastifyInstance, queue: QueueFigures, optio
 
   const { seatMapReads } = options;
   if (seatMapReads) {
-    const counted = new Map<string, number>();
+    const grown = growthSinceLastCall();
     new Counter({
       name: 'ticketing_seat_map_reads_total',
       help: 'Seat map reads by source: cache (no PostgreSQL), shared (joined a read in flight), database (a read of its own)',
       labelNames: ['source'],
       registers: [registry],
       collect() {
-        for (const [source, reads] of Object.entries(seatMapReads())) {
-          this.inc({ source }, reads - (counted.get(source) ?? 0));
-          counted.set(source, reads);
-        }
+        for (const [source, reads] of Object.entries(seatMapReads())) this.inc({ source }, grown(source, reads));
       },
     });
   }
@@ -139,15 +136,28 @@ export function registerMetrics(app: FastifyInstance, queue: QueueFigures, optio
  * or in the kernel on its behalf.
  */
 function registerEventLoopBusy(registry: Registry): void {
-  let counted = performance.eventLoopUtilization().active;
+  const grown = growthSinceLastCall();
+  // Counted from here: the start-up before the server listens is not the load it serves.
+  grown('active', performance.eventLoopUtilization().active);
   new Counter({
     name: 'nodejs_eventloop_busy_seconds_total',
     help: 'Time the event loop spent busy (rate() is its utilization)',
     registers: [registry],
     collect() {
-      const active = performance.eventLoopUtilization().active;
-      this.inc((active - counted) / 1000);
-      counted = active;
+      this.inc(grown('active', performance.eventLoopUtilization().active) / 1000);
     },
   });
+}
+
+/**
+ * For a counter whose running total is kept elsewhere (prom-client's counters only add): what each named
+ * total grew by since the previous call, so each scrape adds just that.
+ */
+function growthSinceLastCall(): (name: string, total: number) => number {
+  const previous = new Map<string, number>();
+  return (name, total) => {
+    const growth = total - (previous.get(name) ?? 0);
+    previous.set(name, total);
+    return growth;
+  };
 }

@@ -85,7 +85,11 @@ const isNext = (a: string | undefined, b: string) => {
 /** Groups changed seats by date, in first-seen order. */
 const byDate = (seats: readonly SeatChange[]) => {
   const dates = new Map<string, SeatChange[]>();
-  for (const seat of seats) dates.set(seat.scheduleId, [...(dates.get(seat.scheduleId) ?? []), seat]);
+  for (const seat of seats) {
+    const changes = dates.get(seat.scheduleId);
+    if (changes) changes.push(seat);
+    else dates.set(seat.scheduleId, [seat]);
+  }
   return dates;
 };
 
