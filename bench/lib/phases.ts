@@ -58,6 +58,8 @@ async function openQueueScenarios(servers: Servers, world: World): Promise<void>
     const users = joinUsers.slice(from, Math.floor(((slice + 1) * joinUsers.length) / SLICES));
     for (const side of sides) {
       if (side === 'baseline' && !only.has('join')) continue;
+      // As between the seat map's slices: the last slice's garbage is collected before the next is measured.
+      await sleep(SETTLE_MS);
       const step = await measure(server(side), 'join', () =>
         queueJoin({ baseUrl: server(side).baseUrl, users, eventId: world.joinEvents[side], connections, keepTokens: side === 'ours' }),
       );
