@@ -92,7 +92,8 @@ export const SLICES = quick ? 2 : 4;
 /**
  * Throwaway events the WARMUP_USERS join, one after the other, before the join is measured. With five,
  * the baseline's first slice still took about twice the CPU per join of its later ones (the service's
- * half again as much), which flattered the service's first pair of slices (0.73-0.77 against 0.5-0.6).
+ * first slice about half again its later ones), which flattered the service's first pair of slices
+ * (0.73-0.77 against 0.5-0.6).
  */
 export const JOIN_WARMUPS = quick ? 1 : 20;
 /** Warm-up sales of WARMUP_USERS buyers before the measured one, on the freshly started service. */
