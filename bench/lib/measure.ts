@@ -9,7 +9,10 @@ import { log, report, type Measured, type ScenarioReport } from './report.js';
 import { round } from './stats.js';
 
 let profileWindows: { scenario: string; fromUs: number; toUs: number }[] = [];
+/** The servers running under --cpu-prof: those startService started while --profile was on. */
+const profiled = new Set<string>();
 
+/** The service, or its copy in the baseline's place (--self-check): both have their loop metered. */
 const isService = (server: ServiceProcess) => server.name.startsWith('service');
 
 /**
@@ -38,7 +41,7 @@ export async function measure<T>(server: ServiceProcess, scenario: string, work:
   const toUs = monotonicUs();
   const { cores: cpu, others } = await stopMeter();
   const ms = (toUs - fromUs) / 1000;
-  if (isService(server) && settings.profile) profileWindows.push({ scenario, fromUs, toUs });
+  if (profiled.has(server.name)) profileWindows.push({ scenario, fromUs, toUs });
   if (!before) return { result, cpu, others, ms };
   const after = await mainThreadSeconds(server);
   const share = (seconds: number) => round(seconds / (ms / 1000), 2);
@@ -75,13 +78,14 @@ const startServer = (name: string, entry: string, env: Record<string, string>, n
   startProcess({ name, entry, env, nodeArgs, timeoutMs: 60_000, graceMs: 20_000, log: `${resultsDir}${name}.log` });
 
 export async function startService(name: string, env: Record<string, string>): Promise<ServiceProcess> {
-  const nodeArgs = settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`, `--cpu-prof-name=${name}.cpuprofile.json`] : [];
-  return startServer(name, 'src/main.ts', env, nodeArgs);
+  if (!settings.profile) return startServer(name, 'src/main.ts', env);
+  profiled.add(name);
+  return startServer(name, 'src/main.ts', env, ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`, `--cpu-prof-name=${name}.cpuprofile.json`]);
 }
 
 export async function stopService(server: ServiceProcess): Promise<void> {
   await server.stop();
-  if (!settings.profile) return;
+  if (!profiled.delete(server.name)) return;
   const path = `${resultsDir}${server.name}.cpuprofile.json`;
   report.profiles.push(path);
   const phase = report.scenarios as unknown as Record<string, ScenarioReport<unknown>>;
@@ -93,7 +97,12 @@ export async function stopService(server: ServiceProcess): Promise<void> {
   profileWindows = [];
 }
 
-export const startBaseline = (env: Record<string, string>) => startServer('baseline', 'bench/baseline/server.ts', env);
+/**
+ * The reference server; with --self-check, a second copy of the service in its place, started the same
+ * way but never profiled, so that any ratio away from 1 is the bench's own doing.
+ */
+export const startBaseline = (env: Record<string, string>) =>
+  settings.selfCheck ? startServer('service-copy', 'src/main.ts', env) : startServer('baseline', 'bench/baseline/server.ts', env);
 
 export function describeLoad(label: string, result: LoadResult) {
   const errors = Object.entries(result.outcomes).filter(([key]) => !/^(2\d\d|304)$/.test(key));

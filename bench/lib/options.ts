@@ -18,6 +18,7 @@ export const { values: args } = parseArgs({
     pool: { type: 'string', default: '20' },
     only: { type: 'string' },
     'no-baseline': { type: 'boolean', default: false },
+    'self-check': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     'drop-db': { type: 'boolean', default: false },
     'postgres-url': { type: 'string', default: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
@@ -50,6 +51,8 @@ if (args.help) {
   --pool N                    DATABASE_POOL_SIZE for both servers, and the PostgreSQL floor's pgbench clients (default 20)
   --only LIST                 comma list of join,seats,hold,sale,raw (default all); seats runs 2 and 2b
   --no-baseline               skip the reference server (the full sale is always measured against the PostgreSQL floor)
+  --self-check                a second copy of the service takes the reference server's place in scenarios 1-3: every
+                              ratio should read 1, and how far it strays is the bench's own error on this machine
   --profile                   run the service under --cpu-prof and summarise where its time goes per scenario
                               (figures from a profiled run are slower; do not compare them)
   --drop-db                   drop the benchmark database at the end (default: keep it for inspection)
@@ -82,8 +85,13 @@ export const settings = {
   saleRounds: int(args['sale-rounds'], quick ? 2 : 3, 20),
   pool: int(args.pool, 20, 200),
   baseline: !args['no-baseline'],
+  /** The reference server's place goes to a copy of the service (the bench measuring itself). */
+  selfCheck: args['self-check'],
   profile: args.profile,
 };
+if (settings.selfCheck && !settings.baseline) throw new Error('--self-check puts a copy of the service in the baseline\'s place; it cannot go with --no-baseline');
+/** What the summary calls the server in the baseline's place. */
+export const baselineName = settings.selfCheck ? 'copy' : 'baseline';
 export const WARMUP_USERS = 500;
 /** Hold-storm rounds per server, on fresh schedules; req/s and latency are over all rounds together. */
 export const STORM_ROUNDS = quick ? 3 : 5;
