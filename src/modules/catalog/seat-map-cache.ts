@@ -68,19 +68,17 @@ class Entry implements SeatMapSnapshot {
   }
 }
 
-/** Whether version `a` is known to come before `b` (same epoch, lower counter). */
-const isOlder = (a: string | undefined, b: string | undefined) => {
-  if (a === undefined || b === undefined) return false;
+/**
+ * How many changes version `b` counts past `a` (negative when `b` is the older), or undefined when the
+ * two cannot be compared: either is unknown, or they belong to different epochs of the version store.
+ */
+const changesBetween = (a: string | undefined, b: string | undefined): number | undefined => {
+  if (a === undefined || b === undefined) return undefined;
   const [x, y] = [parseVersion(a), parseVersion(b)];
-  return x.epoch === y.epoch && x.counter < y.counter;
+  return x.epoch === y.epoch ? y.counter - x.counter : undefined;
 };
-
-/** Whether version `b` is the one right after `a`: no other change was counted between them. */
-const isNext = (a: string | undefined, b: string) => {
-  if (a === undefined) return false;
-  const [x, y] = [parseVersion(a), parseVersion(b)];
-  return x.epoch === y.epoch && x.counter + 1 === y.counter;
-};
+/** Whether version `a` is known to come before `b`. */
+const isOlder = (a: string | undefined, b: string | undefined) => (changesBetween(a, b) ?? 0) > 0;
 
 /** Groups changed seats by date, in first-seen order. */
 const byDate = (seats: readonly SeatChange[]) => {
@@ -175,7 +173,8 @@ export class SeatMapCache implements SeatMapChanges {
         const version = await this.#bump(scheduleId);
         const cached = this.#entries.get(scheduleId);
         if (!cached) return;
-        const patched = version !== undefined && isNext(cached.version, version) ? applied(cached, changes, version) : undefined;
+        // One past the copy's: no other change was counted between them.
+        const patched = version !== undefined && changesBetween(cached.version, version) === 1 ? applied(cached, changes, version) : undefined;
         if (patched) this.#entries.set(scheduleId, patched);
         else if (cached.version !== version && !isOlder(version, cached.version)) this.#entries.delete(scheduleId);
       }),
