@@ -7,8 +7,8 @@ import type { ApiUser } from '../../tools/http/api-client.js';
 import type { ServiceProcess } from '../../tools/processes.js';
 import { combineLoads, type LoadResult } from './load.js';
 import { combineCpu, combineLoop, combineOthers, describeLoad, measure, startBaseline, startService, stopService } from './measure.js';
-import { adminKey, baselineName, JOIN_WARMUPS, only, openQueue, settings, SLICES, STORM_ROUNDS, WARMUP_USERS } from './options.js';
-import { log, report, type Measured, type Side, type StormReport, type StormRound } from './report.js';
+import { adminKey, JOIN_WARMUPS, only, openQueue, settings, SLICES, STORM_ROUNDS, WARMUP_USERS } from './options.js';
+import { log, report, sideName, type Measured, type Side, type StormReport, type StormRound } from './report.js';
 import { holdStorm, queueJoin, seatMapRead } from './scenarios.js';
 import { round } from './stats.js';
 import { Admin, benchClient, registerUsers } from './seed.js';
@@ -29,8 +29,6 @@ export interface World {
 const SETTLE_MS = 1_000;
 
 type Servers = { ours: ServiceProcess; baseline?: ServiceProcess | undefined };
-
-const sideName = (side: Side) => (side === 'ours' ? 'service' : baselineName);
 
 /**
  * Scenarios 1-3, the service and the baseline taking turns (never both under load): queue join (which
@@ -196,7 +194,7 @@ export async function openQueuePhase(): Promise<World | undefined> {
   const service = await startService('service', openQueue);
   log(`service up at ${service.baseUrl} (pid ${service.pid})`);
   const baseline = settings.baseline && wanted.length > 0 ? await startBaseline(openQueue) : undefined;
-  if (baseline) log(`${baselineName} up at ${baseline.baseUrl} (pid ${baseline.pid}); the two take turns, only one is ever under load`);
+  if (baseline) log(`${sideName('baseline')} up at ${baseline.baseUrl} (pid ${baseline.pid}); the two take turns, only one is ever under load`);
   const client = benchClient(service.baseUrl, 8, adminKey);
   const admin = new Admin(client);
   const needsUsers = wanted.length > 0 || only.has('sale');

@@ -1,8 +1,8 @@
 /** Judging a finished run against its targets and printing the summary after the log lines. */
 import type { LoadResult } from './load.js';
 import { combineOthers } from './measure.js';
-import { args, baselineName, databaseUrl, settings, STORM_ROUNDS } from './options.js';
-import { report, type Measured, type ScenarioReport, type Side, type StormReport } from './report.js';
+import { args, databaseUrl, settings, STORM_ROUNDS } from './options.js';
+import { report, sideName, type Measured, type ScenarioReport, type Side, type StormReport } from './report.js';
 import { round, table } from './stats.js';
 
 /** "other" CPU above this means something outside the benchmark competed for the two cores. */
@@ -67,7 +67,8 @@ function summaryTable(): string {
     rows.push(compareRow('4 full sale: purchases/s (vs PostgreSQL floor)', o.purchasesPerSec, sale.floor?.purchasesPerSec, o.endToEnd, undefined, errorsOf(o.outcomes, / 20\d$/)));
     rows.push(compareRow('4 full sale: requests/s', o.rps, undefined, o.latency, undefined, ''));
   }
-  return table(['scenario', 'ours/s', `${baselineName}/s`, 'ratio', 'p50 ms', 'p99 ms', `${baselineName} p50/p99`, 'errors (ours)'], rows);
+  const other = sideName('baseline');
+  return table(['scenario', 'ours/s', `${other}/s`, 'ratio', 'p50 ms', 'p99 ms', `${other} p50/p99`, 'errors (ours)'], rows);
 }
 
 export function judgeNoise(): void {
@@ -138,7 +139,7 @@ export function printSummary(): void {
     const describe = (r: StormReport) =>
       `${r.rounds.map((round) => `${round.held} held / ${round.conflicts} x 409 / all held after ${fmt(round.timeToAllHeldMs, ' ms')} / over in ${(round.durationMs / 1000).toFixed(2)} s`).join('; ')}`;
     console.log(`\nHold storm, ${settings.storm} users for 50 seats, ${STORM_ROUNDS} rounds per server (table: all rounds together).\n  service:  ${describe(storm.ours.result)}` +
-      (storm.baseline ? `\n  ${`${baselineName}:`.padEnd(9)} ${describe(storm.baseline.result)}` : ''));
+      (storm.baseline ? `\n  ${`${sideName('baseline')}:`.padEnd(9)} ${describe(storm.baseline.result)}` : ''));
   }
   const sale = report.scenarios.sale.ours?.result;
   const saleRounds = settings.saleRounds > 1 ? ` (${settings.saleRounds} rounds of ${settings.buyers} buyers, together)` : '';
@@ -168,7 +169,7 @@ export function printSummary(): void {
   const cpuRows = Object.entries(report.scenarios).flatMap(([name, s]) =>
     (['ours', 'baseline'] as Side[]).flatMap((side) => {
       const m = (s as ScenarioReport<unknown>)[side];
-      return m ? [[`${name} (${side === 'ours' ? 'service' : baselineName})`, ...CPU_COLUMNS.map((k) => m.cpu[k] ?? 0), m.loopBusy ?? '-', m.loopWait ?? '-']] : [];
+      return m ? [[`${name} (${sideName(side)})`, ...CPU_COLUMNS.map((k) => m.cpu[k] ?? 0), m.loopBusy ?? '-', m.loopWait ?? '-']] : [];
     }),
   );
   if (cpuRows.length > 0) {
