@@ -1,10 +1,12 @@
 /** Starting and stopping the two servers, and measuring one step against one of them (CPU split, profile window). */
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { startService as startProcess, type ServiceProcess } from '../../tools/processes.js';
 import type { LoadResult } from './load.js';
 import { settings } from './options.js';
 import { meterCpu, resultsDir } from './processes.js';
 import { monotonicUs, summarizeProfile } from './profile.js';
+import { checkOut } from './revision.js';
 import { log, report, type Measured, type ScenarioReport } from './report.js';
 import { round } from './stats.js';
 
@@ -99,10 +101,28 @@ export async function stopService(server: ServiceProcess): Promise<void> {
 
 /**
  * The reference server; with --self-check, a second copy of the service in its place, started the same
- * way but never profiled, so that any ratio away from 1 is the bench's own doing.
+ * way but never profiled, so that any ratio away from 1 is the bench's own doing; with --against, that
+ * copy runs another revision, so that the ratio is what the code changed since.
  */
-export const startBaseline = (env: Record<string, string>) =>
-  settings.selfCheck ? startServer('service-copy', 'src/main.ts', env) : startServer('baseline', 'bench/baseline/server.ts', env);
+export async function startBaseline(env: Record<string, string>): Promise<ServiceProcess> {
+  if (!settings.selfCheck) return startServer('baseline', 'bench/baseline/server.ts', env);
+  if (settings.against === undefined) return startServer('service-copy', 'src/main.ts', env);
+  const checkout = checkOut(settings.against);
+  log(`the copy runs ${settings.against} (${checkout.commit.slice(0, 12)}), checked out in ${checkout.dir}`);
+  try {
+    const copy = await startServer('service-copy', join(checkout.dir, 'src/main.ts'), env);
+    return {
+      ...copy,
+      async stop(graceMs) {
+        await copy.stop(graceMs);
+        checkout.remove();
+      },
+    };
+  } catch (error) {
+    checkout.remove();
+    throw error;
+  }
+}
 
 export function describeLoad(label: string, result: LoadResult) {
   const errors = Object.entries(result.outcomes).filter(([key]) => !/^(2\d\d|304)$/.test(key));

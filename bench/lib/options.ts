@@ -19,6 +19,7 @@ export const { values: args } = parseArgs({
     only: { type: 'string' },
     'no-baseline': { type: 'boolean', default: false },
     'self-check': { type: 'boolean', default: false },
+    against: { type: 'string' },
     profile: { type: 'boolean', default: false },
     'drop-db': { type: 'boolean', default: false },
     'postgres-url': { type: 'string', default: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
@@ -53,6 +54,8 @@ if (args.help) {
   --no-baseline               skip the reference server (the full sale is always measured against the PostgreSQL floor)
   --self-check                a second copy of the service takes the reference server's place in scenarios 1-3: every
                               ratio should read 1, and how far it strays is the bench's own error on this machine
+  --against REV               as --self-check, but the copy runs git revision REV (checked out in a temporary
+                              worktree): each ratio is this code over REV's, measured in the same run
   --profile                   run the service under --cpu-prof and summarise where its time goes per scenario
                               (figures from a profiled run are slower; do not compare them)
   --drop-db                   drop the benchmark database at the end (default: keep it for inspection)
@@ -85,11 +88,13 @@ export const settings = {
   saleRounds: int(args['sale-rounds'], quick ? 2 : 3, 20),
   pool: int(args.pool, 20, 200),
   baseline: !args['no-baseline'],
-  /** The reference server's place goes to a copy of the service (the bench measuring itself). */
-  selfCheck: args['self-check'],
+  /** The reference server's place goes to a copy of the service (the bench measuring itself)... */
+  selfCheck: args['self-check'] || args.against !== undefined,
+  /** ...running this git revision instead of this checkout's code. */
+  against: args.against,
   profile: args.profile,
 };
-if (settings.selfCheck && !settings.baseline) throw new Error('--self-check puts a copy of the service in the baseline\'s place; it cannot go with --no-baseline');
+if (settings.selfCheck && !settings.baseline) throw new Error('--self-check and --against put a copy of the service in the baseline\'s place; they cannot go with --no-baseline');
 /** What the summary calls the server in the baseline's place. */
 export const baselineName = settings.selfCheck ? 'copy' : 'baseline';
 export const WARMUP_USERS = 500;

@@ -86,7 +86,8 @@ export function judgeTargets(): void {
     const r = exactRatio(s.ours.result.rps, s.baseline?.result.rps);
     // Against its own copy the service has no target to meet: the ratio is the bench's error.
     if (settings.selfCheck) {
-      add(`${name}: the service over its copy (the bench's error: 100% is none)`, r === undefined ? 'no copy' : `${round(r * 100, 1)}%`, null);
+      const copy = settings.against === undefined ? "its copy (the bench's error" : `its copy at ${settings.against} (the change's effect`;
+      add(`${name}: the service over ${copy}: 100% is none)`, r === undefined ? 'no copy' : `${round(r * 100, 1)}%`, null);
       return;
     }
     add(`${name} >= ${minimum * 100}% of baseline req/s`, r === undefined ? 'no baseline' : `${round(r * 100, 1)}%`, r === undefined ? null : r >= minimum);
