@@ -95,8 +95,6 @@ export const settings = {
   profile: args.profile,
 };
 if (settings.selfCheck && !settings.baseline) throw new Error('--self-check and --against put a copy of the service in the baseline\'s place; they cannot go with --no-baseline');
-/** What the summary calls the server in the baseline's place. */
-export const baselineName = settings.selfCheck ? 'copy' : 'baseline';
 export const WARMUP_USERS = 500;
 /** Hold-storm rounds per server, on fresh schedules; req/s and latency are over all rounds together. */
 export const STORM_ROUNDS = quick ? 3 : 5;

@@ -6,7 +6,7 @@ import type { InvariantReport } from '../../tools/invariants.js';
 import type { FloorResult } from './floor.js';
 import { repoRoot } from '../../tools/processes.js';
 import type { LoadResult } from './load.js';
-import { args, baselineName, only, openQueue, redisPrefix, saleQueue, settings, SLICES, STORM_ROUNDS } from './options.js';
+import { args, only, openQueue, redisPrefix, saleQueue, settings, SLICES, STORM_ROUNDS } from './options.js';
 import type { ProfileSummary } from './profile.js';
 import type { StepCost } from './sale-steps.js';
 import type { RawFigure } from './raw.js';
@@ -15,7 +15,7 @@ import type { StormResult } from './scenarios.js';
 
 export type Side = 'ours' | 'baseline';
 /** What the log and the summary call each side: the service, and the baseline or (--self-check) the service's copy. */
-export const sideName = (side: Side) => (side === 'ours' ? 'service' : baselineName);
+export const sideName = (side: Side) => (side === 'ours' ? 'service' : settings.selfCheck ? 'copy' : 'baseline');
 export interface Measured<T> {
   result: T;
   /** Cores used on average by each part of the system while this ran. */

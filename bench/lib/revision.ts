@@ -24,14 +24,14 @@ export function checkOut(revision: string): Checkout {
   const commit = git('rev-parse', '--verify', '--end-of-options', `${revision}^{commit}`);
   const dir = mkdtempSync(join(tmpdir(), 'bench-against-'));
   git('worktree', 'add', '--detach', dir, commit);
-  symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
   let removed = false;
   const remove = () => {
     if (removed) return;
     removed = true;
     git('worktree', 'remove', '--force', dir);
   };
-  // An interrupted run still leaves no worktree behind.
+  // An interrupted run, or a failure from here on, still leaves no worktree behind.
   process.once('exit', remove);
+  symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
   return { dir, commit, remove };
 }

@@ -84,10 +84,11 @@ export function judgeTargets(): void {
   const ratioTarget = (name: string, s: ScenarioReport<LoadResult>, minimum: number) => {
     if (!s.ours) return;
     const r = exactRatio(s.ours.result.rps, s.baseline?.result.rps);
-    // Against its own copy the service has no target to meet: the ratio is the bench's error.
+    // Against its own copy the service has no target to meet: the ratio is the bench's error, or with
+    // --against what the code changed since that revision.
     if (settings.selfCheck) {
-      const copy = settings.against === undefined ? "its copy (the bench's error" : `its copy at ${settings.against} (the change's effect`;
-      add(`${name}: the service over ${copy}: 100% is none)`, r === undefined ? 'no copy' : `${round(r * 100, 1)}%`, null);
+      const [copy, meaning] = settings.against === undefined ? ['its copy', "the bench's error"] : [`its copy at ${settings.against}`, "the change's effect"];
+      add(`${name}: the service over ${copy} (${meaning}: 100% is none)`, r === undefined ? 'no copy' : `${round(r * 100, 1)}%`, null);
       return;
     }
     add(`${name} >= ${minimum * 100}% of baseline req/s`, r === undefined ? 'no baseline' : `${round(r * 100, 1)}%`, r === undefined ? null : r >= minimum);
