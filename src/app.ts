@@ -9,6 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { createGuards } from './http/auth.js';
 import { handleError, registerErrorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/health.routes.js';
+import { requestLogger } from './http/logging.js';
 import { registerMetrics } from './http/metrics.js';
 import { registerSecurity } from './http/security.js';
 import { Problem } from './http/schemas.js';
@@ -48,7 +49,8 @@ export interface AppOptions {
 /** The HTTP application, without listening: tests drive it with inject() or a real port. */
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    // Each request's logger is made only when the request logs (logging.ts, requestLogger).
+    ...(options.logger ? { loggerInstance: options.logger, childLoggerFactory: requestLogger } : { logger: false }),
     bodyLimit: 16 * 1024,
     trustProxy: trustedProxies(services.config.TRUST_PROXY),
     // Errors raised before routing (a bad or over-long URL) get the same problem+json as the rest.

@@ -1,5 +1,6 @@
 import { parse, stringify } from 'node:querystring';
-import pino, { type DestinationStream, type Logger } from 'pino';
+import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
+import pino, { type Bindings, type ChildLoggerOptions, type DestinationStream, type Logger } from 'pino';
 
 /** Query parameters and headers that carry credentials: never written to a log. */
 const SECRET_PARAMS = new Set(['token']);
@@ -45,3 +46,70 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     destination,
   );
 }
+
+type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+/** Whether a line at `level` gets written: as pino decides, by the levels' numbers ('silent' writes nothing). */
+const writes = (logger: FastifyBaseLogger, level: Level) => pino.levels.values[level]! >= (pino.levels.values[logger.level] ?? Infinity);
+
+/**
+ * A request's logger, made only when the request logs something. Fastify gives every request a child of
+ * the process logger carrying its id, and pino makes one by serializing the bindings and setting the
+ * child's own log methods: 3.4 µs of a refused hold's 125 in a profile of the bench's hold storm, though
+ * 0.4 µs in a loop on its own. At the usual level (warn) a request that goes well logs nothing, so most
+ * of those children were never used. Each call checks the level as pino would, and the first call that
+ * writes makes the real child.
+ */
+class RequestLogger {
+  #child: FastifyBaseLogger | undefined;
+
+  constructor(
+    private readonly parent: FastifyBaseLogger,
+    private readonly bindings: Bindings,
+  ) {}
+
+  get level(): string {
+    return (this.#child ?? this.parent).level;
+  }
+
+  set level(level: string) {
+    this.#real().level = level;
+  }
+
+  fatal(...args: unknown[]): void {
+    this.#log('fatal', args);
+  }
+  error(...args: unknown[]): void {
+    this.#log('error', args);
+  }
+  warn(...args: unknown[]): void {
+    this.#log('warn', args);
+  }
+  info(...args: unknown[]): void {
+    this.#log('info', args);
+  }
+  debug(...args: unknown[]): void {
+    this.#log('debug', args);
+  }
+  trace(...args: unknown[]): void {
+    this.#log('trace', args);
+  }
+  silent(): void {}
+
+  child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
+    return this.#real().child(bindings, options);
+  }
+
+  #log(level: Level, args: unknown[]): void {
+    if (!writes(this.#child ?? this.parent, level)) return;
+    (this.#real()[level] as (...line: unknown[]) => void)(...args);
+  }
+
+  #real(): FastifyBaseLogger {
+    return (this.#child ??= this.parent.child(this.bindings));
+  }
+}
+
+/** Fastify's `childLoggerFactory`: a request's logger, made lazily unless its route sets logger options. */
+export const requestLogger: NonNullable<FastifyServerOptions['childLoggerFactory']> = (parent, bindings, options) =>
+  Object.keys(options).length > 0 ? parent.child(bindings, options) : (new RequestLogger(parent, bindings) as unknown as FastifyBaseLogger);
