@@ -36,8 +36,17 @@ export interface Child {
 }
 
 /** Starts a process with piped output; `log` is a file that gets all of it appended. */
-export function spawnChild(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; log?: string } = {}): Child {
-  const child = spawn(command, args, { cwd: options.cwd ?? repoRoot, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnChild(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; log?: string; ownSession?: boolean } = {},
+): Child {
+  const child = spawn(command, args, {
+    cwd: options.cwd ?? repoRoot,
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.ownSession ?? false,
+  });
   children.add(child);
   const log = options.log ? createWriteStream(options.log, { flags: 'a' }) : undefined;
   let tail = '';
@@ -102,6 +111,13 @@ export interface ServiceOptions {
   graceMs?: number;
   /** A file that gets all its output appended. */
   log?: string;
+  /**
+   * Start it in a session of its own (setsid), as a deployed service runs, rather than in this process's.
+   * Where the kernel groups processes by session for CPU time (autogroup), a server left in the session
+   * of the load generator driving it shares one group's share with it. Only this process's own exit
+   * handling then stops it: a terminal's Ctrl-C reaches its foreground session alone.
+   */
+  ownSession?: boolean;
 }
 
 export interface ServiceProcess {
@@ -129,7 +145,11 @@ export async function startService(options: ServiceOptions): Promise<ServiceProc
   const port = options.port ?? (await freePort());
   const readyPath = options.readyPath ?? '/health';
   const env = { ...(options.baseEnv ?? defaultEnv()), HOST: '127.0.0.1', ...options.env, PORT: String(port) };
-  const child = spawnChild(process.execPath, ['--import', 'tsx', ...(options.nodeArgs ?? []), entry], { env, ...(options.log ? { log: options.log } : {}) });
+  const child = spawnChild(process.execPath, ['--import', 'tsx', ...(options.nodeArgs ?? []), entry], {
+    env,
+    ownSession: options.ownSession ?? false,
+    ...(options.log ? { log: options.log } : {}),
+  });
   const baseUrl = `http://127.0.0.1:${port}`;
   const service: ServiceProcess = {
     name,

@@ -75,9 +75,14 @@ export function combineLoop(steps: readonly { loopBusy?: number; loopWait?: numb
   return { loopBusy: weighted((step) => step.loopBusy!), loopWait: weighted((step) => step.loopWait!) };
 }
 
-/** A server as a child process, its output appended to bench/results/<name>.log; stopping waits up to 20 s for a clean exit. */
+/**
+ * A server as a child process, its output appended to bench/results/<name>.log; stopping waits up to 20 s
+ * for a clean exit. Each runs in a session of its own, as a deployed server does: with the kernel's
+ * autogroup on, a server in the bench's session would share one group's CPU with the load generator
+ * driving it, while every PostgreSQL backend (each calls setsid) and Redis have a group each.
+ */
 const startServer = (name: string, entry: string, env: Record<string, string>, nodeArgs: string[] = []) =>
-  startProcess({ name, entry, env, nodeArgs, timeoutMs: 60_000, graceMs: 20_000, log: `${resultsDir}${name}.log` });
+  startProcess({ name, entry, env, nodeArgs, timeoutMs: 60_000, graceMs: 20_000, log: `${resultsDir}${name}.log`, ownSession: true });
 
 export async function startService(name: string, env: Record<string, string>): Promise<ServiceProcess> {
   if (!settings.profile) return startServer(name, 'src/main.ts', env);

@@ -77,6 +77,14 @@ function redact(env: Record<string, string>) {
   return rest;
 }
 
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
 function machineInfo() {
   const version = (name: string) => {
     try {
@@ -99,6 +107,8 @@ function machineInfo() {
     cpuModel: cpus()[0]?.model ?? 'unknown',
     memoryGb: Math.round(totalmem() / 2 ** 30),
     os: `${osType()} ${osRelease()}`,
+    /** Whether the kernel shares CPU time out by session first (each server runs in a session of its own). */
+    autogroup: readText('/proc/sys/kernel/sched_autogroup_enabled') === '1',
     node: process.version,
     postgres: '',
     redis: '',
