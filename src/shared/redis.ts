@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 
 export type { Cluster, Redis };
@@ -121,12 +122,20 @@ export type LuaArgument = string | number;
 /** Per client, the Lua source behind each command name defined on it. */
 const definedCommands = new WeakMap<RedisClient, Map<string, string>>();
 
+const isNoScript = (error: unknown) => error instanceof Error && error.message.startsWith('NOSCRIPT');
+
 /**
- * Defines `lua` as the custom command `name` on this client (ioredis `defineCommand`, which Cluster has
- * too) and returns it typed: the key tuple fixes `numberOfKeys`, the client's keyPrefix is applied to
- * those keys, and ioredis runs the script by EVALSHA, sending the source again on a new connection or
- * after NOSCRIPT (a restarted Redis, or a promoted replica, has an empty script cache). On a cluster the
- * command goes to the master of its keys' slot, so every script's keys must share one hash tag.
+ * Defines `lua` as the command `name` on this client and returns it typed: the key tuple fixes
+ * `numberOfKeys`, and the client's keyPrefix is applied to those keys. It runs as `EVALSHA`, and once as
+ * `EVAL` (which loads it) when Redis answers NOSCRIPT: a restarted Redis, or a promoted replica, has an
+ * empty script cache. On a cluster the command goes to the master of its keys' slot, so every script's
+ * keys must share one hash tag.
+ *
+ * Not ioredis's `defineCommand`: auto-pipelining makes a Pipeline for every batch of commands, and each
+ * Pipeline copies every command defined that way onto itself, fifteen of them in the service (two
+ * properties each, which also leaves the object slow to use). `EVALSHA` is a built-in command: a
+ * Pipeline inherits it (docs/performance-log.md).
+ *
  * Adapters sharing a client may define the same command again; that is a no-op, while a different
  * script under a name already taken is a bug and throws.
  */
@@ -139,15 +148,17 @@ export function defineLuaCommand<Keys extends readonly string[], Args extends re
   const defined = definedCommands.get(redis) ?? new Map<string, string>();
   definedCommands.set(redis, defined);
   const existing = defined.get(name);
-  if (existing === undefined) {
-    redis.defineCommand(name, { lua, numberOfKeys });
-    defined.set(name, lua);
-  } else if (existing !== lua) {
-    throw new Error(`Redis command ${name} is already defined with another script`);
-  }
-  // defineCommand adds the method at run time; its typed signature is the one declared above.
-  const commands = redis as unknown as Record<string, (...params: LuaArgument[]) => Promise<unknown>>;
-  return async (keys, ...args) => (await commands[name]!(...keys, ...args)) as Result;
+  if (existing === undefined) defined.set(name, lua);
+  else if (existing !== lua) throw new Error(`Redis command ${name} is already defined with another script`);
+  const sha = createHash('sha1').update(lua).digest('hex');
+  return async (keys, ...args) => {
+    try {
+      return (await redis.evalsha(sha, numberOfKeys, ...keys, ...args)) as Result;
+    } catch (error) {
+      if (!isNoScript(error)) throw error;
+      return (await redis.eval(lua, numberOfKeys, ...keys, ...args)) as Result;
+    }
+  };
 }
 
 /**
