@@ -132,9 +132,8 @@ const isNoScript = (error: unknown) => error instanceof Error && error.message.s
  * keys must share one hash tag.
  *
  * Not ioredis's `defineCommand`: auto-pipelining makes a Pipeline for every batch of commands, and each
- * Pipeline copies every command defined that way onto itself, fifteen of them in the service (two
- * properties each, which also leaves the object slow to use). `EVALSHA` is a built-in command: a
- * Pipeline inherits it (docs/performance-log.md).
+ * Pipeline copies every command defined that way onto itself (two properties each; the service has
+ * fifteen). `EVALSHA` is a built-in command, which a Pipeline inherits (docs/performance-log.md).
  *
  * Adapters sharing a client may define the same command again; that is a no-op, while a different
  * script under a name already taken is a bug and throws.
