@@ -126,9 +126,9 @@ const isNoScript = (error: unknown) => error instanceof Error && error.message.s
 
 /**
  * Defines `lua` as the command `name` on this client and returns it typed: the key tuple fixes
- * `numberOfKeys`, and the client's keyPrefix is applied to those keys. It runs as `EVALSHA`, and once as
- * `EVAL` (which loads it) when Redis answers NOSCRIPT: a restarted Redis, or a promoted replica, has an
- * empty script cache. On a cluster the command goes to the master of its keys' slot, so every script's
+ * `numberOfKeys`, and the client's keyPrefix is applied to those keys. It runs as `EVAL` (which loads it)
+ * until a call has succeeded, then as `EVALSHA`, and as `EVAL` again when Redis answers NOSCRIPT: a
+ * restarted Redis, or a promoted replica, has an empty script cache. On a cluster the command goes to the master of its keys' slot, so every script's
  * keys must share one hash tag.
  *
  * Not ioredis's `defineCommand`: auto-pipelining makes a Pipeline for every batch of commands, and each
@@ -150,12 +150,22 @@ export function defineLuaCommand<Keys extends readonly string[], Args extends re
   if (existing === undefined) defined.set(name, lua);
   else if (existing !== lua) throw new Error(`Redis command ${name} is already defined with another script`);
   const sha = createHash('sha1').update(lua).digest('hex');
+  // Until a call has loaded it, the script goes as EVAL: the first calls after a start need no
+  // NOSCRIPT round trip first.
+  let loaded = false;
   return async (keys, ...args) => {
+    if (loaded) {
+      try {
+        return (await redis.evalsha(sha, numberOfKeys, ...keys, ...args)) as Result;
+      } catch (error) {
+        if (!isNoScript(error)) throw error;
+      }
+    }
     try {
-      return (await redis.evalsha(sha, numberOfKeys, ...keys, ...args)) as Result;
-    } catch (error) {
-      if (!isNoScript(error)) throw error;
       return (await redis.eval(lua, numberOfKeys, ...keys, ...args)) as Result;
+    } finally {
+      // Whatever the script answered, EVAL has put it in the cache; an EVALSHA that finds it gone falls back here.
+      loaded = true;
     }
   };
 }
