@@ -127,9 +127,9 @@ const isNoScript = (error: unknown) => error instanceof Error && error.message.s
 /**
  * Defines `lua` as the command `name` on this client and returns it typed: the key tuple fixes
  * `numberOfKeys`, and the client's keyPrefix is applied to those keys. It runs as `EVAL` (which loads it)
- * until a call has succeeded, then as `EVALSHA`, and as `EVAL` again when Redis answers NOSCRIPT: a
- * restarted Redis, or a promoted replica, has an empty script cache. On a cluster the command goes to the master of its keys' slot, so every script's
- * keys must share one hash tag.
+ * until a call has been answered, then as `EVALSHA`, and as `EVAL` again when Redis answers NOSCRIPT: a
+ * restarted Redis, or a promoted replica, has an empty script cache. On a cluster the command goes to
+ * the master of its keys' slot, so every script's keys must share one hash tag.
  *
  * Not ioredis's `defineCommand`: auto-pipelining makes a Pipeline for every batch of commands, and each
  * Pipeline copies every command defined that way onto itself (two properties each; the service has
@@ -150,8 +150,8 @@ export function defineLuaCommand<Keys extends readonly string[], Args extends re
   if (existing === undefined) defined.set(name, lua);
   else if (existing !== lua) throw new Error(`Redis command ${name} is already defined with another script`);
   const sha = createHash('sha1').update(lua).digest('hex');
-  // Until a call has loaded it, the script goes as EVAL: the first calls after a start need no
-  // NOSCRIPT round trip first.
+  // Until a call has loaded it, the script goes as EVAL, so the first calls after a start take one
+  // round trip, not a NOSCRIPT and then an EVAL.
   let loaded = false;
   return async (keys, ...args) => {
     if (loaded) {
@@ -164,7 +164,7 @@ export function defineLuaCommand<Keys extends readonly string[], Args extends re
     try {
       return (await redis.eval(lua, numberOfKeys, ...keys, ...args)) as Result;
     } finally {
-      // Whatever the script answered, EVAL has put it in the cache; an EVALSHA that finds it gone falls back here.
+      // Whatever the script answered, EVAL has cached it; an EVALSHA that finds it gone comes back here.
       loaded = true;
     }
   };
