@@ -119,8 +119,8 @@ export async function whenReady(redis: RedisClient, timeoutMs: number): Promise<
 
 export type LuaArgument = string | number;
 
-/** Per client, the Lua source behind each command name defined on it. */
-const definedCommands = new WeakMap<RedisClient, Map<string, string>>();
+/** Per client, each command name defined on it: its Lua source and the function that runs it. */
+const definedCommands = new WeakMap<RedisClient, Map<string, { lua: string; command: unknown }>>();
 
 const isNoScript = (error: unknown) => error instanceof Error && error.message.startsWith('NOSCRIPT');
 
@@ -135,8 +135,8 @@ const isNoScript = (error: unknown) => error instanceof Error && error.message.s
  * Pipeline copies every command defined that way onto itself (two properties each; the service has
  * fifteen). `EVALSHA` is a built-in command, which a Pipeline inherits (docs/performance-log.md).
  *
- * Adapters sharing a client may define the same command again; that is a no-op, while a different
- * script under a name already taken is a bug and throws.
+ * Adapters sharing a client may define the same command again and get the same function back, while a
+ * different script under a name already taken is a bug and throws.
  */
 export function defineLuaCommand<Keys extends readonly string[], Args extends readonly LuaArgument[], Result>(
   redis: RedisClient,
@@ -144,16 +144,17 @@ export function defineLuaCommand<Keys extends readonly string[], Args extends re
   lua: string,
   numberOfKeys: Keys['length'],
 ): (keys: Keys, ...args: Args) => Promise<Result> {
-  const defined = definedCommands.get(redis) ?? new Map<string, string>();
+  type Command = (keys: Keys, ...args: Args) => Promise<Result>;
+  const defined = definedCommands.get(redis) ?? new Map<string, { lua: string; command: unknown }>();
   definedCommands.set(redis, defined);
   const existing = defined.get(name);
-  if (existing === undefined) defined.set(name, lua);
-  else if (existing !== lua) throw new Error(`Redis command ${name} is already defined with another script`);
+  if (existing?.lua === lua) return existing.command as Command;
+  if (existing) throw new Error(`Redis command ${name} is already defined with another script`);
   const sha = createHash('sha1').update(lua).digest('hex');
   // Until a call has loaded it, the script goes as EVAL, so the first calls after a start take one
   // round trip, not a NOSCRIPT and then an EVAL.
   let loaded = false;
-  return async (keys, ...args) => {
+  const command: Command = async (keys, ...args) => {
     if (loaded) {
       try {
         return (await redis.evalsha(sha, numberOfKeys, ...keys, ...args)) as Result;
@@ -168,6 +169,8 @@ export function defineLuaCommand<Keys extends readonly string[], Args extends re
       loaded = true;
     }
   };
+  defined.set(name, { lua, command });
+  return command;
 }
 
 /**

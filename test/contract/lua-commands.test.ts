@@ -6,8 +6,8 @@ const INCREMENT_LUA = `return redis.call('INCRBY', KEYS[1], ARGV[1])`;
 
 /**
  * The scripts every Redis adapter runs through defineLuaCommand: by EVAL until loaded, then by EVALSHA,
- * and by EVAL again when Redis has lost its script cache (a restart, a promoted replica). A private redis-server, so that flushing its
- * scripts touches no other test.
+ * and by EVAL again when Redis has lost its script cache (a restart, a promoted replica). A private
+ * redis-server, so that flushing its scripts touches no other test.
  */
 describe('Lua commands (defineLuaCommand, private redis-server)', () => {
   let server: PrivateRedis;
@@ -63,7 +63,8 @@ describe('Lua commands (defineLuaCommand, private redis-server)', () => {
   });
 
   it('accepts the same script under its name again, and refuses another script under a name taken', () => {
-    defineLuaCommand<[key: string], [by: number], number>(redis, 'testIncrement', INCREMENT_LUA, 1);
+    const first = defineLuaCommand<[key: string], [by: number], number>(redis, 'testAgain', INCREMENT_LUA, 1);
+    expect(defineLuaCommand<[key: string], [by: number], number>(redis, 'testAgain', INCREMENT_LUA, 1)).toBe(first);
     expect(() => defineLuaCommand<[key: string], [], number>(redis, 'testIncrement', `return 1`, 1)).toThrow(/already defined/);
   });
 });
