@@ -166,7 +166,13 @@ export function printSummary(): void {
   }
   const cpuPerPurchase = perPurchase();
   if (cpuPerPurchase.length > 0) {
-    console.log(`CPU per purchase (ms; cores used x duration / purchases): ${cpuPerPurchase.map(([run, split]) => `${run}: ${split}`).join('; ')}.`);
+    console.log(`CPU per purchase (ms; cores used x duration / purchases): ${cpuPerPurchase.map(({ run, split }) => `${run}: ${split}`).join('; ')}.`);
+  }
+  const [service, floorCpu] = cpuPerPurchase;
+  if (service && floorCpu && sale && floor) {
+    console.log(`So a purchase takes ${(service.totalMs / floorCpu.totalMs).toFixed(2)} times the floor's CPU: with the cores as busy as under the floor, ` +
+      `the sale would read ${(floorCpu.totalMs / service.totalMs).toFixed(2)} of it. It read ${(sale.purchasesPerSec / floor.purchasesPerSec).toFixed(2)}: ` +
+      `what lies between is cores left idle or the server's thread waiting for one.`);
   }
   const cpuRows = Object.entries(report.scenarios).flatMap(([name, s]) =>
     (['ours', 'baseline'] as Side[]).flatMap((side) => {
@@ -207,18 +213,21 @@ export function printSummary(): void {
   console.log(`\nJSON: ${args.out}${args['drop-db'] ? '' : `\nDatabase kept for inspection: ${databaseUrl} (re-check with npm run bench:check -- --database-url ${databaseUrl})`}`);
 }
 
-/** The full sale's and the floor's CPU per purchase, by process: where a purchase's time goes on a shared machine. */
-function perPurchase(): [string, string][] {
+/**
+ * The full sale's and the floor's CPU per purchase, by process: where a purchase's time goes on a shared
+ * machine. The sale's `other` and `steal` are left out of its total: they are not the sale's work.
+ */
+function perPurchase(): { run: string; split: string; totalMs: number }[] {
   const { ours, floor } = report.scenarios.sale;
   const parts = ['server', 'postgres', 'redis', 'load generator'];
-  const split = (cpu: Record<string, number>, ms: number, purchases: number) => {
+  const split = (run: string, cpu: Record<string, number>, ms: number, purchases: number) => {
     const each = (cores: number) => (cores * ms) / purchases;
     const named = parts.filter((part) => (cpu[part] ?? 0) > 0).map((part) => `${part} ${each(cpu[part]!).toFixed(2)}`);
-    const total = Object.entries(cpu).filter(([group]) => group !== 'other' && group !== 'steal').reduce((sum, [, cores]) => sum + each(cores), 0);
-    return `${named.join(', ')}, all ${total.toFixed(2)}`;
+    const totalMs = Object.entries(cpu).filter(([group]) => group !== 'other' && group !== 'steal').reduce((sum, [, cores]) => sum + each(cores), 0);
+    return { run, split: `${named.join(', ')}, all ${totalMs.toFixed(2)}`, totalMs };
   };
-  const rows: [string, string][] = [];
-  if (ours && ours.result.purchased > 0) rows.push(['service', split(ours.cpu, ours.result.durationMs, ours.result.purchased)]);
-  if (floor?.cpu && floor.purchased > 0) rows.push(['floor', split(floor.cpu, floor.durationMs, floor.purchased)]);
+  const rows: { run: string; split: string; totalMs: number }[] = [];
+  if (ours && ours.result.purchased > 0) rows.push(split('service', ours.cpu, ours.result.durationMs, ours.result.purchased));
+  if (floor?.cpu && floor.purchased > 0) rows.push(split('floor', floor.cpu, floor.durationMs, floor.purchased));
   return rows;
 }
