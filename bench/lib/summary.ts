@@ -213,20 +213,27 @@ export function printSummary(): void {
   console.log(`\nJSON: ${args.out}${args['drop-db'] ? '' : `\nDatabase kept for inspection: ${databaseUrl} (re-check with npm run bench:check -- --database-url ${databaseUrl})`}`);
 }
 
+/** One run's CPU per purchase: by process as the summary prints it, and in all. */
+interface PurchaseCpu {
+  run: string;
+  split: string;
+  totalMs: number;
+}
+
 /**
  * The full sale's and the floor's CPU per purchase, by process: where a purchase's time goes on a shared
- * machine. The sale's `other` and `steal` are left out of its total: they are not the sale's work.
+ * machine. `other` and `steal` are left out of each total: they are not the purchases' work.
  */
-function perPurchase(): { run: string; split: string; totalMs: number }[] {
+function perPurchase(): PurchaseCpu[] {
   const { ours, floor } = report.scenarios.sale;
   const parts = ['server', 'postgres', 'redis', 'load generator'];
-  const split = (run: string, cpu: Record<string, number>, ms: number, purchases: number) => {
+  const split = (run: string, cpu: Record<string, number>, ms: number, purchases: number): PurchaseCpu => {
     const each = (cores: number) => (cores * ms) / purchases;
     const named = parts.filter((part) => (cpu[part] ?? 0) > 0).map((part) => `${part} ${each(cpu[part]!).toFixed(2)}`);
     const totalMs = Object.entries(cpu).filter(([group]) => group !== 'other' && group !== 'steal').reduce((sum, [, cores]) => sum + each(cores), 0);
     return { run, split: `${named.join(', ')}, all ${totalMs.toFixed(2)}`, totalMs };
   };
-  const rows: { run: string; split: string; totalMs: number }[] = [];
+  const rows: PurchaseCpu[] = [];
   if (ours && ours.result.purchased > 0) rows.push(split('service', ours.cpu, ours.result.durationMs, ours.result.purchased));
   if (floor?.cpu && floor.purchased > 0) rows.push(split('floor', floor.cpu, floor.durationMs, floor.purchased));
   return rows;
