@@ -170,8 +170,8 @@ export function printSummary(): void {
   }
   const [service, floorCpu] = cpuPerPurchase;
   if (service && floorCpu && sale && floor) {
-    console.log(`So a purchase takes ${(service.totalMs / floorCpu.totalMs).toFixed(2)} times the floor's CPU: with the cores as busy as under the floor, ` +
-      `the sale would read ${(floorCpu.totalMs / service.totalMs).toFixed(2)} of it. It read ${(sale.purchasesPerSec / floor.purchasesPerSec).toFixed(2)}: ` +
+    console.log(`So a purchase takes ${fmt(ratio(service.totalMs, floorCpu.totalMs))} times the floor's CPU: with the cores as busy as under the floor, ` +
+      `the sale would read ${fmt(ratio(floorCpu.totalMs, service.totalMs))} of it. It read ${fmt(ratio(sale.purchasesPerSec, floor.purchasesPerSec))}: ` +
       `what lies between is cores left idle or the server's thread waiting for one.`);
   }
   const cpuRows = Object.entries(report.scenarios).flatMap(([name, s]) =>
