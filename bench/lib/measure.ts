@@ -43,6 +43,7 @@ export async function measure<T>(server: ServiceProcess, scenario: string, work:
   const toUs = monotonicUs();
   const { cores: cpu, others } = await stopMeter();
   const ms = (toUs - fromUs) / 1000;
+  report.windows.push({ scenario, server: server.name, fromUs, toUs });
   if (profiled.has(server.name)) profileWindows.push({ scenario, fromUs, toUs });
   if (!before) return { result, cpu, others, ms };
   const after = await mainThreadSeconds(server);
@@ -85,9 +86,11 @@ const startServer = (name: string, entry: string, env: Record<string, string>, n
   startProcess({ name, entry, env, nodeArgs, timeoutMs: 60_000, graceMs: 20_000, log: `${resultsDir}${name}.log`, ownSession: true });
 
 export async function startService(name: string, env: Record<string, string>): Promise<ServiceProcess> {
-  if (!settings.profile) return startServer(name, 'src/main.ts', env);
+  const flags = settings.serviceNodeFlags;
+  if (flags.length > 0) log(`${name} runs with the Node flags ${flags.join(' ')}`);
+  if (!settings.profile) return startServer(name, 'src/main.ts', env, flags);
   profiled.add(name);
-  return startServer(name, 'src/main.ts', env, ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`, `--cpu-prof-name=${name}.cpuprofile.json`]);
+  return startServer(name, 'src/main.ts', env, [...flags, '--cpu-prof', `--cpu-prof-dir=${resultsDir}`, `--cpu-prof-name=${name}.cpuprofile.json`]);
 }
 
 export async function stopService(server: ServiceProcess): Promise<void> {

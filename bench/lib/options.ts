@@ -21,6 +21,7 @@ export const { values: args } = parseArgs({
     'self-check': { type: 'boolean', default: false },
     against: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    'service-node-flags': { type: 'string' },
     'drop-db': { type: 'boolean', default: false },
     'postgres-url': { type: 'string', default: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
     'redis-url': { type: 'string', default: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379' },
@@ -58,6 +59,10 @@ if (args.help) {
                               worktree): each ratio is this code over REV's, measured in the same run
   --profile                   run the service under --cpu-prof and summarise where its time goes per scenario
                               (figures from a profiled run are slower; do not compare them)
+  --service-node-flags=F      Node flags for the service alone, never for the baseline or the copy, with the = (they
+                              start with --) and quoted when several: with --self-check each ratio is what they do
+                              (--service-node-flags=--single-threaded-gc); without it the targets are not judged, as
+                              the service does not run as shipped
   --drop-db                   drop the benchmark database at the end (default: keep it for inspection)
   --postgres-url URL          admin connection used to create the database (default postgres://postgres@127.0.0.1:5432/postgres)
   --redis-url URL             (default redis://127.0.0.1:6379)
@@ -74,6 +79,11 @@ const int = (value: string | undefined, fallback: number, max = Number.MAX_SAFE_
   if (!Number.isInteger(parsed) || parsed < 1 || parsed > max) throw new Error(`expected a whole number from 1 to ${max}, got ${value}`);
   return parsed;
 };
+function nodeFlags(value: string | undefined): string[] {
+  const flags = value?.trim().split(/\s+/).filter(Boolean) ?? [];
+  for (const flag of flags) if (!flag.startsWith('--')) throw new Error(`--service-node-flags: ${flag} is not a flag (each starts with --)`);
+  return flags;
+}
 const quick = args.quick;
 export const settings = {
   quick,
@@ -93,6 +103,8 @@ export const settings = {
   /** ...running this git revision instead of this checkout's code. */
   against: args.against,
   profile: args.profile,
+  /** Node flags the service runs with, and no other server: what they do is the ratio to a copy without them. */
+  serviceNodeFlags: nodeFlags(args['service-node-flags']),
 };
 if (settings.selfCheck && !settings.baseline) throw new Error('--self-check and --against put a copy of the service in the baseline\'s place; they cannot go with --no-baseline');
 export const WARMUP_USERS = 500;

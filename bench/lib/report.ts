@@ -68,6 +68,11 @@ export const report = {
   invariants: [] as { after: string; violations: InvariantReport['violations']; figures: InvariantReport['figures'] }[],
   targets: [] as { target: string; measured: string; met: boolean | null }[],
   profiles: [] as string[],
+  /**
+   * Every measured step's span on CLOCK_MONOTONIC, in µs (the clock of process.hrtime, V8's profiles and
+   * `perf record -k CLOCK_MONOTONIC`): what cuts a scenario out of a profile taken from outside.
+   */
+  windows: [] as { scenario: string; server: string; fromUs: number; toUs: number }[],
   /** CPU used by anything but the servers, the stores and the load generator while measuring. */
   noise: { maxOtherCores: 0, disturbed: false, culprits: [] as { process: string; cores: number }[] },
 };
