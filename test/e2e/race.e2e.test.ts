@@ -38,6 +38,31 @@ describe.skipIf(skipWithoutChromium)('two buyers race for one seat', () => {
     return (await taken.count()) > 0 ? 'lost' : 'pending';
   }
 
+  /**
+   * Lets each tab's hold request go only once every tab has sent one, so that all of them reach the server,
+   * which alone decides the race. Left to the clock, a tab could learn of the other's hold from its live
+   * map first: the seat's button is then disabled, and a click that lands on it does nothing.
+   */
+  async function sendHoldsTogether(tabs: readonly Tab[]): Promise<() => Promise<void>> {
+    const url = '**/api/v1/reservations';
+    let sent = 0;
+    let releaseAll!: () => void;
+    const allSent = new Promise<void>((resolve) => (releaseAll = resolve));
+    await Promise.all(
+      tabs.map((tab) =>
+        tab.page.route(url, async (route) => {
+          if (route.request().method() !== 'POST') return route.fallback();
+          if (++sent === tabs.length) releaseAll();
+          await allSent;
+          await route.continue();
+        }),
+      ),
+    );
+    return async () => {
+      await Promise.all(tabs.map((tab) => tab.page.unroute(url)));
+    };
+  }
+
   it('one wins the hold, the other sees "seat taken" and picks another seat', async () => {
     const { event } = await api.freshEvent('Rooftop Jazz Night');
     const [alice, bob] = await Promise.all([openTab(browser, server.baseUrl), openTab(browser, server.baseUrl)]);
@@ -48,9 +73,11 @@ describe.skipIf(skipWithoutChromium)('two buyers race for one seat', () => {
     expect(await seat(alice.page, target).getAttribute('data-status')).toBe('AVAILABLE');
     expect(await seat(bob.page, target).getAttribute('data-status')).toBe('AVAILABLE');
 
-    // Both click at once.
+    // Both click at once, and both holds reach the server.
+    const stopHolding = await sendHoldsTogether([alice, bob]);
     await Promise.all([seat(alice.page, target).click(), seat(bob.page, target).click()]);
     await until(async () => [await outcome(alice, target), await outcome(bob, target)].includes('pending')).toBe(false);
+    await stopHolding();
     const results = [await outcome(alice, target), await outcome(bob, target)];
     expect(results.sort()).toEqual(['lost', 'won']);
     const [winner, loser] = (await outcome(alice, target)) === 'won' ? [alice, bob] : [bob, alice];
