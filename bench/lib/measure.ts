@@ -10,7 +10,6 @@ import { checkOut } from './revision.js';
 import { log, report, type Measured, type ScenarioReport } from './report.js';
 import { round } from './stats.js';
 
-let profileWindows: { scenario: string; fromUs: number; toUs: number }[] = [];
 /** The servers running under --cpu-prof: those startService started while --profile was on. */
 const profiled = new Set<string>();
 
@@ -44,7 +43,6 @@ export async function measure<T>(server: ServiceProcess, scenario: string, work:
   const { cores: cpu, others } = await stopMeter();
   const ms = (toUs - fromUs) / 1000;
   report.windows.push({ scenario, server: server.name, fromUs, toUs });
-  if (profiled.has(server.name)) profileWindows.push({ scenario, fromUs, toUs });
   if (!before) return { result, cpu, others, ms };
   const after = await mainThreadSeconds(server);
   const share = (seconds: number) => round(seconds / (ms / 1000), 2);
@@ -99,12 +97,13 @@ export async function stopService(server: ServiceProcess): Promise<void> {
   const path = `${resultsDir}${server.name}.cpuprofile.json`;
   report.profiles.push(path);
   const phase = report.scenarios as unknown as Record<string, ScenarioReport<unknown>>;
-  for (const scenario of new Set(profileWindows.map((window) => window.scenario))) {
+  // Each server name is started once per run, so its windows are the ones this profile covers.
+  const measured = report.windows.filter((window) => window.server === server.name);
+  for (const scenario of new Set(measured.map((window) => window.scenario))) {
     const target = phase[scenario]?.ours;
-    const windows = profileWindows.filter((window) => window.scenario === scenario).map(({ fromUs, toUs }) => ({ fromUs, toUs }));
+    const windows = measured.filter((window) => window.scenario === scenario).map(({ fromUs, toUs }) => ({ fromUs, toUs }));
     if (target) target.profile = { ...(await summarizeProfile(path, windows)), windows: { file: path, spans: windows } };
   }
-  profileWindows = [];
 }
 
 /**
